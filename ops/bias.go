@@ -1,0 +1,113 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BiasAdd adds the vector b to the last axis of x: out[..., j] = x[..., j] + b[j].
+// It is one fused op, cheaper than Gorgonia's BroadcastAdd, which first
+// materialises the repeated bias.
+func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
+	xs := x.Shape()
+	if b.Dims() != 1 || xs.Dims() < 1 || xs[len(xs)-1] != b.Shape()[0] {
+		return nil, errors.Errorf("ops: BiasAdd: bias shape %v does not match the last axis of %v", b.Shape(), xs)
+	}
+	d := xs.Dims()
+	op := &customOp{
+		id:    fmt.Sprintf("BiasAdd(%d)", d),
+		arity: 2,
+		typ:   fnType(d, 1, d),
+		do: func(out *tensor.Dense, in []*tensor.Dense) error {
+			return f32or64(out,
+				func() error { biasAdd(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32)); return nil },
+				func() error { biasAdd(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64)); return nil })
+		},
+		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			db, err := SumLeading(grad)
+			if err != nil {
+				return nil, err
+			}
+			return gorgonia.Nodes{grad, db}, nil
+		},
+	}
+	return apply(op, x, b)
+}
+
+func biasAdd[T float](out, x, b []T) {
+	c := len(b)
+	for i := 0; i < len(x); i += c {
+		xr, or := x[i:i+c], out[i:i+c]
+		for j, v := range b {
+			or[j] = xr[j] + v
+		}
+	}
+}
+
+// SumLeading sums x over every axis but the last: (…, n) → (n).
+func SumLeading(x *gorgonia.Node) (*gorgonia.Node, error) {
+	xs := x.Shape()
+	if xs.Dims() < 1 {
+		return nil, errors.Errorf("ops: SumLeading needs at least one axis, got %v", xs)
+	}
+	d := xs.Dims()
+	op := &customOp{
+		id:    fmt.Sprintf("SumLeading(%d)", d),
+		arity: 1,
+		typ:   fnType(d, 1),
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{in[0][len(in[0])-1]}, nil },
+		do: func(out *tensor.Dense, in []*tensor.Dense) error {
+			return f32or64(out,
+				func() error { sumLeading(out.Data().([]float32), in[0].Data().([]float32)); return nil },
+				func() error { sumLeading(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+		},
+		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := BroadcastLeading(grad, in[0].Shape())
+			return gorgonia.Nodes{dx}, err
+		},
+	}
+	return apply(op, x)
+}
+
+func sumLeading[T float](out, x []T) {
+	c := len(out)
+	clear(out)
+	for i := 0; i < len(x); i += c {
+		for j, v := range x[i : i+c] {
+			out[j] += v
+		}
+	}
+}
+
+// BroadcastLeading repeats the vector v (n) into shape (…, n).
+func BroadcastLeading(v *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, error) {
+	if v.Dims() != 1 || shape[len(shape)-1] != v.Shape()[0] {
+		return nil, errors.Errorf("ops: BroadcastLeading: cannot repeat %v into %v", v.Shape(), shape)
+	}
+	shape = shape.Clone()
+	op := &customOp{
+		id:    fmt.Sprintf("BroadcastLeading%v", shape),
+		arity: 1,
+		typ:   fnType(1, len(shape)),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
+		do: func(out *tensor.Dense, in []*tensor.Dense) error {
+			return f32or64(out,
+				func() error { repeatRows(out.Data().([]float32), in[0].Data().([]float32)); return nil },
+				func() error { repeatRows(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+		},
+		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dv, err := SumLeading(grad)
+			return gorgonia.Nodes{dv}, err
+		},
+	}
+	return apply(op, v)
+}
+
+func repeatRows[T float](out, v []T) {
+	for i := 0; i < len(out); i += len(v) {
+		copy(out[i:i+len(v)], v)
+	}
+}

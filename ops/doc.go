@@ -1,0 +1,25 @@
+// Package ops holds Keragon's differentiable building blocks: functions that
+// take *gorgonia.Node values and return new nodes, each with a symbolic
+// gradient that Gorgonia's Grad can follow.
+//
+// # Overview
+//
+// ops knows nothing of layers or models. It offers
+//
+//   - activations (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus,
+//     Softsign, Swish, GELU, Softmax, LogSoftmax, Linear), also by name
+//     through Activation;
+//   - losses, each returning one value per sample (Keras' reduction is left
+//     to the caller): MSE, MAE, Huber, binary, categorical and sparse
+//     categorical cross-entropy from logits or probabilities, hinge and
+//     squared hinge;
+//   - dropout (the mask is an input the caller feeds, so it can be seeded)
+//     and batch and layer normalisation;
+//   - initialisers and regularisers.
+//
+// Where Gorgonia v0.9.18's own op is wrong or slow (its dropout gradient, its
+// softmax under the Log stabiliser, its broadcasting add), ops implements the
+// operation itself as a Gorgonia Op with a forward kernel for float32 and
+// float64 and a symbolic derivative. Every op is checked against central
+// finite differences in float64.
+package ops
