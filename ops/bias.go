@@ -23,8 +23,14 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:   fnType(d, 1, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			return f32or64(out,
-				func() error { biasAdd(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32)); return nil },
-				func() error { biasAdd(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64)); return nil })
+				func() error {
+					biasAdd(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
+					return nil
+				},
+				func() error {
+					biasAdd(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
+					return nil
+				})
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			db, err := SumLeading(grad)
