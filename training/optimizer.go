@@ -18,8 +18,11 @@ type Optimizer interface {
 	Step(grads []graph.Gradient) error
 	// Iterations is the number of steps taken so far.
 	Iterations() int
-	// LearningRate is the rate the next step will use (after any schedule).
-	LearningRate() float64
+	// CurrentLearningRate is the rate the next step will use (after any
+	// schedule). (Not LearningRate: that is the optimizers' config field, as
+	// in &Adam{LearningRate: 1e-3}, and Go forbids a field and a method of
+	// one name.)
+	CurrentLearningRate() float64
 	// SetLearningRate fixes the rate from now on, replacing any schedule
 	// (ReduceLROnPlateau uses it).
 	SetLearningRate(lr float64)
