@@ -139,23 +139,6 @@ func SquaredHinge(yTrue, yPred *gorgonia.Node) (*gorgonia.Node, error) {
 	return applyLoss(squaredHingeK, yTrue, yPred)
 }
 
-// LogitsOfSigmoid returns the input of a Sigmoid node and true, or nil and
-// false when p was not made by Sigmoid. Like LogitsOf for Softmax, it lets a
-// caller compute binary cross-entropy from logits when a model ends in a
-// sigmoid, as Keras' TensorFlow backend does.
-func LogitsOfSigmoid(p *gorgonia.Node) (*gorgonia.Node, bool) {
-	op, ok := p.Op().(unaryOp)
-	if !ok || op.k != sigmoidK {
-		return nil, false
-	}
-	children := p.Graph().From(p.ID())
-	if children.Len() != 1 || !children.Next() {
-		return nil, false
-	}
-	n, ok := children.Node().(*gorgonia.Node)
-	return n, ok
-}
-
 func applySmoothed(k *lossKernel, yTrue, yPred *gorgonia.Node, smoothing float64, classes int) (*gorgonia.Node, error) {
 	if !(smoothing >= 0 && smoothing <= 1) {
 		return nil, errors.Errorf("ops: %s: label smoothing must lie in [0, 1], got %g", k.name, smoothing)
