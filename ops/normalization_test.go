@@ -87,7 +87,7 @@ var affineVariants = []struct {
 // pick returns the inputs used by a variant, and the nodes for gamma and
 // beta (nil when unused) from the graph's input nodes.
 func pick(in []*tensor.Dense, scale, shift bool) []*tensor.Dense {
-	out := in[:len(in)-2:len(in)-2]
+	out := in[: len(in)-2 : len(in)-2]
 	if scale {
 		out = append(out, in[len(in)-2])
 	}
