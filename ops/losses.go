@@ -9,34 +9,35 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// A LossFunc computes one loss value per sample: given yTrue and yPred of
-// shape (batch, …) it returns a node of shape (batch). Weighting samples and
-// averaging over the batch are left to the caller.
+// A LossFunc computes one loss value per sample; the losses of this package
+// (MeanSquaredError, MeanAbsoluteError, Huber, the cross-entropies, Hinge,
+// SquaredHinge) share its conventions. Weighting samples and averaging over
+// the batch are left to the caller.
+//
+// Shapes: yPred is (batch, …) and the result is (batch). yTrue has the shape
+// of yPred; as in Keras, a trailing axis of size 1 on either side is
+// ignored, so labels of shape (batch) go with predictions of shape
+// (batch, 1). Shape mismatches are reported when the graph is built.
+//
+// Per-sample value: Keras takes the mean over the last axis, and its default
+// reduction ("sum_over_batch_size") then averages what is left over every
+// other axis, batch included. Here the per-sample value is the mean over all
+// non-batch elements (for the cross-entropies, over all non-batch rows of
+// the class axis), so that the mean of the result over the batch is exactly
+// Keras' scalar loss, for inputs of any rank. For rank-2 inputs it is
+// Keras' per-sample value itself.
+//
+// Gradients flow to yPred and, except where a loss says otherwise, to yTrue
+// as well (as in Keras and PyTorch), so a target computed by the graph (a
+// second branch, a teacher) is differentiated too. Each loss is one fused op
+// with an analytic gradient, for float32 and float64, accumulating in
+// float64.
 type LossFunc func(yTrue, yPred *gorgonia.Node) (*gorgonia.Node, error)
 
 // Epsilon is Keras' fuzz factor (keras.config.epsilon()): predicted
 // probabilities are clipped to [Epsilon, 1−Epsilon] before their logarithm
 // is taken.
 const Epsilon = 1e-7
-
-// The losses below share these conventions.
-//
-// Shapes: yPred is (batch, …). yTrue has the shape of yPred; as in Keras a
-// trailing axis of size 1 on either side is ignored, so labels of shape
-// (batch) go with predictions of shape (batch, 1). The result has shape
-// (batch).
-//
-// Per-sample value: Keras takes the mean over the last axis and its default
-// reduction ("sum_over_batch_size") then averages what is left over every
-// other axis, batch included. Here the per-sample value is the mean over
-// all non-batch elements (for the cross-entropies, over all non-batch rows
-// of the class axis), so that the mean of the result over the batch is
-// exactly Keras' scalar loss, for inputs of any rank.
-//
-// Gradients flow to yPred and, except where a loss says otherwise, to
-// yTrue as well (as in Keras and PyTorch), so a target computed by the graph
-// (a second branch, a teacher) is differentiated too. Every kernel accepts
-// float32 and float64 and accumulates in float64.
 
 // MeanSquaredError is mean((yPred − yTrue)²) per sample.
 func MeanSquaredError(yTrue, yPred *gorgonia.Node) (*gorgonia.Node, error) {

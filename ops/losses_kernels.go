@@ -192,8 +192,12 @@ func cceLogitsRow(t, x, dp, dt []float64, _ bounds) float64 {
 		m = math.Max(m, v)
 	}
 	var se float64
-	for _, v := range x {
-		se += math.Exp(v - m)
+	for j, v := range x {
+		e := math.Exp(v - m)
+		se += e
+		if dp != nil {
+			dp[j] = e // kept for the softmax below
+		}
 	}
 	lse := m + math.Log(se)
 	var loss, st float64
@@ -205,8 +209,9 @@ func cceLogitsRow(t, x, dp, dt []float64, _ bounds) float64 {
 		}
 	}
 	if dp != nil {
-		for j := range x {
-			dp[j] = math.Exp(x[j]-lse)*st - t[j]
+		f := st / se
+		for j := range dp {
+			dp[j] = dp[j]*f - t[j]
 		}
 	}
 	return loss

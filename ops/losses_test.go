@@ -204,8 +204,8 @@ func TestLossGradientThroughComputedTarget(t *testing.T) {
 	}
 }
 
-// TestLossTrailingAxisOfOne: labels (batch) go with predictions (batch, 1)
-// and the gradients keep each input's shape.
+// TestLossTrailingAxisOfOne: labels (batch) go with predictions (batch, 1),
+// sparse labels may be (batch, 1), and gradients keep each input's shape.
 func TestLossTrailingAxisOfOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	truth := tensor.New(tensor.WithShape(5), tensor.WithBacking([]float64{1, 0, 0, 1, 1}))
@@ -218,6 +218,17 @@ func TestLossTrailingAxisOfOne(t *testing.T) {
 	}, []*tensor.Dense{truth, gradcheck.Random(rng, 0.1, 0.9, 5, 1)}, gradcheck.Options{})
 	if err != nil {
 		t.Error(err)
+	}
+	labels := tensor.New(tensor.WithShape(3, 1), tensor.WithBacking([]float64{2, 0, 3}))
+	err = gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		out, err := SparseCategoricalCrossentropy(in[0], in[1], true)
+		if err == nil && !sameShape(out.Shape(), tensor.Shape{3}) {
+			err = fmt.Errorf("loss shape %v, want (3)", out.Shape())
+		}
+		return out, err
+	}, []*tensor.Dense{labels, gradcheck.Random(rng, -2, 2, 3, 4)}, gradcheck.Options{Wrt: []int{1}})
+	if err != nil {
+		t.Errorf("sparse labels (3, 1): %v", err)
 	}
 }
 
