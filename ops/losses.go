@@ -218,10 +218,10 @@ func (k *lossKernel) gradOp(id string, wrt, dt, dp int) *customOp {
 // checkShapes reports, at graph-building time, shapes the loss cannot take.
 func (k *lossKernel) checkShapes(ts, ps tensor.Shape) error {
 	switch {
-	case k.kind == elementwise && ps.Dims() < 1,
-		k.kind != elementwise && ps.Dims() < 2:
-		return errors.Errorf("ops: %s: yPred must have a batch axis%s, got shape %v", k.name,
-			map[bool]string{true: "", false: " and a class axis"}[k.kind == elementwise], ps)
+	case k.kind == elementwise && ps.Dims() < 1:
+		return errors.Errorf("ops: %s: yPred must have a batch axis, got shape %v", k.name, ps)
+	case k.kind != elementwise && ps.Dims() < 2:
+		return errors.Errorf("ops: %s: yPred must have a batch axis and a class axis, got shape %v", k.name, ps)
 	case ps.TotalSize() == 0:
 		return errors.Errorf("ops: %s: yPred is empty (shape %v)", k.name, ps)
 	}
