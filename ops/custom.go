@@ -32,6 +32,11 @@ type customOp struct {
 func (op *customOp) Arity() int { return op.arity }
 func (op *customOp) Type() hm.Type {
 	if op.typ != nil {
+		// Gorgonia returns function types to a pool after inference, so
+		// each call must hand out a fresh copy.
+		if ft, ok := op.typ.(*hm.FunctionType); ok {
+			return ft.Clone().(hm.Type)
+		}
 		return op.typ
 	}
 	a := hm.TypeVariable('a')
