@@ -14,9 +14,10 @@ import (
 //	v̂ = max(v̂, v) with AMSGrad, else v̂ = v
 //	w -= lr*sqrt(1 - Beta2^t)/(1 - Beta1^t) * m/(sqrt(v̂) + Epsilon)
 //
-// Epsilon is Keras' "epsilon hat": it is added after the bias correction
-// of v, not before (PyTorch adds it before). The zero value is Keras'
-// default Adam. An Adam must not be shared by goroutines or models.
+// Epsilon is Keras' "epsilon hat": it is added to the uncorrected sqrt(v̂),
+// the bias corrections being folded into the step size (PyTorch adds it to
+// the corrected sqrt(v̂/(1 - Beta2^t))). The zero value is Keras' default
+// Adam. An Adam must not be shared by goroutines or models.
 type Adam struct {
 	// LearningRate is the step size; 0 means Keras' default 0.001. Written to
 	// JSON as "learning_rate".
@@ -32,8 +33,11 @@ type Adam struct {
 	// Schedule, when not nil, gives the learning rate of every step instead
 	// of LearningRate.
 	Schedule Schedule `json:"-"`
-	// ClipNorm, ClipValue and GlobalClipNorm clip the gradients (see
-	// clip.go); 0 means no clipping, and at most one may be set.
+	// Gradient clipping, before the update, as in Keras; 0 means off and at
+	// most one may be set. ClipNorm scales each weight's gradient g to
+	// g*ClipNorm/max(‖g‖, ClipNorm); GlobalClipNorm scales all gradients
+	// by one factor so their joint norm is at most GlobalClipNorm;
+	// ClipValue clips every element to [-ClipValue, ClipValue].
 	ClipNorm       float64 `json:"clipnorm"`
 	ClipValue      float64 `json:"clipvalue"`
 	GlobalClipNorm float64 `json:"global_clipnorm"`
@@ -60,7 +64,8 @@ func (o *Adam) Iterations() int { return o.core.iterations }
 // CurrentLearningRate is the rate the next step will use.
 func (o *Adam) CurrentLearningRate() float64 { return o.core.rate(o.common()) }
 
-// SetLearningRate sets LearningRate to lr and clears Schedule.
+// SetLearningRate sets LearningRate to lr and clears Schedule. A rate of 0
+// set this way is 0 (a zero field alone means the default).
 func (o *Adam) SetLearningRate(lr float64) { o.core.setRate(&o.LearningRate, &o.Schedule, lr) }
 
 // State returns the moments ("<weight>/m", "/v", "/vhat" with AMSGrad) and

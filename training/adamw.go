@@ -28,8 +28,11 @@ type AdamW struct {
 	// Schedule, when not nil, gives the learning rate of every step instead
 	// of LearningRate.
 	Schedule Schedule `json:"-"`
-	// ClipNorm, ClipValue and GlobalClipNorm clip the gradients (see
-	// clip.go); 0 means no clipping, and at most one may be set.
+	// Gradient clipping, before the update, as in Keras; 0 means off and at
+	// most one may be set. ClipNorm scales each weight's gradient g to
+	// g*ClipNorm/max(‖g‖, ClipNorm); GlobalClipNorm scales all gradients
+	// by one factor so their joint norm is at most GlobalClipNorm;
+	// ClipValue clips every element to [-ClipValue, ClipValue].
 	ClipNorm       float64 `json:"clipnorm"`
 	ClipValue      float64 `json:"clipvalue"`
 	GlobalClipNorm float64 `json:"global_clipnorm"`
@@ -52,7 +55,8 @@ func (o *AdamW) Iterations() int { return o.core.iterations }
 // CurrentLearningRate is the rate the next step will use.
 func (o *AdamW) CurrentLearningRate() float64 { return o.core.rate(o.common()) }
 
-// SetLearningRate sets LearningRate to lr and clears Schedule.
+// SetLearningRate sets LearningRate to lr and clears Schedule. A rate of 0
+// set this way is 0 (a zero field alone means the default).
 func (o *AdamW) SetLearningRate(lr float64) { o.core.setRate(&o.LearningRate, &o.Schedule, lr) }
 
 // State returns the moments ("<weight>/m", "/v", "/vhat" with AMSGrad) and

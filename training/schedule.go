@@ -12,7 +12,10 @@ import (
 
 // A Schedule gives the learning rate for each optimizer step, like a Keras
 // LearningRateSchedule. Set it as an optimizer's Schedule; it then replaces
-// the optimizer's LearningRate.
+// the optimizer's LearningRate. A schedule with a Validate() error method,
+// as the built-in ones have, is checked before every step. To be saved and
+// loaded with an optimizer's config, a schedule must marshal to JSON and be
+// built in or registered with RegisterSchedule.
 type Schedule interface {
 	// Name is the schedule's registered (Keras class) name, such as
 	// "ExponentialDecay"; MarshalSchedule writes it.
@@ -21,9 +24,6 @@ type Schedule interface {
 	// (the optimizer's Iterations): the first step uses Rate(0).
 	Rate(step int) float64
 }
-
-// A schedule that also has a `Validate() error` method is checked by the
-// optimizer before every step.
 
 var (
 	schedulesMu sync.RWMutex
