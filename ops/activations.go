@@ -227,3 +227,18 @@ func ActivationNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// SigmoidLogitsOf returns the input of a Sigmoid node and true, or nil and
+// false when p was not made by Sigmoid (see LogitsOf).
+func SigmoidLogitsOf(p *gorgonia.Node) (*gorgonia.Node, bool) {
+	op, ok := p.Op().(unaryOp)
+	if !ok || op.k != sigmoidK {
+		return nil, false
+	}
+	children := p.Graph().From(p.ID())
+	if children.Len() != 1 || !children.Next() {
+		return nil, false
+	}
+	n, ok := children.Node().(*gorgonia.Node)
+	return n, ok
+}

@@ -1,0 +1,39 @@
+// Package keras is Keragon's Keras-style API: models made of layers,
+// compiled with an optimizer, a loss and metrics, trained with Fit and used
+// with Evaluate and Predict.
+//
+// # Overview
+//
+// A Sequential model stacks layers:
+//
+//	model := keras.NewSequential(
+//		&keras.Input{Shape: []int{784}},
+//		&keras.Dense{Units: 512, Activation: "relu"},
+//		&keras.Dropout{Rate: 0.2},
+//		&keras.Dense{Units: 10, Activation: "softmax"},
+//	)
+//	model.SetSeed(1)
+//	err := model.Compile(keras.CompileConfig{Optimizer: "rmsprop",
+//		Loss: "sparse_categorical_crossentropy", Metrics: []string{"accuracy"}})
+//	history, err := model.Fit(x, y, keras.FitConfig{Epochs: 5, BatchSize: 128, Verbose: 1})
+//	loss, metrics, err := model.Evaluate(xTest, yTest)
+//	probs, err := model.Predict(xTest)
+//
+// The functional form wires Tensors together and can have several inputs
+// and outputs:
+//
+//	x := keras.NewInput(784)
+//	h := keras.Apply(&keras.Dense{Units: 64, Activation: "relu"}, x)
+//	y := keras.Apply(&keras.Dense{Units: 10, Activation: "softmax"}, h)
+//	model, err := keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+//
+// A layer is a struct whose exported fields are its configuration, in Keras'
+// names; the zero value of a field means Keras' default. Images are NHWC
+// (batch, height, width, channels), as in Keras. Data goes in and out as
+// *tensor.Dense (gorgonia.org/tensor) with the batch axis first; sparse
+// labels are float tensors holding class indices.
+//
+// Underneath, every model is a static Gorgonia graph, one per mode (fit,
+// evaluate, predict) and batch size, differentiated symbolically and run by
+// Gorgonia's TapeMachine; see package graph.
+package keras

@@ -1,0 +1,47 @@
+package keras
+
+import (
+	"github.com/keragon/keragon/graph"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// Input declares a model input: samples of Shape (batch axis excluded).
+// In a Sequential model it comes first; in the functional API use
+// NewInput or Apply(&Input{...}).
+type Input struct {
+	Name string `json:"name,omitempty"`
+	// Shape of one sample, e.g. [28, 28, 1] for an image (NHWC: height,
+	// width, channels, like Keras).
+	Shape []int `json:"shape"`
+	// Dtype is "float32" (the default) or "float64"; it sets the whole
+	// model's dtype.
+	Dtype string `json:"dtype,omitempty"`
+	Base
+}
+
+func init() { Register("Input", func() Layer { return &Input{} }) }
+
+// OutputShape implements Layer.
+func (l *Input) OutputShape(in []Shape) (Shape, error) {
+	if len(in) != 0 {
+		return nil, errors.New("keras: Input takes no inputs")
+	}
+	if len(l.Shape) == 0 {
+		return nil, errors.New("keras: Input needs a Shape (e.g. Shape: []int{784})")
+	}
+	for _, d := range l.Shape {
+		if d <= 0 {
+			return nil, errors.Errorf("keras: Input shape must be positive, got %v", l.Shape)
+		}
+	}
+	if l.Dtype != "" && l.Dtype != "float32" && l.Dtype != "float64" {
+		return nil, errors.Errorf("keras: Input dtype must be \"float32\" or \"float64\", got %q", l.Dtype)
+	}
+	return append(Shape(nil), l.Shape...), nil
+}
+
+// Call implements Layer; the model feeds inputs itself.
+func (l *Input) Call(*graph.Context, []*gorgonia.Node) (*gorgonia.Node, error) {
+	return nil, errors.New("keras: Input is fed, not called")
+}

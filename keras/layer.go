@@ -1,0 +1,206 @@
+package keras
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+
+	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/ops"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Shape is a tensor shape without the batch axis, as Keras prints it after
+// "None,".
+type Shape []int
+
+// Size is the product of the dimensions.
+func (s Shape) Size() int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// Equal reports whether two shapes are the same.
+func (s Shape) Equal(t Shape) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := range s {
+		if s[i] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s Shape) String() string {
+	out := "(None"
+	for _, d := range s {
+		out += fmt.Sprintf(", %d", d)
+	}
+	return out + ")"
+}
+
+// A Layer is one step of a model. A layer type is a struct whose exported
+// fields are its configuration (what Save writes); it embeds Base, which
+// holds what Build creates.
+//
+// The model calls OutputShape to check inputs and infer shapes, Build once
+// to create weights, then Call in every graph it compiles.
+type Layer interface {
+	base() *Base
+	// OutputShape checks the input shapes (batch axis excluded) and returns
+	// the output shape.
+	OutputShape(in []Shape) (Shape, error)
+	// Build creates the layer's weights with Base.AddWeight. Base provides
+	// a no-op Build for layers without weights.
+	Build(in []Shape) error
+	// Call adds the layer's computation to a graph; inputs have the batch
+	// axis first.
+	Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error)
+}
+
+// Base is embedded in every layer. It holds the layer's resolved name,
+// dtype and weights.
+type Base struct {
+	name     string
+	dtype    tensor.Dtype
+	weights  []*graph.Weight
+	built    bool
+	frozen   bool
+	state    map[*graph.Weight]bool // non-trainable by nature
+}
+
+func (b *Base) base() *Base { return b }
+
+// Build does nothing; layers with weights override it.
+func (b *Base) Build([]Shape) error { return nil }
+
+// LayerName is the layer's unique name in its model ("dense_1"), known once
+// the layer belongs to a model.
+func (b *Base) LayerName() string { return b.name }
+
+// Dtype is the layer's element type.
+func (b *Base) Dtype() tensor.Dtype { return b.dtype }
+
+// Weights returns the layer's weights, trainable and not.
+func (b *Base) Weights() []*graph.Weight { return b.weights }
+
+// Built reports whether Build has run.
+func (b *Base) Built() bool { return b.built }
+
+// SetTrainable freezes (false) or unfreezes (true) every weight the layer
+// trains, like Keras' layer.trainable. Compile again after changing it.
+func (b *Base) SetTrainable(on bool) {
+	b.frozen = !on
+	for _, w := range b.weights {
+		if !b.state[w] {
+			w.Trainable = on
+		}
+	}
+}
+
+// AddWeight creates a weight named "<layer>/<name>" of the layer's dtype.
+// Non-trainable weights are state (moving averages) that no optimizer
+// touches.
+func (b *Base) AddWeight(name string, shape []int, init ops.Initializer, trainable bool) *graph.Weight {
+	w := graph.NewWeight(b.name+"/"+name, b.dtype, shape, init, trainable && !b.frozen)
+	if !trainable {
+		if b.state == nil {
+			b.state = map[*graph.Weight]bool{}
+		}
+		b.state[w] = true
+	}
+	b.weights = append(b.weights, w)
+	return w
+}
+
+// configName reads the Name field every layer struct has.
+func configName(l Layer) string {
+	v := reflect.ValueOf(l)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName("Name")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
+}
+
+// ClassName is a layer's Keras class name: its Go type name ("Dense").
+func ClassName(l Layer) string {
+	t := reflect.TypeOf(l)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]func() Layer{}
+)
+
+// Register makes a layer type loadable by its class name, as Keras'
+// register_keras_serializable. Keragon's own layers register themselves.
+func Register(className string, make func() Layer) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry[className] = make
+}
+
+// newLayer returns a zero layer of the registered class.
+func newLayer(className string) (Layer, error) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	f, ok := registry[className]
+	if !ok {
+		known := make([]string, 0, len(registry))
+		for k := range registry {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return nil, errors.Errorf("keras: unknown layer class %q (registered: %v)", className, known)
+	}
+	return f(), nil
+}
+
+// snake turns "BatchNormalization" into "batch_normalization", Keras'
+// default layer name.
+func snake(s string) string {
+	var out []rune
+	rs := []rune(s)
+	for i, r := range rs {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 {
+			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z' || rs[i-1] >= '0' && rs[i-1] <= '9'
+			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
+			if prevLower || (nextLower && rs[i-1] >= 'A' && rs[i-1] <= 'Z') {
+				out = append(out, '_')
+			}
+		}
+		if upper {
+			r += 'a' - 'A'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// single checks that a layer got exactly one input.
+func single(layer string, in []Shape) (Shape, error) {
+	if len(in) != 1 {
+		return nil, errors.Errorf("keras: %s takes one input, got %d", layer, len(in))
+	}
+	return in[0], nil
+}

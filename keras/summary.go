@@ -1,0 +1,95 @@
+package keras
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Summary prints the model's layers, their output shapes and parameter
+// counts, as Keras' model.summary(). Functional models also list each
+// layer's inputs.
+func (m *Model) Summary(w io.Writer) error {
+	if m.err != nil {
+		return m.err
+	}
+	if len(m.inputs) == 0 {
+		return fmt.Errorf("keras: the model is not built yet: start it with an Input layer or call Build")
+	}
+	functional := !m.sequential
+	cols := []int{29, 26, 10}
+	if functional {
+		cols = append(cols, 30)
+	}
+	width := 0
+	for _, c := range cols {
+		width += c
+	}
+	line := func(ch string) { fmt.Fprintln(w, strings.Repeat(ch, width)) }
+	row := func(cells ...string) {
+		var sb strings.Builder
+		for i, c := range cells {
+			if i < len(cells)-1 {
+				fmt.Fprintf(&sb, " %-*s", cols[i]-1, c)
+			} else {
+				fmt.Fprintf(&sb, " %s", c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(sb.String(), " "))
+	}
+	fmt.Fprintf(w, "Model: %q\n", m.name)
+	line("_")
+	head := []string{"Layer (type)", "Output Shape", "Param #"}
+	if functional {
+		head = append(head, "Connected to")
+	}
+	row(head...)
+	line("=")
+	counted := map[Layer]bool{}
+	for i, t := range m.nodes {
+		l := t.layer
+		if _, ok := l.(*Input); ok && !functional {
+			continue
+		}
+		b := l.base()
+		params := 0
+		if !counted[l] {
+			for _, wt := range b.weights {
+				params += wt.Size()
+			}
+			counted[l] = true
+		}
+		cells := []string{fmt.Sprintf("%s (%s)", b.name, ClassName(l)), t.shape.String(), fmt.Sprint(params)}
+		if functional {
+			var from []string
+			for _, in := range t.inputs {
+				from = append(from, in.layer.base().name)
+			}
+			cells = append(cells, strings.Join(from, ", "))
+		}
+		row(cells...)
+		if i < len(m.nodes)-1 {
+			fmt.Fprintln(w)
+		}
+	}
+	line("=")
+	tr, ntr := m.CountParams()
+	fmt.Fprintf(w, "Total params: %s\n", thousands(tr+ntr))
+	fmt.Fprintf(w, "Trainable params: %s\n", thousands(tr))
+	fmt.Fprintf(w, "Non-trainable params: %s\n", thousands(ntr))
+	line("_")
+	return nil
+}
+
+// thousands formats n as Keras does: 669,706.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
