@@ -69,12 +69,12 @@ type Layer interface {
 // Base is embedded in every layer. It holds the layer's resolved name,
 // dtype and weights.
 type Base struct {
-	name     string
-	dtype    tensor.Dtype
-	weights  []*graph.Weight
-	built    bool
-	frozen   bool
-	state    map[*graph.Weight]bool // non-trainable by nature
+	name    string
+	dtype   tensor.Dtype
+	weights []*graph.Weight
+	built   bool
+	frozen  bool
+	state   map[*graph.Weight]bool // non-trainable by nature
 }
 
 func (b *Base) base() *Base { return b }
