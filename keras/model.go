@@ -2,6 +2,7 @@ package keras
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -449,4 +450,16 @@ func (m *Model) CountParams() (trainable, nonTrainable int) {
 		}
 	}
 	return
+}
+
+// WriteDOT writes the graph of the program for mode (and batch size 1) in
+// Graphviz's DOT language: for graph.Fit it includes the loss and the
+// symbolic gradient, so backpropagation can be drawn with `dot -Tsvg`.
+func (m *Model) WriteDOT(w io.Writer, mode graph.Mode) error {
+	p, err := m.Program(graph.Key{Mode: mode, Batch: 1})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, p.DOT())
+	return errors.Wrap(err, "keras: WriteDOT")
 }

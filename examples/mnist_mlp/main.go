@@ -15,7 +15,6 @@ import (
 	"github.com/keragon/keragon/keras"
 	"github.com/keragon/keragon/keras/datasets"
 	"github.com/keragon/keragon/training"
-	"gorgonia.org/tensor"
 )
 
 func main() {
@@ -28,10 +27,10 @@ func main() {
 
 	xTrain, yTrain, xTest, yTest, err := datasets.MNIST()
 	check(err)
-	xTrain, xTest = flatten(xTrain), flatten(xTest)
 
 	model := keras.NewSequential(
-		&keras.Input{Shape: []int{784}},
+		&keras.Input{Shape: []int{28, 28}},
+		&keras.Flatten{},
 		&keras.Dense{Units: 512, Activation: "relu"},
 		&keras.Dropout{Rate: 0.2},
 		&keras.Dense{Units: 512, Activation: "relu"},
@@ -70,13 +69,6 @@ func main() {
 	})
 	check(err)
 	fmt.Println(string(out))
-}
-
-// flatten turns (n, 28, 28) images into (n, 784) rows.
-func flatten(x *tensor.Dense) *tensor.Dense {
-	n := x.Shape()[0]
-	check(x.Reshape(n, x.Shape().TotalSize()/n))
-	return x
 }
 
 func round(x float64) float64 { return float64(int64(x*1e4+0.5)) / 1e4 }
