@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/keragon/keragon/graph"
 	"github.com/keragon/keragon/keras"
 	"github.com/keragon/keragon/keras/datasets"
 	"github.com/keragon/keragon/training"
@@ -66,6 +67,7 @@ func main() {
 		"batch":             *batch,
 		"seed":              *seed,
 		"seconds_per_epoch": round(perEpoch),
+		"blas":              graph.BLASName,
 	})
 	check(err)
 	fmt.Println(string(out))

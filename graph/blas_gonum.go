@@ -1,0 +1,7 @@
+//go:build !openblas
+
+package graph
+
+// BLASName names the BLAS in use: gonum's pure-Go implementation, unless
+// built with the tag openblas (see blas_openblas.go).
+const BLASName = "gonum"
