@@ -1,0 +1,110 @@
+package ops
+
+// Kernels of the pooling ops on channel-last data: for each output pixel
+// p (row-major over batch, height, width) the taps inside the input are
+// visited in row-major window order, and each tap is a contiguous run of
+// c channels.
+
+// eachWindow calls f for every output pixel p with the offsets, within
+// image n, of its taps that lie inside the input (in window order) and
+// the image's offset in x.
+func eachWindow(g geom, f func(p, img int, taps []int)) {
+	taps := make([]int, 0, g.h.k*g.w.k)
+	size := g.h.in * g.w.in * g.c
+	p := 0
+	for n := range g.n {
+		for i := range g.h.out {
+			a0, a1 := g.h.taps(i)
+			for j := range g.w.out {
+				b0, b1 := g.w.taps(j)
+				taps = taps[:0]
+				for a := a0; a < a1; a++ {
+					y := g.h.first(i) + a*g.h.dilation
+					for b := b0; b < b1; b++ {
+						taps = append(taps, (y*g.w.in+g.w.first(j)+b*g.w.dilation)*g.c)
+					}
+				}
+				f(p, n*size, taps)
+				p++
+			}
+		}
+	}
+}
+
+// isNaN reports whether v is NaN, for either float type.
+func isNaN[T float](v T) bool { return v != v }
+
+// maxPool sets y to the maximum of each window; NaN wins, as in
+// TensorFlow and PyTorch.
+func maxPool[T float](g geom, y, x []T) {
+	c := g.c
+	eachWindow(g, func(p, img int, taps []int) {
+		yp := y[p*c : (p+1)*c]
+		copy(yp, x[img+taps[0]:][:c])
+		for _, t := range taps[1:] {
+			for ch, v := range x[img+t:][:c] {
+				if v > yp[ch] || isNaN(v) {
+					yp[ch] = v
+				}
+			}
+		}
+	})
+}
+
+// maxPoolGrad sets dx: each window's gradient goes to its maximum, the
+// first one in window order on ties (the first NaN if any).
+func maxPoolGrad[T float](g geom, dx, x, grad []T) {
+	c := g.c
+	clear(dx)
+	best := make([]T, c)
+	at := make([]int, c)
+	eachWindow(g, func(p, img int, taps []int) {
+		copy(best, x[img+taps[0]:][:c])
+		for ch := range at {
+			at[ch] = img + taps[0] + ch
+		}
+		for _, t := range taps[1:] {
+			for ch, v := range x[img+t:][:c] {
+				if v > best[ch] || (isNaN(v) && !isNaN(best[ch])) {
+					best[ch], at[ch] = v, img+t+ch
+				}
+			}
+		}
+		for ch, gv := range grad[p*c : (p+1)*c] {
+			dx[at[ch]] += gv
+		}
+	})
+}
+
+// avgPool sets y to the mean of each window's entries inside x.
+func avgPool[T float](g geom, y, x []T) {
+	c := g.c
+	eachWindow(g, func(p, img int, taps []int) {
+		yp := y[p*c : (p+1)*c]
+		copy(yp, x[img+taps[0]:][:c])
+		for _, t := range taps[1:] {
+			addTo(yp, x[img+t:][:c])
+		}
+		inv := 1 / T(len(taps))
+		for ch := range yp {
+			yp[ch] *= inv
+		}
+	})
+}
+
+// avgPoolGrad sets dx: each window's gradient is shared equally among its
+// entries inside x.
+func avgPoolGrad[T float](g geom, dx, grad []T) {
+	c := g.c
+	clear(dx)
+	eachWindow(g, func(p, img int, taps []int) {
+		gp := grad[p*c : (p+1)*c]
+		inv := 1 / T(len(taps))
+		for _, t := range taps {
+			d := dx[img+t:][:c]
+			for ch, v := range gp {
+				d[ch] += v * inv
+			}
+		}
+	})
+}
