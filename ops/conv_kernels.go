@@ -15,8 +15,9 @@ import (
 
 // colsBudget is the im2col buffer size, in elements, that a chunk of
 // images aims at (2 MiB of float32): big enough for the GEMM to run at
-// full speed, small enough to stay in cache on the way to it.
-const colsBudget = 1 << 19
+// full speed, small enough to stay in cache on the way to it. Tests lower
+// it to exercise chunking.
+var colsBudget = 1 << 19
 
 // pointwise reports whether the im2col matrix of g is the input itself:
 // a 1×1 kernel, stride 1, no padding.

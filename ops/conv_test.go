@@ -30,16 +30,22 @@ var conv2DCases = []struct {
 	{[]int{1, 4, 4, 1}, []int{4, 4, 1, 2}, ConvConfig{Strides: [2]int{3, 3}, Padding: "same"}},
 }
 
+// TestConv2DGradient checks every case with the whole batch in one GEMM
+// and, with a tiny scratch budget, one image per GEMM.
 func TestConv2DGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 1))
-	for i, c := range conv2DCases {
-		x := gradcheck.Random(rng, -1, 1, c.x...)
-		k := gradcheck.Random(rng, -1, 1, c.k...)
-		err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
-			return Conv2D(in[0], in[1], c.cfg)
-		}, []*tensor.Dense{x, k}, gradcheck.Options{})
-		if err != nil {
-			t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
+	defer func(b int) { colsBudget = b }(colsBudget)
+	for _, budget := range []int{colsBudget, 1} {
+		colsBudget = budget
+		for i, c := range conv2DCases {
+			x := gradcheck.Random(rng, -1, 1, c.x...)
+			k := gradcheck.Random(rng, -1, 1, c.k...)
+			err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return Conv2D(in[0], in[1], c.cfg)
+			}, []*tensor.Dense{x, k}, gradcheck.Options{})
+			if err != nil {
+				t.Errorf("%d (scratch budget %d): x %v kernel %v %+v: %v", i, budget, c.x, c.k, c.cfg, err)
+			}
 		}
 	}
 }
