@@ -113,9 +113,7 @@ func globalReduce[T float](y, x []T, s, c int, isMax bool) {
 			copy(yn, xn[:c])
 			for k := c; k < len(xn); k += c {
 				for ch, v := range xn[k : k+c] {
-					if v > yn[ch] || isNaN(v) {
-						yn[ch] = v
-					}
+					yn[ch] = max(yn[ch], v)
 				}
 			}
 			continue
@@ -133,7 +131,7 @@ func globalReduce[T float](y, x []T, s, c int, isMax bool) {
 }
 
 // globalMaxGrad sets dx: each (image, channel) gradient goes to the first
-// maximum (the first NaN if any).
+// maximum.
 func globalMaxGrad[T float](dx, x, grad []T, s, c int) {
 	clear(dx)
 	best := make([]T, c)
@@ -147,9 +145,11 @@ func globalMaxGrad[T float](dx, x, grad []T, s, c int) {
 		}
 		for k := c; k < len(xn); k += c {
 			for ch, v := range xn[k : k+c] {
-				if v > best[ch] || (isNaN(v) && !isNaN(best[ch])) {
-					best[ch], at[ch] = v, k+ch
+				b, a := best[ch], at[ch]
+				if v > b {
+					a = k + ch
 				}
+				best[ch], at[ch] = max(b, v), a
 			}
 		}
 		for ch, gv := range grad[i : i+c] {

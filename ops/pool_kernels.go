@@ -31,43 +31,47 @@ func eachWindow(g geom, f func(p, img int, taps []int)) {
 	}
 }
 
-// isNaN reports whether v is NaN, for either float type.
-func isNaN[T float](v T) bool { return v != v }
-
-// maxPool sets y to the maximum of each window; NaN wins, as in
-// TensorFlow and PyTorch.
+// maxPool sets y to the maximum of each window. NaN wins, as in
+// TensorFlow and PyTorch (Go's max propagates it).
 func maxPool[T float](g geom, y, x []T) {
 	c := g.c
 	eachWindow(g, func(p, img int, taps []int) {
 		yp := y[p*c : (p+1)*c]
 		copy(yp, x[img+taps[0]:][:c])
 		for _, t := range taps[1:] {
-			for ch, v := range x[img+t:][:c] {
-				if v > yp[ch] || isNaN(v) {
-					yp[ch] = v
-				}
+			xs := x[img+t:][:len(yp)]
+			for ch, v := range xs {
+				yp[ch] = max(yp[ch], v)
 			}
 		}
 	})
 }
 
 // maxPoolGrad sets dx: each window's gradient goes to its maximum, the
-// first one in window order on ties (the first NaN if any).
+// first one in window order on ties. The loop is written so that the
+// compiler can select the index without a branch: on random data the
+// comparison is unpredictable.
 func maxPoolGrad[T float](g geom, dx, x, grad []T) {
 	c := g.c
 	clear(dx)
 	best := make([]T, c)
 	at := make([]int, c)
 	eachWindow(g, func(p, img int, taps []int) {
-		copy(best, x[img+taps[0]:][:c])
+		off := img + taps[0]
+		copy(best, x[off:][:c])
 		for ch := range at {
-			at[ch] = img + taps[0] + ch
+			at[ch] = off + ch
 		}
 		for _, t := range taps[1:] {
-			for ch, v := range x[img+t:][:c] {
-				if v > best[ch] || (isNaN(v) && !isNaN(best[ch])) {
-					best[ch], at[ch] = v, img+t+ch
+			off := img + t
+			xs := x[off:][:len(best)]
+			at := at[:len(xs)]
+			for ch, v := range xs {
+				b, a := best[ch], at[ch]
+				if v > b {
+					a = off + ch
 				}
+				best[ch], at[ch] = max(b, v), a
 			}
 		}
 		for ch, gv := range grad[p*c : (p+1)*c] {
