@@ -110,10 +110,12 @@ func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 		metrics[i] = s.New()
 	}
 	nOut := len(train.Targets)
-	stopped := false
+	// ErrStopTraining from any hook, like Run.StopTraining, ends training
+	// after the current batch; the epoch still ends normally (validation,
+	// epoch-end hooks), as in Keras 3.
 	stop := func(err error) error {
 		if errors.Is(err, ErrStopTraining) {
-			stopped = true
+			run.StopTraining = true
 			return nil
 		}
 		return err
@@ -122,11 +124,11 @@ func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 		return hist, err
 	}
 	var lastLogs Logs
-	for epoch := cfg.InitialEpoch; epoch < cfg.Epochs && !stopped && !run.StopTraining; epoch++ {
+	for epoch := cfg.InitialEpoch; epoch < cfg.Epochs && !run.StopTraining; epoch++ {
 		if err := stop(cbs.epochBegin(run, epoch)); err != nil {
 			return hist, err
 		}
-		if stopped {
+		if run.StopTraining {
 			break
 		}
 		bar := newProgress(out, cfg.Verbose, epoch, cfg.Epochs, steps)
@@ -144,7 +146,7 @@ func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 			if err := stop(cbs.batchBegin(run, step)); err != nil {
 				return hist, err
 			}
-			if stopped {
+			if run.StopTraining {
 				break
 			}
 			p, err := m.Program(graph.Key{Mode: graph.Fit, Batch: len(idx)})
@@ -188,12 +190,15 @@ func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 			if err := stop(cbs.batchEnd(run, step, logs)); err != nil {
 				return hist, err
 			}
+			if run.StopTraining {
+				break
+			}
 		}
 		epochLogs := Logs{}
 		for k, v := range logs {
 			epochLogs[k] = v
 		}
-		if cfg.Validation != nil && !stopped {
+		if cfg.Validation != nil && seen > 0 {
 			vb := cfg.ValidationBatchSize
 			if vb == 0 {
 				vb = cfg.BatchSize
