@@ -84,10 +84,15 @@ func depthwiseGradKernelOp(g geom, m int) *customOp {
 // nil it adds the input gradient for grad into x, which is then dx (cleared
 // by the caller).
 func depthwise[T float](g geom, m int, y, x, k, grad []T) {
+	work := g.outPixels() * g.h.k * g.w.k * g.c * m
+	parallelImages(0, g.n, work, func(lo, hi int) { depthwiseRange(g, m, y, x, k, grad, lo, hi) })
+}
+
+func depthwiseRange[T float](g geom, m int, y, x, k, grad []T, n0, n1 int) {
 	c, cm := g.c, g.c*m
 	img, line := g.h.in*g.w.in*c, g.w.in*c
-	p := 0
-	for n := range g.n {
+	p := n0 * g.outPixels()
+	for n := n0; n < n1; n++ {
 		xn := x[n*img : (n+1)*img]
 		for i := range g.h.out {
 			a0, a1 := g.h.taps(i)
@@ -153,13 +158,28 @@ func depthwiseTapGrad[T float](dx, g, k []T, m int) {
 }
 
 // depthwiseKernelGrad sets dk[a, b, c, k] = Σ x[…, c]·grad[…, c·m+k] over
-// every output pixel, summing in float64.
+// every output pixel, summing in float64, each core over its own images;
+// the parts are added in a fixed order, so results are reproducible.
 func depthwiseKernelGrad[T float](g geom, m int, dk, x, grad []T) {
+	ranges := imageRanges(0, g.n, g.outPixels()*g.h.k*g.w.k*g.c*m)
+	parts := make([][]float64, len(ranges))
+	inParallel(ranges, func(i, lo, hi int) {
+		parts[i] = make([]float64, len(dk))
+		depthwiseKernelGradRange(g, m, parts[i], x, grad, lo, hi)
+	})
+	for _, p := range parts[1:] {
+		addTo(parts[0], p)
+	}
+	for i, v := range parts[0] {
+		dk[i] = T(v)
+	}
+}
+
+func depthwiseKernelGradRange[T float](g geom, m int, acc []float64, x, grad []T, n0, n1 int) {
 	c, cm := g.c, g.c*m
 	img, line := g.h.in*g.w.in*c, g.w.in*c
-	acc := make([]float64, len(dk))
-	p := 0
-	for n := range g.n {
+	p := n0 * g.outPixels()
+	for n := n0; n < n1; n++ {
 		xn := x[n*img : (n+1)*img]
 		for i := range g.h.out {
 			a0, a1 := g.h.taps(i)
@@ -181,8 +201,5 @@ func depthwiseKernelGrad[T float](g geom, m int, dk, x, grad []T) {
 				}
 			}
 		}
-	}
-	for i, v := range acc {
-		dk[i] = T(v)
 	}
 }

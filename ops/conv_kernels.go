@@ -93,6 +93,13 @@ func convGradKernel[T float](g geom, o int, dk, x, grad []T) {
 // row (n, i, j), column (a, b, c) holds x[n, i·sh−pt+a·dh, j·sw−pl+b·dw, c],
 // or 0 where that falls in the padding.
 func im2col[T float](g geom, cols, x []T, n0, n1 int) {
+	rows := g.outPixels() * g.h.k * g.w.k * g.c
+	parallelImages(n0, n1, rows, func(lo, hi int) {
+		im2colRange(g, cols[(lo-n0)*rows:], x, lo, hi)
+	})
+}
+
+func im2colRange[T float](g geom, cols, x []T, n0, n1 int) {
 	c, kw := g.c, g.w.k
 	rowLen := g.h.k * kw * c
 	img, line := g.h.in*g.w.in*c, g.w.in*c
@@ -135,6 +142,13 @@ func im2col[T float](g geom, cols, x []T, n0, n1 int) {
 // col2im adds the rows of cols (as laid out by im2col for images
 // [n0, n1)) back into dx at the positions they were read from.
 func col2im[T float](g geom, dx, cols []T, n0, n1 int) {
+	rows := g.outPixels() * g.h.k * g.w.k * g.c
+	parallelImages(n0, n1, rows, func(lo, hi int) {
+		col2imRange(g, dx, cols[(lo-n0)*rows:], lo, hi)
+	})
+}
+
+func col2imRange[T float](g geom, dx, cols []T, n0, n1 int) {
 	c, kw := g.c, g.w.k
 	rowLen := g.h.k * kw * c
 	img, line := g.h.in*g.w.in*c, g.w.in*c

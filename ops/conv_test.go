@@ -30,13 +30,26 @@ var conv2DCases = []struct {
 	{[]int{1, 4, 4, 1}, []int{4, 4, 1, 2}, ConvConfig{Strides: [2]int{3, 3}, Padding: "same"}},
 }
 
-// TestConv2DGradient checks every case with the whole batch in one GEMM
-// and, with a tiny scratch budget, one image per GEMM.
+// inKernelModes runs f under each setting of the kernels: the defaults
+// (on test shapes: the whole batch in one GEMM, no goroutines) and "split"
+// (one image per GEMM, every loop over images split among the cores).
+func inKernelModes(t *testing.T, f func(t *testing.T)) {
+	modes := []struct {
+		name            string
+		budget, minWork int
+	}{{"default", colsBudget, parallelMinWork}, {"split", 1, 1}}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			defer func(b, w int) { colsBudget, parallelMinWork = b, w }(colsBudget, parallelMinWork)
+			colsBudget, parallelMinWork = m.budget, m.minWork
+			f(t)
+		})
+	}
+}
+
 func TestConv2DGradient(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 1))
-	defer func(b int) { colsBudget = b }(colsBudget)
-	for _, budget := range []int{colsBudget, 1} {
-		colsBudget = budget
+	inKernelModes(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(31, 1))
 		for i, c := range conv2DCases {
 			x := gradcheck.Random(rng, -1, 1, c.x...)
 			k := gradcheck.Random(rng, -1, 1, c.k...)
@@ -44,10 +57,10 @@ func TestConv2DGradient(t *testing.T) {
 				return Conv2D(in[0], in[1], c.cfg)
 			}, []*tensor.Dense{x, k}, gradcheck.Options{})
 			if err != nil {
-				t.Errorf("%d (scratch budget %d): x %v kernel %v %+v: %v", i, budget, c.x, c.k, c.cfg, err)
+				t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
 			}
 		}
-	}
+	})
 }
 
 var conv1DCases = []struct {
@@ -63,17 +76,19 @@ var conv1DCases = []struct {
 }
 
 func TestConv1DGradient(t *testing.T) {
-	rng := rand.New(rand.NewPCG(32, 1))
-	for i, c := range conv1DCases {
-		x := gradcheck.Random(rng, -1, 1, c.x...)
-		k := gradcheck.Random(rng, -1, 1, c.k...)
-		err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
-			return Conv1D(in[0], in[1], c.cfg)
-		}, []*tensor.Dense{x, k}, gradcheck.Options{})
-		if err != nil {
-			t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
+	inKernelModes(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(32, 1))
+		for i, c := range conv1DCases {
+			x := gradcheck.Random(rng, -1, 1, c.x...)
+			k := gradcheck.Random(rng, -1, 1, c.k...)
+			err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return Conv1D(in[0], in[1], c.cfg)
+			}, []*tensor.Dense{x, k}, gradcheck.Options{})
+			if err != nil {
+				t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
+			}
 		}
-	}
+	})
 }
 
 // TestConv2DByHand checks a case worked out on paper: one 3×3 image
@@ -157,15 +172,17 @@ var depthwiseCases = []struct {
 }
 
 func TestDepthwiseConv2DGradient(t *testing.T) {
-	rng := rand.New(rand.NewPCG(33, 1))
-	for i, c := range depthwiseCases {
-		x := gradcheck.Random(rng, -1, 1, c.x...)
-		k := gradcheck.Random(rng, -1, 1, c.k...)
-		err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
-			return DepthwiseConv2D(in[0], in[1], c.cfg)
-		}, []*tensor.Dense{x, k}, gradcheck.Options{})
-		if err != nil {
-			t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
+	inKernelModes(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(33, 1))
+		for i, c := range depthwiseCases {
+			x := gradcheck.Random(rng, -1, 1, c.x...)
+			k := gradcheck.Random(rng, -1, 1, c.k...)
+			err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return DepthwiseConv2D(in[0], in[1], c.cfg)
+			}, []*tensor.Dense{x, k}, gradcheck.Options{})
+			if err != nil {
+				t.Errorf("%d: x %v kernel %v %+v: %v", i, c.x, c.k, c.cfg, err)
+			}
 		}
-	}
+	})
 }

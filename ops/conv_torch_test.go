@@ -120,6 +120,10 @@ func (c torchConvCase) build(t *testing.T) gradcheck.Func {
 // TestConvAndPoolMatchTorch compares outputs and gradients with PyTorch:
 // float64 to 1e-10 (relative to 1+|want|), float32 to 1e-4.
 func TestConvAndPoolMatchTorch(t *testing.T) {
+	inKernelModes(t, func(t *testing.T) { matchTorchConv(t) })
+}
+
+func matchTorchConv(t *testing.T) {
 	for _, c := range loadTorchConv(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			f := c.build(t)

@@ -5,14 +5,21 @@ package ops
 // visited in row-major window order, and each tap is a contiguous run of
 // c channels.
 
-// eachWindow calls f for every output pixel p with the offsets, within
-// image n, of its taps that lie inside the input (in window order) and
-// the image's offset in x.
-func eachWindow(g geom, f func(p, img int, taps []int)) {
+// eachWindow visits every output pixel p with the offsets, within its
+// image, of its taps that lie inside the input (in window order) and the
+// image's offset in x. Images are split among the cores: newVisitor is
+// called once per part, so that each has its own scratch space.
+func eachWindow(g geom, newVisitor func() func(p, img int, taps []int)) {
+	parallelImages(0, g.n, g.h.in*g.w.in*g.c, func(lo, hi int) {
+		windowsOf(g, lo, hi, newVisitor())
+	})
+}
+
+func windowsOf(g geom, n0, n1 int, f func(p, img int, taps []int)) {
 	taps := make([]int, 0, g.h.k*g.w.k)
 	size := g.h.in * g.w.in * g.c
-	p := 0
-	for n := range g.n {
+	p := n0 * g.outPixels()
+	for n := n0; n < n1; n++ {
 		for i := range g.h.out {
 			a0, a1 := g.h.taps(i)
 			for j := range g.w.out {
@@ -35,13 +42,15 @@ func eachWindow(g geom, f func(p, img int, taps []int)) {
 // TensorFlow and PyTorch (Go's max propagates it).
 func maxPool[T float](g geom, y, x []T) {
 	c := g.c
-	eachWindow(g, func(p, img int, taps []int) {
-		yp := y[p*c : (p+1)*c]
-		copy(yp, x[img+taps[0]:][:c])
-		for _, t := range taps[1:] {
-			xs := x[img+t:][:len(yp)]
-			for ch, v := range xs {
-				yp[ch] = max(yp[ch], v)
+	eachWindow(g, func() func(p, img int, taps []int) {
+		return func(p, img int, taps []int) {
+			yp := y[p*c : (p+1)*c]
+			copy(yp, x[img+taps[0]:][:c])
+			for _, t := range taps[1:] {
+				xs := x[img+t:][:len(yp)]
+				for ch, v := range xs {
+					yp[ch] = max(yp[ch], v)
+				}
 			}
 		}
 	})
@@ -54,28 +63,30 @@ func maxPool[T float](g geom, y, x []T) {
 func maxPoolGrad[T float](g geom, dx, x, grad []T) {
 	c := g.c
 	clear(dx)
-	best := make([]T, c)
-	at := make([]int, c)
-	eachWindow(g, func(p, img int, taps []int) {
-		off := img + taps[0]
-		copy(best, x[off:][:c])
-		for ch := range at {
-			at[ch] = off + ch
-		}
-		for _, t := range taps[1:] {
-			off := img + t
-			xs := x[off:][:len(best)]
-			at := at[:len(xs)]
-			for ch, v := range xs {
-				b, a := best[ch], at[ch]
-				if v > b {
-					a = off + ch
-				}
-				best[ch], at[ch] = max(b, v), a
+	eachWindow(g, func() func(p, img int, taps []int) {
+		best := make([]T, c)
+		at := make([]int, c)
+		return func(p, img int, taps []int) {
+			off := img + taps[0]
+			copy(best, x[off:][:c])
+			for ch := range at {
+				at[ch] = off + ch
 			}
-		}
-		for ch, gv := range grad[p*c : (p+1)*c] {
-			dx[at[ch]] += gv
+			for _, t := range taps[1:] {
+				off := img + t
+				xs := x[off:][:len(best)]
+				at := at[:len(xs)]
+				for ch, v := range xs {
+					b, a := best[ch], at[ch]
+					if v > b {
+						a = off + ch
+					}
+					best[ch], at[ch] = max(b, v), a
+				}
+			}
+			for ch, gv := range grad[p*c : (p+1)*c] {
+				dx[at[ch]] += gv
+			}
 		}
 	})
 }
@@ -83,15 +94,17 @@ func maxPoolGrad[T float](g geom, dx, x, grad []T) {
 // avgPool sets y to the mean of each window's entries inside x.
 func avgPool[T float](g geom, y, x []T) {
 	c := g.c
-	eachWindow(g, func(p, img int, taps []int) {
-		yp := y[p*c : (p+1)*c]
-		copy(yp, x[img+taps[0]:][:c])
-		for _, t := range taps[1:] {
-			addTo(yp, x[img+t:][:c])
-		}
-		inv := 1 / T(len(taps))
-		for ch := range yp {
-			yp[ch] *= inv
+	eachWindow(g, func() func(p, img int, taps []int) {
+		return func(p, img int, taps []int) {
+			yp := y[p*c : (p+1)*c]
+			copy(yp, x[img+taps[0]:][:c])
+			for _, t := range taps[1:] {
+				addTo(yp, x[img+t:][:c])
+			}
+			inv := 1 / T(len(taps))
+			for ch := range yp {
+				yp[ch] *= inv
+			}
 		}
 	})
 }
@@ -101,13 +114,15 @@ func avgPool[T float](g geom, y, x []T) {
 func avgPoolGrad[T float](g geom, dx, grad []T) {
 	c := g.c
 	clear(dx)
-	eachWindow(g, func(p, img int, taps []int) {
-		gp := grad[p*c : (p+1)*c]
-		inv := 1 / T(len(taps))
-		for _, t := range taps {
-			d := dx[img+t:][:c]
-			for ch, v := range gp {
-				d[ch] += v * inv
+	eachWindow(g, func() func(p, img int, taps []int) {
+		return func(p, img int, taps []int) {
+			gp := grad[p*c : (p+1)*c]
+			inv := 1 / T(len(taps))
+			for _, t := range taps {
+				d := dx[img+t:][:c]
+				for ch, v := range gp {
+					d[ch] += v * inv
+				}
 			}
 		}
 	})
