@@ -140,3 +140,16 @@ func orOne(v int) int {
 	}
 	return v
 }
+
+// ConvOutputLength is the output size along one spatial axis of a
+// convolution or pooling op, as Keras' conv_output_length: in is the
+// input size, kernel the window size, stride and dilation as in
+// ConvConfig (0 meaning 1; pools have dilation 1) and padding Valid, Same
+// or Causal. Layers use it to report output shapes before building nodes.
+func ConvOutputLength(in, kernel, stride, dilation int, padding string) (int, error) {
+	w, err := newWindow("axis", in, kernel, orOne(stride), orOne(dilation), normPadding(padding))
+	if err != nil {
+		return 0, errors.WithMessage(err, "ops: ConvOutputLength")
+	}
+	return w.out, nil
+}

@@ -186,3 +186,29 @@ func TestDepthwiseConv2DGradient(t *testing.T) {
 		}
 	})
 }
+
+func TestConvOutputLength(t *testing.T) {
+	cases := []struct {
+		in, k, stride, dilation int
+		padding                 string
+		want                    int
+	}{
+		{28, 3, 1, 1, Valid, 26},
+		{28, 3, 0, 0, "", 26}, // zero stride and dilation mean 1
+		{26, 2, 2, 1, Valid, 13},
+		{27, 2, 2, 1, Valid, 13},
+		{7, 3, 2, 1, Same, 4},
+		{8, 4, 3, 1, "SAME", 3},
+		{9, 3, 1, 2, Valid, 5},
+		{9, 3, 2, 1, Causal, 5},
+	}
+	for _, c := range cases {
+		got, err := ConvOutputLength(c.in, c.k, c.stride, c.dilation, c.padding)
+		if err != nil || got != c.want {
+			t.Errorf("ConvOutputLength(%d, %d, %d, %d, %q) = %d, %v; want %d", c.in, c.k, c.stride, c.dilation, c.padding, got, err, c.want)
+		}
+	}
+	if _, err := ConvOutputLength(2, 3, 1, 1, Valid); err == nil || !strings.HasPrefix(err.Error(), "ops: ") {
+		t.Errorf("a kernel larger than the input: error %v, want one starting with \"ops: \"", err)
+	}
+}
