@@ -126,7 +126,7 @@ func (g geom) kernelShape(o int) tensor.Shape {
 // convOp maps (x, kernel) to the convolution with o output channels.
 func convOp(g geom, o int) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Conv(%v,o%d)", g, o),
 		arity: 2,
 		typ:   fnType(d, d, d),
@@ -144,13 +144,13 @@ func convOp(g geom, o int) *customOp {
 			dk, err := apply(convGradKernelOp(g, o), in[0], grad)
 			return gorgonia.Nodes{dx, dk}, err
 		},
-	}
+	}, g.inShape(), g.kernelShape(o))
 }
 
 // convGradInputOp maps (grad, kernel) to the gradient of the input.
 func convGradInputOp(g geom, o int) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Conv'x(%v,o%d)", g, o),
 		arity: 2,
 		typ:   fnType(d, d, d),
@@ -160,13 +160,13 @@ func convGradInputOp(g geom, o int) *customOp {
 				func(dx []float32, in [][]float32) { convGradInput(g, o, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { convGradInput(g, o, dx, in[0], in[1]) })
 		},
-	}
+	}, g.outShape(o), g.kernelShape(o))
 }
 
 // convGradKernelOp maps (x, grad) to the gradient of the kernel.
 func convGradKernelOp(g geom, o int) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Conv'k(%v,o%d)", g, o),
 		arity: 2,
 		typ:   fnType(d, d, d),
@@ -176,5 +176,5 @@ func convGradKernelOp(g geom, o int) *customOp {
 				func(dk []float32, in [][]float32) { convGradKernel(g, o, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { convGradKernel(g, o, dk, in[0], in[1]) })
 		},
-	}
+	}, g.inShape(), g.outShape(o))
 }

@@ -28,7 +28,7 @@ func DepthwiseConv2D(x, kernel *gorgonia.Node, cfg ConvConfig) (*gorgonia.Node, 
 // depthwiseOp maps (x, kernel) to the depthwise convolution with
 // multiplier m.
 func depthwiseOp(g geom, m int) *customOp {
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Depthwise(%v,m%d)", g, m),
 		arity: 2,
 		typ:   fnType(4, 4, 4),
@@ -46,12 +46,12 @@ func depthwiseOp(g geom, m int) *customOp {
 			dk, err := apply(depthwiseGradKernelOp(g, m), in[0], grad)
 			return gorgonia.Nodes{dx, dk}, err
 		},
-	}
+	}, g.inShape(), g.kernelShape(m))
 }
 
 // depthwiseGradInputOp maps (grad, kernel) to the gradient of the input.
 func depthwiseGradInputOp(g geom, m int) *customOp {
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Depthwise'x(%v,m%d)", g, m),
 		arity: 2,
 		typ:   fnType(4, 4, 4),
@@ -61,12 +61,12 @@ func depthwiseGradInputOp(g geom, m int) *customOp {
 				func(dx []float32, in [][]float32) { clear(dx); depthwise(g, m, nil, dx, in[1], in[0]) },
 				func(dx []float64, in [][]float64) { clear(dx); depthwise(g, m, nil, dx, in[1], in[0]) })
 		},
-	}
+	}, g.outShape(g.c*m), g.kernelShape(m))
 }
 
 // depthwiseGradKernelOp maps (x, grad) to the gradient of the kernel.
 func depthwiseGradKernelOp(g geom, m int) *customOp {
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Depthwise'k(%v,m%d)", g, m),
 		arity: 2,
 		typ:   fnType(4, 4, 4),
@@ -76,7 +76,7 @@ func depthwiseGradKernelOp(g geom, m int) *customOp {
 				func(dk []float32, in [][]float32) { depthwiseKernelGrad(g, m, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { depthwiseKernelGrad(g, m, dk, in[0], in[1]) })
 		},
-	}
+	}, g.inShape(), g.outShape(g.c*m))
 }
 
 // depthwise walks every (output pixel, tap) pair that reads inside the

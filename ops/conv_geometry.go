@@ -153,3 +153,19 @@ func ConvOutputLength(in, kernel, stride, dilation int, padding string) (int, er
 	}
 	return w.out, nil
 }
+
+// checked makes op's kernel refuse inputs of other shapes than those it
+// was built for (its kernels index by the built geometry), with an error
+// rather than a panic.
+func checked(op *customOp, want ...tensor.Shape) *customOp {
+	do := op.do
+	op.do = func(out *tensor.Dense, in []*tensor.Dense) error {
+		for i, w := range want {
+			if !in[i].Shape().Eq(w) {
+				return errors.Errorf("ops: %s: input %d has shape %v, want %v", op.id, i, in[i].Shape(), w)
+			}
+		}
+		return do(out, in)
+	}
+	return op
+}

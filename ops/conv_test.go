@@ -212,3 +212,46 @@ func TestConvOutputLength(t *testing.T) {
 		t.Errorf("a kernel larger than the input: error %v, want one starting with \"ops: \"", err)
 	}
 }
+
+// TestKernelsRejectOtherShapes runs ops on values of other shapes than
+// their nodes': an error, not an index panic.
+func TestKernelsRejectOtherShapes(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(1, 5, 5, 2), gorgonia.WithName("x"))
+	k := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(3, 3, 2, 4), gorgonia.WithName("k"))
+	dk := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(3, 3, 2, 1), gorgonia.WithName("dk"))
+	big := tensor.New(tensor.WithShape(2, 5, 5, 2), tensor.Of(tensor.Float64))
+	type opRun struct {
+		name string
+		y    *gorgonia.Node
+		in   []gorgonia.Value
+	}
+	var runs []opRun
+	add := func(name string, y *gorgonia.Node, err error, in ...gorgonia.Value) {
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runs = append(runs, opRun{name, y, in})
+	}
+	kv := tensor.New(tensor.WithShape(3, 3, 2, 4), tensor.Of(tensor.Float64))
+	y, err := Conv2D(x, k, ConvConfig{})
+	add("Conv2D", y, err, big, kv)
+	y, err = DepthwiseConv2D(x, dk, ConvConfig{})
+	add("DepthwiseConv2D", y, err, big, tensor.New(tensor.WithShape(3, 3, 2, 1), tensor.Of(tensor.Float64)))
+	y, err = MaxPool2D(x, PoolConfig{})
+	add("MaxPool2D", y, err, big)
+	y, err = AvgPool2D(x, PoolConfig{})
+	add("AvgPool2D", y, err, big)
+	y, err = GlobalMaxPool2D(x)
+	add("GlobalMaxPool2D", y, err, big)
+	y, err = ZeroPad2D(x, 1, 1, 1, 1)
+	add("ZeroPad2D", y, err, big)
+	y, err = UpSample2D(x, 2, 2)
+	add("UpSample2D", y, err, big)
+	for _, c := range runs {
+		_, err := c.y.Op().Do(c.in...)
+		if err == nil || !strings.Contains(err.Error(), "input 0 has shape (2, 5, 5, 2)") {
+			t.Errorf("%s on a batch of 2 built for 1: error %v", c.name, err)
+		}
+	}
+}

@@ -60,11 +60,11 @@ func zeroPad(name string, x *gorgonia.Node, rank, top, bottom, left, right int) 
 // gradient.
 func padOp(p padGeom, crop bool) *customOp {
 	d := p.rank + 2
-	name, shape := "ZeroPad", p.outShape()
+	name, in, shape := "ZeroPad", p.inShape(), p.outShape()
 	if crop {
-		name, shape = "Crop", p.inShape()
+		name, in, shape = "Crop", shape, in
 	}
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("%s(%v)", name, p),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -78,7 +78,7 @@ func padOp(p padGeom, crop bool) *customOp {
 			dx, err := apply(padOp(p, !crop), grad)
 			return gorgonia.Nodes{dx}, err
 		},
-	}
+	}, in)
 }
 
 // padCrop copies the rows of the small tensor into the padded one (crop

@@ -104,7 +104,7 @@ func poolGeom(name string, x *gorgonia.Node, rank int, size, strides [2]int, pad
 
 func maxPoolOp(g geom) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("MaxPool(%v)", g),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -118,13 +118,13 @@ func maxPoolOp(g geom) *customOp {
 			dx, err := apply(maxPoolGradOp(g), in[0], grad)
 			return gorgonia.Nodes{dx}, err
 		},
-	}
+	}, g.inShape())
 }
 
 // maxPoolGradOp maps (x, grad) to the gradient of x.
 func maxPoolGradOp(g geom) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("MaxPool'(%v)", g),
 		arity: 2,
 		typ:   fnType(d, d, d),
@@ -134,12 +134,12 @@ func maxPoolGradOp(g geom) *customOp {
 				func(dx []float32, in [][]float32) { maxPoolGrad(g, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { maxPoolGrad(g, dx, in[0], in[1]) })
 		},
-	}
+	}, g.inShape(), g.outShape(g.c))
 }
 
 func avgPoolOp(g geom) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("AvgPool(%v)", g),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -153,14 +153,14 @@ func avgPoolOp(g geom) *customOp {
 			dx, err := apply(avgPoolGradOp(g), grad)
 			return gorgonia.Nodes{dx}, err
 		},
-	}
+	}, g.inShape())
 }
 
 // avgPoolGradOp maps grad to the gradient of x. It is linear, the adjoint
 // of average pooling, so its own gradient is average pooling.
 func avgPoolGradOp(g geom) *customOp {
 	d := g.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("AvgPool'(%v)", g),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -174,5 +174,5 @@ func avgPoolGradOp(g geom) *customOp {
 			dg, err := apply(avgPoolOp(g), grad)
 			return gorgonia.Nodes{dg}, err
 		},
-	}
+	}, g.outShape(g.c))
 }

@@ -47,7 +47,7 @@ func globalPoolOp(xs tensor.Shape, n, s, c int, isMax bool) *customOp {
 	if isMax {
 		kind = "Max"
 	}
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("Global%sPool%v", kind, xs),
 		arity: 1,
 		typ:   fnType(len(xs), 2),
@@ -65,16 +65,17 @@ func globalPoolOp(xs tensor.Shape, n, s, c int, isMax bool) *customOp {
 			dx, err := apply(globalPoolGradOp(xs, s, c, isMax), args...)
 			return gorgonia.Nodes{dx}, err
 		},
-	}
+	}, xs)
 }
 
 // globalPoolGradOp maps (x, grad) for the maximum, grad for the mean, to
 // the gradient of x. The mean's is linear, the adjoint of the mean, so its
 // own gradient is the mean again.
 func globalPoolGradOp(xs tensor.Shape, s, c int, isMax bool) *customOp {
-	kind, arity, typ := "Avg", 1, fnType(2, len(xs))
+	gs := tensor.Shape{xs[0], c}
+	kind, arity, typ, want := "Avg", 1, fnType(2, len(xs)), []tensor.Shape{gs}
 	if isMax {
-		kind, arity, typ = "Max", 2, fnType(len(xs), 2, len(xs))
+		kind, arity, typ, want = "Max", 2, fnType(len(xs), 2, len(xs)), []tensor.Shape{xs, gs}
 	}
 	op := &customOp{
 		id:    fmt.Sprintf("Global%sPool'%v", kind, xs),
@@ -92,6 +93,7 @@ func globalPoolGradOp(xs tensor.Shape, s, c int, isMax bool) *customOp {
 				func(dx []float64, in [][]float64) { globalAvgGrad(dx, in[0], s, c) })
 		},
 	}
+	checked(op, want...)
 	if !isMax {
 		op.diff = func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			n := xs[0]

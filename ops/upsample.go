@@ -50,7 +50,7 @@ func upSample(name string, x *gorgonia.Node, rank, sh, sw int) (*gorgonia.Node, 
 
 func upSampleOp(u upGeom) *customOp {
 	d := u.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("UpSample(%v)", u),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -64,14 +64,14 @@ func upSampleOp(u upGeom) *customOp {
 			dx, err := apply(blockSumOp(u), grad)
 			return gorgonia.Nodes{dx}, err
 		},
-	}
+	}, u.shape(u.h, u.w))
 }
 
 // blockSumOp sums each sh×sw block: the gradient of UpSample, and its
 // adjoint, so its own gradient is UpSample.
 func blockSumOp(u upGeom) *customOp {
 	d := u.rank + 2
-	return &customOp{
+	return checked(&customOp{
 		id:    fmt.Sprintf("UpSample'(%v)", u),
 		arity: 1,
 		typ:   fnType(d, d),
@@ -85,7 +85,7 @@ func blockSumOp(u upGeom) *customOp {
 			dg, err := apply(upSampleOp(u), grad)
 			return gorgonia.Nodes{dg}, err
 		},
-	}
+	}, u.shape(u.h*u.sh, u.w*u.sw))
 }
 
 // upSampleNearest sets y[n, i, j] = x[n, i/sh, j/sw] (c channels each).
