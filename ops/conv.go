@@ -147,7 +147,11 @@ func convOp(g geom, o int) *customOp {
 	}, g.inShape(), g.kernelShape(o))
 }
 
-// convGradInputOp maps (grad, kernel) to the gradient of the input.
+// convGradInputOp maps (grad, kernel) to the gradient of the input:
+// col2im(grad·kernelᵀ), Conv2DTranspose too. The three convolution ops
+// are each other's derivatives, so all are differentiable any number of
+// times: for upstream G (input-shaped) its gradients are Conv(G, kernel)
+// and Conv'k(G, grad).
 func convGradInputOp(g geom, o int) *customOp {
 	d := g.rank + 2
 	return checked(&customOp{
@@ -160,10 +164,20 @@ func convGradInputOp(g geom, o int) *customOp {
 				func(dx []float32, in [][]float32) { convGradInput(g, o, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { convGradInput(g, o, dx, in[0], in[1]) })
 		},
+		diff: func(in gorgonia.Nodes, out, up *gorgonia.Node) (gorgonia.Nodes, error) {
+			dg, err := apply(convOp(g, o), up, in[1])
+			if err != nil {
+				return nil, err
+			}
+			dk, err := apply(convGradKernelOp(g, o), up, in[0])
+			return gorgonia.Nodes{dg, dk}, err
+		},
 	}, g.outShape(o), g.kernelShape(o))
 }
 
-// convGradKernelOp maps (x, grad) to the gradient of the kernel.
+// convGradKernelOp maps (x, grad) to the gradient of the kernel,
+// im2col(x)ᵀ·grad. For upstream G (kernel-shaped) its gradients are
+// Conv'x(grad, G) and Conv(x, G).
 func convGradKernelOp(g geom, o int) *customOp {
 	d := g.rank + 2
 	return checked(&customOp{
@@ -175,6 +189,14 @@ func convGradKernelOp(g geom, o int) *customOp {
 			return normDispatch(out, in,
 				func(dk []float32, in [][]float32) { convGradKernel(g, o, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { convGradKernel(g, o, dk, in[0], in[1]) })
+		},
+		diff: func(in gorgonia.Nodes, out, up *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := apply(convGradInputOp(g, o), in[1], up)
+			if err != nil {
+				return nil, err
+			}
+			dg, err := apply(convOp(g, o), in[0], up)
+			return gorgonia.Nodes{dx, dg}, err
 		},
 	}, g.inShape(), g.outShape(o))
 }

@@ -151,6 +151,9 @@ func TestConvErrors(t *testing.T) {
 		{"conv1d kernel", second(Conv1D(seq, node("k10", tensor.Float64, 3, 2, 2), Conv1DConfig{})), "(k, in, out) with in = 3"},
 		{"depthwise kernel", second(DepthwiseConv2D(x, node("k11", tensor.Float64, 3, 3, 2, 1), ConvConfig{})), "(kh, kw, in, depth multiplier)"},
 		{"depthwise causal", second(DepthwiseConv2D(x, node("k12", tensor.Float64, 3, 3, 3, 1), ConvConfig{Padding: Causal})), "Conv1D only"},
+		{"transpose kernel", second(Conv2DTranspose(x, node("k13", tensor.Float64, 3, 3, 3, 2), ConvConfig{})), "(kh, kw, filters, in) with in = 3"},
+		{"transpose causal", second(Conv1DTranspose(seq, node("k14", tensor.Float64, 3, 2, 3), Conv1DConfig{Padding: Causal})), `unknown padding "causal"`},
+		{"transpose stride", second(Conv2DTranspose(x, node("k15", tensor.Float64, 3, 3, 2, 3), ConvConfig{Strides: [2]int{-2, 1}})), "stride -2"},
 	}
 	for _, c := range cases {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) || !strings.HasPrefix(c.err.Error(), "ops: ") {

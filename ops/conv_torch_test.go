@@ -82,6 +82,14 @@ func (c torchConvCase) build(t *testing.T) gradcheck.Func {
 		return func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return Conv1D(in[0], in[1], Conv1DConfig{Stride: conv.Strides[1], Padding: c.Padding, Dilation: conv.Dilation[1]})
 		}
+	case "conv2dtranspose":
+		return func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Conv2DTranspose(in[0], in[1], conv)
+		}
+	case "conv1dtranspose":
+		return func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Conv1DTranspose(in[0], in[1], Conv1DConfig{Stride: conv.Strides[1], Padding: c.Padding, Dilation: conv.Dilation[1]})
+		}
 	case "depthwise":
 		return func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return DepthwiseConv2D(in[0], in[1], conv)

@@ -117,6 +117,34 @@ def depthwise(name, xs, ks, strides=(1, 1), padding="valid", dilation=(1, 1)):
            strides=list(strides), padding=padding, dilation=list(dilation))
 
 
+def conv_transpose(name, xs, ks, strides, padding="valid", dilation=None):
+    """Keras' Conv{1,2}DTranspose: the adjoint of the forward convolution
+    on an output of size in*stride (+ max(span - stride, 0) for "valid"),
+    padded as that convolution is. torch's full transposed convolution
+    covers the padded input from its start; the script zero-extends it to
+    the padded size and cuts the padding off."""
+    rank = len(xs) - 2
+    dilation = dilation or (1,) * rank
+    x, k = randn(*xs), randn(*ks)
+    # Keras (kh, kw, filters, in) -> torch (in, filters, kh, kw).
+    w = k.permute(3, 2, 0, 1) if rank == 2 else k.permute(2, 1, 0)
+    f = F.conv_transpose2d if rank == 2 else F.conv_transpose1d
+    y = f(to_torch(x), w, stride=strides, dilation=dilation)
+    for axis in range(rank):
+        size, kk, s, d = xs[1 + axis], ks[axis], strides[axis], dilation[axis]
+        span = (kk - 1) * d + 1
+        out = size * s + (max(span - s, 0) if padding == "valid" else 0)
+        before, after = pads(out, kk, s, d, padding)
+        dim = 2 + axis
+        extra = out + before + after - y.shape[dim]
+        assert extra >= 0, name
+        amounts = [0, 0] * (rank - 1 - axis) + [0, extra]
+        y = F.pad(y, amounts).narrow(dim, before, out)
+    y = from_torch(y)
+    record(name, "conv%ddtranspose" % rank, x, y, torch.randn(y.shape, dtype=DT), k,
+           strides=list(strides), padding=padding, dilation=list(dilation))
+
+
 def pool(name, kind, xs, size, strides, padding):
     rank = len(xs) - 2
     x = randn(*xs)
@@ -182,6 +210,15 @@ conv1d("conv1d_same_stride2", (2, 9, 3), (3, 3, 4), 2, "same")
 conv1d("conv1d_causal_dilation2", (2, 9, 3), (3, 3, 2), 1, "causal", 2)
 conv1d("conv1d_causal_stride2", (2, 10, 2), (2, 2, 3), 2, "causal")
 conv1d("conv1d_valid_stride2_dilation2", (1, 11, 2), (3, 2, 2), 2, "valid", 2)
+
+conv_transpose("conv2dtranspose_valid", (2, 3, 4, 3), (3, 3, 2, 3), (1, 1))
+conv_transpose("conv2dtranspose_valid_stride2", (2, 3, 4, 3), (3, 3, 2, 3), (2, 2))
+conv_transpose("conv2dtranspose_same_stride2", (2, 3, 4, 3), (3, 3, 2, 3), (2, 2), "same")
+conv_transpose("conv2dtranspose_same_stride2_even_kernel", (1, 3, 3, 2), (4, 2, 3, 2), (2, 2), "same")
+conv_transpose("conv2dtranspose_kernel_below_stride", (1, 2, 3, 2), (2, 1, 2, 2), (3, 3))
+conv_transpose("conv2dtranspose_same_dilation2", (1, 3, 4, 2), (3, 3, 2, 2), (1, 1), "same", (2, 2))
+conv_transpose("conv1dtranspose_same_stride2", (2, 4, 3), (3, 2, 3), (2,), "same")
+conv_transpose("conv1dtranspose_valid_stride2_dilation2", (2, 4, 3), (3, 2, 3), (2,), "valid", (2,))
 
 depthwise("depthwise_valid", (2, 6, 7, 3), (3, 3, 3, 1))
 depthwise("depthwise_same_multiplier2", (2, 6, 7, 3), (3, 3, 3, 2), padding="same")
