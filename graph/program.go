@@ -45,6 +45,8 @@ type Program struct {
 // Compile differentiates (when asked) and compiles the graph of ctx.
 func Compile(ctx *Context, spec Spec) (*Program, error) {
 	p := &Program{ctx: ctx, spec: spec}
+	// roots are the Read statements; only what they need is compiled.
+	var roots gorgonia.Nodes
 	if spec.Grad {
 		if spec.Loss == nil {
 			return nil, errors.New("graph: Spec.Grad needs a Loss")
@@ -64,27 +66,30 @@ func Compile(ctx *Context, spec Spec) (*Program, error) {
 			}
 			p.gradVal = make([]gorgonia.Value, len(gs))
 			for i, g := range gs {
-				gorgonia.Read(g, &p.gradVal[i])
+				roots = append(roots, gorgonia.Read(g, &p.gradVal[i]))
 			}
 		}
 	}
 	p.outVals = make([]gorgonia.Value, len(spec.Outputs))
 	for i, o := range spec.Outputs {
-		gorgonia.Read(o, &p.outVals[i])
+		roots = append(roots, gorgonia.Read(o, &p.outVals[i]))
 	}
 	if spec.Loss != nil {
 		if !spec.Loss.IsScalar() {
 			return nil, errors.Errorf("graph: the loss must be a scalar, got shape %v", spec.Loss.Shape())
 		}
-		gorgonia.Read(spec.Loss, &p.lossVal)
+		roots = append(roots, gorgonia.Read(spec.Loss, &p.lossVal))
 	}
 	if ctx.Phase == Train {
 		p.updVal = make([]gorgonia.Value, len(ctx.updates))
 		for i, u := range ctx.updates {
-			gorgonia.Read(u.node, &p.updVal[i])
+			roots = append(roots, gorgonia.Read(u.node, &p.updVal[i]))
 		}
 	}
-	p.vm = gorgonia.NewTapeMachine(ctx.G)
+	// Gorgonia differentiates every input of every op, the data and the
+	// labels included; compiling the exact subgraph of the reads drops
+	// those unused gradients (about 30% of the first conv layer's time).
+	p.vm = gorgonia.NewTapeMachine(ctx.G.ExactSubgraphRoots(roots...))
 	return p, nil
 }
 
