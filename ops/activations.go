@@ -34,7 +34,7 @@ var (
 	tanhK = &unaryKernel{name: "tanh", f: math.Tanh,
 		df: func(_, y float64) float64 { return 1 - y*y }}
 	reluK = &unaryKernel{name: "relu", f: func(x float64) float64 { return math.Max(x, 0) },
-		df: func(x, _ float64) float64 { return step(x) }}
+		df: func(x, _ float64) float64 { return step(x) }, f32: relu32, df32: reluGrad32}
 	relu6K = &unaryKernel{name: "relu6", f: func(x float64) float64 { return math.Min(math.Max(x, 0), 6) },
 		df: func(x, _ float64) float64 {
 			if x > 0 && x < 6 {
@@ -89,6 +89,30 @@ var (
 )
 
 var geluC = math.Sqrt(2 / math.Pi)
+
+// relu32 and reluGrad32 are ReLU's float32 hot paths: a tenth of a convnet's
+// step went to the generic per-element kernel.
+func relu32(dst, x []float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+func reluGrad32(dst, x, _, g []float32) {
+	dst, g = dst[:len(x)], g[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = g[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
 
 func step(x float64) float64 {
 	if x > 0 {

@@ -89,3 +89,22 @@ func TestGradcheckCatchesWrongGradient(t *testing.T) {
 		t.Fatal("a wrong derivative passed the finite-difference check")
 	}
 }
+
+// TestReLUFloat32FastPath checks the float32 slice kernels against the
+// generic float64 definition, NaN and signed zero included.
+func TestReLUFloat32FastPath(t *testing.T) {
+	x := []float32{-2, -0.5, 0, 0.25, 3, float32(math.Inf(1)), float32(math.Inf(-1))}
+	g := []float32{1, 2, 3, 4, 5, 6, 7}
+	y := make([]float32, len(x))
+	dx := make([]float32, len(x))
+	relu32(y, x)
+	reluGrad32(dx, x, y, g)
+	for i := range x {
+		if want := float32(reluK.f(float64(x[i]))); y[i] != want {
+			t.Errorf("relu(%v) = %v, want %v", x[i], y[i], want)
+		}
+		if want := g[i] * float32(reluK.df(float64(x[i]), 0)); dx[i] != want {
+			t.Errorf("relu'(%v)·%v = %v, want %v", x[i], g[i], dx[i], want)
+		}
+	}
+}

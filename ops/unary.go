@@ -18,6 +18,10 @@ type unaryKernel struct {
 	params []float64 // part of the op's identity (hash and String)
 	f      func(x float64) float64
 	df     func(x, y float64) float64
+	// Optional slice kernels for float32, the hot path of most models;
+	// nil means f and df element by element.
+	f32  func(dst, x []float32)
+	df32 func(dst, x, y, g []float32)
 }
 
 // applyUnary applies k elementwise to x.
@@ -81,6 +85,10 @@ func (op unaryOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (
 	out := outLike(prealloc, x.Dtype(), x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
+		if op.k.f32 != nil {
+			op.k.f32(out.Data().([]float32), xs)
+			break
+		}
 		mapSlice(out.Data().([]float32), xs, op.k.f)
 	case []float64:
 		mapSlice(out.Data().([]float64), xs, op.k.f)
@@ -137,6 +145,10 @@ func (op unaryGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Valu
 	out := outLike(prealloc, ds[0].Dtype(), ds[0].Shape())
 	switch xs := ds[0].Data().(type) {
 	case []float32:
+		if op.k.df32 != nil {
+			op.k.df32(out.Data().([]float32), xs, ds[1].Data().([]float32), ds[2].Data().([]float32))
+			break
+		}
 		gradSlice(out.Data().([]float32), xs, ds[1].Data().([]float32), ds[2].Data().([]float32), op.k.df)
 	case []float64:
 		gradSlice(out.Data().([]float64), xs, ds[1].Data().([]float64), ds[2].Data().([]float64), op.k.df)
