@@ -38,6 +38,7 @@ type Program struct {
 	lossVal gorgonia.Value
 	params  []*Weight
 	gradVal []gorgonia.Value
+	gradN   gorgonia.Nodes
 	updVal  []gorgonia.Value
 	grads   []Gradient
 }
@@ -64,6 +65,7 @@ func Compile(ctx *Context, spec Spec) (*Program, error) {
 			if err != nil {
 				return nil, errors.Wrap(err, "graph: differentiating the loss")
 			}
+			p.gradN = gs
 			p.gradVal = make([]gorgonia.Value, len(gs))
 			for i, g := range gs {
 				roots = append(roots, gorgonia.Read(g, &p.gradVal[i]))
@@ -222,12 +224,16 @@ func (p *Program) ApplyUpdates() error {
 	return nil
 }
 
+// gradNode returns the gradient node of the i-th trainable weight.
+func (p *Program) gradNode(i int) *gorgonia.Node {
+	if i < len(p.gradN) {
+		return p.gradN[i]
+	}
+	return nil
+}
+
 // Graph returns the program's expression graph.
 func (p *Program) Graph() *gorgonia.ExprGraph { return p.ctx.G }
-
-// DOT returns the program's graph, gradient included, in Graphviz's DOT
-// language.
-func (p *Program) DOT() string { return p.ctx.G.ToDot() }
 
 // Close releases the machine.
 func (p *Program) Close() error { return p.vm.Close() }
