@@ -22,7 +22,7 @@ func init() { Register("Dropout", func() Layer { return &Dropout{} }) }
 
 // OutputShape implements Layer.
 func (l *Dropout) OutputShape(in []Shape) (Shape, error) {
-	if l.Rate < 0 || l.Rate >= 1 {
+	if !(l.Rate >= 0 && l.Rate < 1) { // NaN too
 		return nil, errors.Errorf("keras: Dropout rate must be in [0, 1), got %v", l.Rate)
 	}
 	return single("Dropout", in)
