@@ -48,7 +48,7 @@ func init() { Register("LeakyReLU", func() Layer { return &LeakyReLU{} }) }
 
 // OutputShape implements Layer.
 func (l *LeakyReLU) OutputShape(in []Shape) (Shape, error) {
-	if l.NegativeSlope < 0 {
+	if !(l.NegativeSlope >= 0) { // NaN too
 		return nil, errors.Errorf("keras: LeakyReLU slope must be >= 0, got %v", l.NegativeSlope)
 	}
 	return single("LeakyReLU", in)

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -66,6 +67,7 @@ func TestActivationErrors(t *testing.T) {
 		{&Activation{Activation: "relux"}, `unknown activation "relux"`},
 		{&Dense{Units: 2, Activation: "sigmoidd"}, `unknown activation "sigmoidd"`},
 		{&LeakyReLU{NegativeSlope: -0.1}, "slope must be >= 0, got -0.1"},
+		{&LeakyReLU{NegativeSlope: math.NaN()}, "slope must be >= 0, got NaN"},
 	}
 	for i, c := range cases {
 		m := NewSequential(&Input{Shape: []int{3}}, c.layer)

@@ -58,7 +58,7 @@ func (l *BatchNormalization) OutputShape(in []Shape) (Shape, error) {
 	if len(s) == 0 {
 		return nil, errors.New("keras: BatchNormalization needs inputs with a feature axis")
 	}
-	if l.Momentum < 0 || l.Momentum >= 1 || l.Epsilon < 0 {
+	if !(l.Momentum >= 0 && l.Momentum < 1) || !(l.Epsilon >= 0) { // NaN too
 		return nil, errors.Errorf("keras: BatchNormalization needs 0 <= momentum < 1 and epsilon >= 0, got %v and %v", l.Momentum, l.Epsilon)
 	}
 	return s, nil
@@ -146,7 +146,7 @@ func (l *LayerNormalization) OutputShape(in []Shape) (Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s) == 0 || l.Epsilon < 0 {
+	if len(s) == 0 || !(l.Epsilon >= 0) { // NaN too
 		return nil, errors.Errorf("keras: LayerNormalization needs a feature axis and epsilon >= 0 (shape %v, epsilon %v)", s, l.Epsilon)
 	}
 	return s, nil
