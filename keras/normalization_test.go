@@ -38,7 +38,9 @@ func TestBatchNormalizationContract(t *testing.T) {
 }
 
 func TestLayerNormalizationContract(t *testing.T) {
-	ln := func(c int, scale, center bool) []weightSpec { return bnWeights(c, scale, center)[:btoi(scale)+btoi(center)] }
+	ln := func(c int, scale, center bool) []weightSpec {
+		return bnWeights(c, scale, center)[:btoi(scale)+btoi(center)]
+	}
 	for _, c := range []layerCase{
 		{name: "rank2", make: func() Layer { return &LayerNormalization{} }, input: []int{4}, output: []int{4}, weights: ln(4, true, true)},
 		{name: "rank3", make: func() Layer { return &LayerNormalization{Epsilon: 1e-5, Name: "ln"} }, input: []int{2, 3}, output: []int{2, 3}, weights: ln(3, true, true)},
