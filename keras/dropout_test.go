@@ -31,7 +31,7 @@ func TestDropoutInferenceIsIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sameBits(y, x); err != nil {
+		if err := identicalBits(y, x); err != nil {
 			t.Errorf("%v: Predict through Dropout changed the input: %v", dt, err)
 		}
 	}

@@ -507,3 +507,30 @@ func closeTo(got, want []float64, abs, rel float64) error {
 	}
 	return nil
 }
+
+// identicalBits reports the first element where two tensors differ
+// bitwise (so NaNs compare by payload and -0 differs from 0).
+func identicalBits(a, b *tensor.Dense) error {
+	if !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
+		return errors.Errorf("%v %v vs %v %v", a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
+	}
+	switch x := a.Data().(type) {
+	case []float32:
+		y := b.Data().([]float32)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return errors.Errorf("element %d: %v vs %v", i, x[i], y[i])
+			}
+		}
+	case []float64:
+		y := b.Data().([]float64)
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return errors.Errorf("element %d: %v vs %v", i, x[i], y[i])
+			}
+		}
+	default:
+		return errors.Errorf("unsupported dtype %v", a.Dtype())
+	}
+	return nil
+}

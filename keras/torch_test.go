@@ -116,12 +116,22 @@ func setFromTorch(t *testing.T, l Layer, c torchCase, keys ...string) {
 // by weight name.
 func fitGradients(t *testing.T, m *Model, x, y *tensor.Dense) (float64, map[string][]float64) {
 	t.Helper()
-	n := x.Shape()[0]
+	return fitGradientsMulti(t, m, []*tensor.Dense{x}, []*tensor.Dense{y})
+}
+
+// fitGradientsMulti is fitGradients for several inputs and targets.
+func fitGradientsMulti(t *testing.T, m *Model, xs, ys []*tensor.Dense) (float64, map[string][]float64) {
+	t.Helper()
+	n := xs[0].Shape()[0]
 	p, err := m.Program(graph.Key{Mode: graph.Fit, Batch: n})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Run(x, y, onesTensor(m.Dtype(), n)); err != nil {
+	feeds := append(append([]*tensor.Dense(nil), xs...), ys...)
+	for range ys {
+		feeds = append(feeds, onesTensor(m.Dtype(), n))
+	}
+	if err := p.Run(feeds...); err != nil {
 		t.Fatal(err)
 	}
 	loss, err := p.Loss()
