@@ -1,0 +1,401 @@
+// Package safetensors reads and writes the safetensors format
+// (https://huggingface.co/docs/safetensors), so that PyTorch's
+// safetensors.torch.load_file reads what Keragon saves.
+//
+// # Overview
+//
+// A file is an 8-byte little-endian unsigned header length N, N bytes of
+// UTF-8 JSON, then the tensors' raw little-endian bytes. The JSON maps each
+// tensor name to {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin,
+// end]}, offsets counted from the start of the data, plus an optional
+// "__metadata__" object of strings. Decode applies the reference
+// implementation's rules (huggingface/safetensors, safetensors/src/tensor.rs):
+// the header is at most 100,000,000 bytes; sorted by offset, the tensors
+// tile the data exactly (each begins where the previous ends, the first at
+// 0, the last ends at the end of the file) and each spans exactly
+// numel·dtype-size bytes. It is also stricter where the reference is loose:
+// the header must start with '{', a name may appear once, and only
+// whitespace may follow the JSON object. Encode pads the header with spaces
+// to a multiple of 8 bytes and writes 8-byte dtypes first, so every tensor
+// is aligned, as the reference does.
+package safetensors
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/pkg/errors"
+)
+
+// MaxHeaderSize is the largest header Decode accepts, the reference's
+// limit.
+const MaxHeaderSize = 100_000_000
+
+// MetadataKey is the header entry that holds the string metadata.
+const MetadataKey = "__metadata__"
+
+// dtypeSizes lists every dtype of the format with its size in bytes.
+var dtypeSizes = map[string]int{
+	"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1,
+	"I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+	"I32": 4, "U32": 4, "F32": 4,
+	"I64": 8, "U64": 8, "F64": 8,
+}
+
+// DtypeSize returns the size in bytes of one element of a dtype ("F32"),
+// and false for a name the format does not define.
+func DtypeSize(dtype string) (int, bool) {
+	n, ok := dtypeSizes[dtype]
+	return n, ok
+}
+
+// A Tensor is one named array: its dtype name, its shape and its raw
+// little-endian bytes in row-major ('C') order.
+type Tensor struct {
+	Name  string
+	Dtype string
+	Shape []int
+	Data  []byte
+}
+
+// A File is a decoded safetensors file. Tensors are in the order of their
+// data; their Data slices share the buffer given to Decode.
+type File struct {
+	// Metadata is the "__metadata__" map, nil when the file has none.
+	Metadata map[string]string
+	Tensors  []Tensor
+	index    map[string]int
+}
+
+// Tensor returns the tensor called name.
+func (f *File) Tensor(name string) (Tensor, bool) {
+	i, ok := f.index[name]
+	if !ok {
+		return Tensor{}, false
+	}
+	return f.Tensors[i], true
+}
+
+// numel is the number of elements of a shape, false on overflow or a
+// negative dimension.
+func numel(shape []int) (int, bool) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, false
+		}
+		if d != 0 && n > math.MaxInt/d {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
+}
+
+// nbytes is the byte length a tensor of this dtype and shape must have.
+func nbytes(dtype string, shape []int) (int, error) {
+	size, ok := dtypeSizes[dtype]
+	if !ok {
+		return 0, errors.Errorf("unknown dtype %q", dtype)
+	}
+	n, ok := numel(shape)
+	if !ok || n > math.MaxInt/size {
+		return 0, errors.Errorf("shape %v overflows", shape)
+	}
+	return n * size, nil
+}
+
+// tensorInfo is a header entry.
+type tensorInfo struct {
+	Dtype       string   `json:"dtype"`
+	Shape       []uint64 `json:"shape"`
+	DataOffsets []uint64 `json:"data_offsets"`
+}
+
+// Encode writes tensors and metadata (which may be nil) to w. Names must be
+// unique and not "__metadata__"; each tensor's Data must have the length
+// its dtype and shape imply.
+func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
+	order := make([]int, len(tensors))
+	seen := make(map[string]bool, len(tensors))
+	for i, t := range tensors {
+		order[i] = i
+		if t.Name == MetadataKey {
+			return errors.Errorf("safetensors: a tensor cannot be named %q", MetadataKey)
+		}
+		if seen[t.Name] {
+			return errors.Errorf("safetensors: two tensors are named %q", t.Name)
+		}
+		seen[t.Name] = true
+		n, err := nbytes(t.Dtype, t.Shape)
+		if err != nil {
+			return errors.WithMessagef(err, "safetensors: tensor %q", t.Name)
+		}
+		if len(t.Data) != n {
+			return errors.Errorf("safetensors: tensor %q (%s %v) has %d bytes of data, want %d", t.Name, t.Dtype, t.Shape, len(t.Data), n)
+		}
+	}
+	// Widest dtypes first keeps every tensor aligned to its element size
+	// (the data starts at a multiple of 8).
+	sort.SliceStable(order, func(a, b int) bool {
+		return dtypeSizes[tensors[order[a]].Dtype] > dtypeSizes[tensors[order[b]].Dtype]
+	})
+	var h bytes.Buffer
+	h.WriteByte('{')
+	if metadata != nil {
+		mj, err := json.Marshal(metadata) // keys sorted
+		if err != nil {
+			return errors.Wrap(err, "safetensors: writing the metadata")
+		}
+		h.WriteString(`"` + MetadataKey + `":`)
+		h.Write(mj)
+	}
+	offset := 0
+	for k, i := range order {
+		t := tensors[i]
+		if k > 0 || metadata != nil {
+			h.WriteByte(',')
+		}
+		name, err := json.Marshal(t.Name)
+		if err != nil {
+			return errors.Wrapf(err, "safetensors: tensor name %q", t.Name)
+		}
+		h.Write(name)
+		h.WriteString(`:{"dtype":"` + t.Dtype + `","shape":[`)
+		for j, d := range t.Shape {
+			if j > 0 {
+				h.WriteByte(',')
+			}
+			h.WriteString(strconv.Itoa(d))
+		}
+		end := offset + len(t.Data)
+		h.WriteString(`],"data_offsets":[` + strconv.Itoa(offset) + "," + strconv.Itoa(end) + "]}")
+		offset = end
+	}
+	h.WriteByte('}')
+	for h.Len()%8 != 0 {
+		h.WriteByte(' ')
+	}
+	if h.Len() > MaxHeaderSize {
+		return errors.Errorf("safetensors: the header would have %d bytes, more than the format's %d", h.Len(), MaxHeaderSize)
+	}
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(h.Len()))
+	if _, err := w.Write(n[:]); err != nil {
+		return errors.Wrap(err, "safetensors: writing")
+	}
+	if _, err := w.Write(h.Bytes()); err != nil {
+		return errors.Wrap(err, "safetensors: writing")
+	}
+	for _, i := range order {
+		if _, err := w.Write(tensors[i].Data); err != nil {
+			return errors.Wrap(err, "safetensors: writing")
+		}
+	}
+	return nil
+}
+
+// Decode parses a whole file. It never panics: a truncated or corrupt
+// file gives an error that says what is wrong.
+func Decode(data []byte) (*File, error) {
+	if len(data) < 8 {
+		return nil, errors.Errorf("safetensors: %d bytes is too short for the 8-byte header length", len(data))
+	}
+	n := binary.LittleEndian.Uint64(data[:8])
+	if n > MaxHeaderSize {
+		return nil, errors.Errorf("safetensors: header length %d exceeds the format's limit of %d bytes", n, MaxHeaderSize)
+	}
+	if n > uint64(len(data)-8) {
+		return nil, errors.Errorf("safetensors: header length %d runs past the end of the file (%d bytes after the length)", n, len(data)-8)
+	}
+	header, body := data[8:8+n], data[8+n:]
+	if !utf8.Valid(header) {
+		return nil, errors.New("safetensors: the header is not valid UTF-8")
+	}
+	if len(header) == 0 || header[0] != '{' {
+		return nil, errors.New("safetensors: the header does not start with '{'")
+	}
+	f := &File{index: map[string]int{}}
+	type entry struct {
+		name       string
+		begin, end uint64
+	}
+	var entries []entry
+	dec := json.NewDecoder(bytes.NewReader(header))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // '{'
+		return nil, errors.Wrap(err, "safetensors: the header is not JSON")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errors.Wrap(err, "safetensors: the header is not JSON")
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return nil, errors.Errorf("safetensors: the header is not JSON: unexpected %v", tok)
+		}
+		if seen[name] {
+			return nil, errors.Errorf("safetensors: the header names %q twice", name)
+		}
+		seen[name] = true
+		if name == MetadataKey {
+			var md map[string]string
+			if err := dec.Decode(&md); err != nil {
+				return nil, errors.Wrapf(err, "safetensors: %s must be an object of strings", MetadataKey)
+			}
+			f.Metadata = md
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errors.Wrap(err, "safetensors: the header is not JSON")
+		}
+		t, begin, end, err := parseInfo(name, raw)
+		if err != nil {
+			return nil, err
+		}
+		f.index[name] = len(f.Tensors)
+		f.Tensors = append(f.Tensors, t)
+		entries = append(entries, entry{name, begin, end})
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, errors.Wrap(err, "safetensors: the header is not JSON")
+	}
+	for _, c := range header[dec.InputOffset():] {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return nil, errors.Errorf("safetensors: the header has %q after its JSON object", c)
+		}
+	}
+	// The reference sorts by offsets, then requires the tensors to tile
+	// the data.
+	order := make([]int, len(entries))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ea, eb := entries[order[a]], entries[order[b]]
+		if ea.begin != eb.begin {
+			return ea.begin < eb.begin
+		}
+		return ea.end < eb.end
+	})
+	for _, i := range order {
+		if e := entries[i]; e.end > uint64(len(body)) {
+			return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] run past the end of the data (%d bytes): the file is truncated or the offsets are wrong", e.name, e.begin, e.end, len(body))
+		}
+	}
+	var pos uint64
+	sorted := make([]Tensor, len(order))
+	for k, i := range order {
+		e, t := entries[i], f.Tensors[i]
+		if e.begin != pos {
+			what := "overlaps the previous tensor"
+			if e.begin > pos {
+				what = "leaves a gap after the previous tensor"
+			}
+			return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] %s (which ends at %d)", e.name, e.begin, e.end, what, pos)
+		}
+		t.Data = body[e.begin:e.end:e.end]
+		sorted[k] = t
+		f.index[e.name] = k
+		pos = e.end
+	}
+	if pos != uint64(len(body)) {
+		return nil, errors.Errorf("safetensors: the tensors cover %d bytes of data, the file has %d", pos, len(body))
+	}
+	f.Tensors = sorted
+	return f, nil
+}
+
+// parseInfo checks one header entry and returns its tensor (without data)
+// and offsets.
+func parseInfo(name string, raw json.RawMessage) (Tensor, uint64, uint64, error) {
+	var info tensorInfo
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &present); err != nil {
+		return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q: want an object with dtype, shape and data_offsets, got %.60s", name, raw)
+	}
+	for _, k := range []string{"dtype", "shape", "data_offsets"} {
+		if _, ok := present[k]; !ok {
+			return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q has no %q", name, k)
+		}
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return Tensor{}, 0, 0, errors.Wrapf(err, "safetensors: tensor %q: bad dtype, shape or data_offsets", name)
+	}
+	if _, ok := dtypeSizes[info.Dtype]; !ok {
+		return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q has unknown dtype %q", name, info.Dtype)
+	}
+	if len(info.DataOffsets) != 2 {
+		return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q: data_offsets has %d numbers, want 2", name, len(info.DataOffsets))
+	}
+	begin, end := info.DataOffsets[0], info.DataOffsets[1]
+	if end < begin {
+		return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] end before they begin", name, begin, end)
+	}
+	shape := make([]int, len(info.Shape))
+	for i, d := range info.Shape {
+		if d > math.MaxInt {
+			return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q: dimension %d of shape %v is too large", name, i, info.Shape)
+		}
+		shape[i] = int(d)
+	}
+	want, err := nbytes(info.Dtype, shape)
+	if err != nil {
+		return Tensor{}, 0, 0, errors.WithMessagef(err, "safetensors: tensor %q", name)
+	}
+	if end-begin != uint64(want) {
+		return Tensor{}, 0, 0, errors.Errorf("safetensors: tensor %q: %s %v needs %d bytes, data_offsets [%d, %d] give %d", name, info.Dtype, shape, want, begin, end, end-begin)
+	}
+	return Tensor{Name: name, Dtype: info.Dtype, Shape: shape}, begin, end, nil
+}
+
+// Float32s encodes values as an F32 tensor.
+func Float32s(name string, shape []int, values []float32) Tensor {
+	b := make([]byte, 4*len(values))
+	for i, v := range values {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return Tensor{Name: name, Dtype: "F32", Shape: append([]int{}, shape...), Data: b}
+}
+
+// Float64s encodes values as an F64 tensor.
+func Float64s(name string, shape []int, values []float64) Tensor {
+	b := make([]byte, 8*len(values))
+	for i, v := range values {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+	}
+	return Tensor{Name: name, Dtype: "F64", Shape: append([]int{}, shape...), Data: b}
+}
+
+// Float32s decodes an F32 tensor.
+func (t Tensor) Float32s() ([]float32, error) {
+	if t.Dtype != "F32" || len(t.Data)%4 != 0 {
+		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F32", t.Name, t.Dtype, len(t.Data))
+	}
+	out := make([]float32, len(t.Data)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
+	}
+	return out, nil
+}
+
+// Float64s decodes an F64 tensor.
+func (t Tensor) Float64s() ([]float64, error) {
+	if t.Dtype != "F64" || len(t.Data)%8 != 0 {
+		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F64", t.Name, t.Dtype, len(t.Data))
+	}
+	out := make([]float64, len(t.Data)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	}
+	return out, nil
+}

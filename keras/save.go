@@ -1,0 +1,195 @@
+package keras
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/keragon/keragon/internal/safetensors"
+	"github.com/pkg/errors"
+)
+
+// Save writes the model to path as one safetensors file
+// (https://huggingface.co/docs/safetensors): every weight under its Keras
+// name ("dense/kernel", "batch_normalization/moving_mean"), the optimizer's
+// state under "optimizer/…", and in the file's metadata the architecture
+// and the compile configuration. Load reads it back; PyTorch reads the
+// weights with safetensors.torch.load_file (a Dense kernel is stored as
+// Keras lays it out, (inputs, units): the transpose of torch's Linear
+// weight).
+//
+// Save is atomic: it writes a temporary file in path's directory, syncs
+// it and renames it over path, so a failed Save leaves any previous file
+// intact. A model that has not been initialised yet is initialised first
+// (from its seed), as Predict would.
+func (m *Model) Save(path string) error {
+	if err := m.ready(); err != nil {
+		return errors.WithMessagef(err, "keras: Save %s", path)
+	}
+	tensors, metadata, err := m.encode()
+	if err != nil {
+		return errors.WithMessagef(err, "keras: Save %s", path)
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		return safetensors.Encode(w, tensors, metadata)
+	})
+}
+
+// encode returns the file's tensors and metadata.
+func (m *Model) encode() ([]safetensors.Tensor, map[string]string, error) {
+	arch, err := m.architecture()
+	if err != nil {
+		return nil, nil, err
+	}
+	archJSON, err := json.Marshal(arch)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "writing the architecture")
+	}
+	metadata := map[string]string{"format": fileFormat, "version": fileVersion, "model": string(archJSON)}
+	var tensors []safetensors.Tensor
+	for _, w := range m.Weights() {
+		st, err := toSafetensor(w.Name, w.Value)
+		if err != nil {
+			return nil, nil, errors.WithMessage(err, "weight")
+		}
+		tensors = append(tensors, st)
+	}
+	if c := m.compiled; c != nil {
+		opt, err := json.Marshal(c.optimizer)
+		if err != nil {
+			return nil, nil, errors.Wrapf(err, "writing the %s optimizer's config", c.optimizer.Name())
+		}
+		cc := compileConfig{
+			Optimizer:   optimizerConfig{Name: c.optimizer.Name(), Config: opt},
+			Loss:        c.lossSpecs,
+			LossWeights: c.lossWeights,
+			Metrics:     c.cfg.Metrics,
+		}
+		ccJSON, err := json.Marshal(cc)
+		if err != nil {
+			return nil, nil, errors.Wrap(err, "writing the compile config")
+		}
+		metadata["compile"] = string(ccJSON)
+		for _, nt := range c.optimizer.State(m.Weights()) {
+			st, err := toSafetensor(optimizerPrefix+nt.Name, nt.Value)
+			if err != nil {
+				return nil, nil, errors.WithMessage(err, "optimizer state")
+			}
+			tensors = append(tensors, st)
+		}
+	}
+	return tensors, metadata, nil
+}
+
+// architecture describes the layer graph: every layer with its config and
+// every application of it, in topological order.
+func (m *Model) architecture() (*modelConfig, error) {
+	dt, err := dtypeName(m.dtype)
+	if err != nil {
+		return nil, err
+	}
+	dtype := map[string]string{"F32": "float32", "F64": "float64"}[dt]
+	cfg := &modelConfig{Name: m.name, Sequential: m.sequential, Dtype: dtype}
+	refs := make(map[*Tensor]nodeRef, len(m.nodes))
+	index := make(map[Layer]int, len(m.layers))
+	for _, l := range m.layers {
+		raw, err := json.Marshal(l)
+		if err != nil {
+			return nil, errors.Wrapf(err, "writing the config of layer %q (%s)", l.base().name, ClassName(l))
+		}
+		index[l] = len(cfg.Layers)
+		trainable := !l.base().frozen
+		cfg.Layers = append(cfg.Layers, layerConfig{
+			ClassName: ClassName(l), Name: l.base().name, Trainable: &trainable, Config: raw,
+		})
+	}
+	for _, t := range m.nodes {
+		i, ok := index[t.layer]
+		if !ok {
+			return nil, errors.Errorf("layer %s is applied but not among the model's layers", ClassName(t.layer))
+		}
+		lc := &cfg.Layers[i]
+		inbound := make([]nodeRef, len(t.inputs))
+		for k, in := range t.inputs {
+			r, ok := refs[in]
+			if !ok {
+				return nil, errors.Errorf("layer %q: input %d is not computed before it", lc.Name, k)
+			}
+			inbound[k] = r
+		}
+		refs[t] = nodeRef{Layer: lc.Name, Index: len(lc.Inbound)}
+		lc.Inbound = append(lc.Inbound, inbound)
+	}
+	for _, t := range m.inputs {
+		cfg.Inputs = append(cfg.Inputs, refs[t])
+	}
+	for _, t := range m.outputs {
+		cfg.Outputs = append(cfg.Outputs, refs[t])
+	}
+	return cfg, nil
+}
+
+// Hooks for tests: they simulate a failure in the middle of a save.
+var (
+	renameFile = os.Rename
+	syncFile   = func(f *os.File) error { return f.Sync() }
+)
+
+// writeAtomic writes a file through write into a temporary file next to
+// path, syncs it and renames it over path. On any error it removes the
+// temporary file and leaves path as it was.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return errors.Wrapf(err, "keras: Save %s", path)
+	}
+	tmp := f.Name()
+	closed := false
+	defer func() {
+		if err == nil {
+			return
+		}
+		if !closed {
+			f.Close()
+		}
+		os.Remove(tmp)
+		err = errors.WithMessagef(err, "keras: Save %s", path)
+	}()
+	mode := os.FileMode(0o644)
+	if st, statErr := os.Stat(path); statErr == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
+	if err = f.Chmod(mode); err != nil {
+		return errors.Wrap(err, "setting the file mode")
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return errors.Wrap(err, "writing")
+	}
+	if err = syncFile(f); err != nil {
+		return errors.Wrap(err, "syncing")
+	}
+	closed = true
+	if err = f.Close(); err != nil {
+		return errors.Wrap(err, "closing")
+	}
+	if err = renameFile(tmp, path); err != nil {
+		return errors.Wrap(err, "replacing the file")
+	}
+	// Make the rename durable; some systems cannot sync a directory, and
+	// the file itself is complete either way.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

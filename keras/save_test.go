@@ -1,0 +1,486 @@
+package keras
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/training"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// saveTestSum adds its inputs: a two-input layer for the functional
+// round trip (registered for these tests only).
+type saveTestSum struct {
+	Name string `json:"name,omitempty"`
+	Base
+}
+
+func init() { Register("saveTestSum", func() Layer { return &saveTestSum{} }) }
+
+func (l *saveTestSum) OutputShape(in []Shape) (Shape, error) {
+	if len(in) < 2 {
+		return nil, errors.Errorf("keras: saveTestSum takes two inputs or more, got %d", len(in))
+	}
+	for _, s := range in[1:] {
+		if !s.Equal(in[0]) {
+			return nil, errors.Errorf("keras: saveTestSum: shapes %v and %v differ", in[0], s)
+		}
+	}
+	return in[0], nil
+}
+
+func (l *saveTestSum) Call(_ *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
+	out := in[0]
+	for _, x := range in[1:] {
+		var err error
+		if out, err = gorgonia.Add(out, x); err != nil {
+			return nil, errors.Wrap(err, "keras: saveTestSum")
+		}
+	}
+	return out, nil
+}
+
+// saveTestData returns n samples of shape in (float32, normal) and integer
+// labels in [0, classes).
+func saveTestData(seed uint64, n int, in []int, classes int) (x, y *tensor.Dense) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	size := n
+	for _, d := range in {
+		size *= d
+	}
+	xs := make([]float32, size)
+	for i := range xs {
+		xs[i] = float32(rng.NormFloat64())
+	}
+	ys := make([]float32, n)
+	for i := range ys {
+		ys[i] = float32(rng.IntN(classes))
+	}
+	return tensor.New(tensor.WithShape(append([]int{n}, in...)...), tensor.WithBacking(xs)),
+		tensor.New(tensor.WithShape(n), tensor.WithBacking(ys))
+}
+
+// bitsDiff reports the first element where two tensors differ bitwise.
+func bitsDiff(a, b *tensor.Dense) error {
+	if !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
+		return errors.Errorf("shape/dtype %v %v vs %v %v", a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
+	}
+	switch x := a.Data().(type) {
+	case []float32:
+		y := b.Data().([]float32)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return errors.Errorf("element %d: %v vs %v", i, x[i], y[i])
+			}
+		}
+	case []float64:
+		y := b.Data().([]float64)
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return errors.Errorf("element %d: %v vs %v", i, x[i], y[i])
+			}
+		}
+	default:
+		return errors.Errorf("dtype %v", a.Dtype())
+	}
+	return nil
+}
+
+// sameWeights compares two models' weights by name, bitwise.
+func sameWeights(t *testing.T, what string, a, b *Model) {
+	t.Helper()
+	wa, wb := a.Weights(), b.Weights()
+	if len(wa) != len(wb) {
+		t.Fatalf("%s: %d weights vs %d", what, len(wa), len(wb))
+	}
+	for i := range wa {
+		if wa[i].Name != wb[i].Name || wa[i].Trainable != wb[i].Trainable {
+			t.Fatalf("%s: weight %d is %q (trainable %v) vs %q (%v)", what, i, wa[i].Name, wa[i].Trainable, wb[i].Name, wb[i].Trainable)
+		}
+		if err := bitsDiff(wa[i].Value, wb[i].Value); err != nil {
+			t.Errorf("%s: weight %q: %v", what, wa[i].Name, err)
+		}
+	}
+}
+
+// saveLoad saves m to a temporary file and loads it back.
+func saveLoad(t *testing.T, m *Model) (*Model, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatalf("Save: %+v", err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %+v", err)
+	}
+	return got, path
+}
+
+// trainedMLP is a Sequential MLP with BatchNormalization and (optionally)
+// Dropout, compiled with Adam on a decaying schedule and trained for two
+// epochs, so its weights, moving averages and optimizer state are all
+// non-trivial.
+func trainedMLP(t *testing.T, dropout bool, fit FitConfig) (*Model, *tensor.Dense, *tensor.Dense) {
+	t.Helper()
+	layers := []Layer{
+		&Input{Shape: []int{6}},
+		&Dense{Units: 8, Activation: "relu"},
+		&BatchNormalization{Momentum: 0.9},
+	}
+	if dropout {
+		layers = append(layers, &Dropout{Rate: 0.25})
+	}
+	layers = append(layers, &Dense{Units: 3, Activation: "softmax"})
+	m := NewSequential(layers...)
+	m.SetSeed(1)
+	opt := &training.Adam{Schedule: &training.ExponentialDecay{InitialLearningRate: 0.02, DecaySteps: 4, DecayRate: 0.5}}
+	if err := m.Compile(CompileConfig{Optimizer: opt, Loss: "sparse_categorical_crossentropy", Metrics: []string{"accuracy"}}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := saveTestData(2, 40, []int{6}, 3)
+	fit.Epochs, fit.BatchSize = 2, 8
+	if _, err := m.Fit(x, y, fit); err != nil {
+		t.Fatal(err)
+	}
+	return m, x, y
+}
+
+func TestSaveLoadSequential(t *testing.T) {
+	m, x, y := trainedMLP(t, true, FitConfig{})
+	got, _ := saveLoad(t, m)
+	if got.Name() != m.Name() || !got.sequential || got.Dtype() != m.Dtype() {
+		t.Errorf("got model %q sequential=%v %v, want %q sequential %v", got.Name(), got.sequential, got.Dtype(), m.Name(), m.Dtype())
+	}
+	var classes, names []string
+	for _, l := range got.Layers() {
+		classes = append(classes, ClassName(l))
+		names = append(names, l.base().name)
+	}
+	wantClasses := []string{"Input", "Dense", "BatchNormalization", "Dropout", "Dense"}
+	wantNames := []string{"input_layer", "dense", "batch_normalization", "dropout", "dense_1"}
+	if !reflect.DeepEqual(classes, wantClasses) || !reflect.DeepEqual(names, wantNames) {
+		t.Errorf("layers: got %v %v, want %v %v", classes, names, wantClasses, wantNames)
+	}
+	if bn := got.Layers()[2].(*BatchNormalization); bn.Momentum != 0.9 {
+		t.Errorf("BatchNormalization momentum: got %v, want 0.9", bn.Momentum)
+	}
+	sameWeights(t, "weights", m, got)
+	want, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := got.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bitsDiff(pred, want); err != nil {
+		t.Errorf("Predict after Load differs: %v", err)
+	}
+	l1, met1, err := m.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, met2, err := got.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 || !reflect.DeepEqual(met1, met2) {
+		t.Errorf("Evaluate: got %v %v, want %v %v", l2, met2, l1, met1)
+	}
+}
+
+// functionalModel has two inputs, two outputs, a Dense layer shared by
+// both inputs, a two-input layer and a frozen layer.
+func functionalModel(t *testing.T) *Model {
+	t.Helper()
+	a, b := NewInput(4), NewInput(4)
+	shared := &Dense{Units: 4, Activation: "tanh", Name: "shared"}
+	ha, hb := Apply(shared, a), Apply(shared, b)
+	s := Apply(&saveTestSum{}, ha, hb)
+	frozen := &Dense{Units: 5, Activation: "relu"}
+	cls := Apply(&Dense{Units: 3, Activation: "softmax", Name: "class"}, Apply(&BatchNormalization{}, Apply(frozen, s)))
+	val := Apply(&Dense{Units: 1, Name: "value"}, Apply(&Dropout{Rate: 0.1}, Apply(shared, hb)))
+	m, err := NewModel([]*Tensor{a, b}, []*Tensor{cls, val})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	frozen.SetTrainable(false)
+	m.SetName("two_heads")
+	m.SetSeed(5)
+	err = m.Compile(CompileConfig{
+		Optimizer:   &training.SGD{LearningRate: 0.05, Momentum: 0.9},
+		Loss:        map[string]any{"class": "sparse_categorical_crossentropy", "value": Loss{Name: "huber", Delta: 0.5}},
+		LossWeights: []float64{1, 0.5},
+		Metrics:     []string{"accuracy"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSaveLoadFunctional(t *testing.T) {
+	m := functionalModel(t)
+	xa, ycls := saveTestData(3, 24, []int{4}, 3)
+	xb, _ := saveTestData(4, 24, []int{4}, 3)
+	yval, _ := saveTestData(5, 24, []int{1}, 1)
+	xs, ys := []*tensor.Dense{xa, xb}, []*tensor.Dense{ycls, yval}
+	if _, err := m.FitMulti(xs, ys, FitConfig{Epochs: 2, BatchSize: 6}); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	got, path := saveLoad(t, m)
+	// Saving the loaded model writes the same bytes: nothing saved is lost.
+	again := filepath.Join(t.TempDir(), "again.safetensors")
+	if err := got.Save(again); err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := os.ReadFile(path)
+	b2, _ := os.ReadFile(again)
+	if string(b1) != string(b2) {
+		t.Errorf("saving the loaded model wrote %d different bytes (%d before)", len(b2), len(b1))
+	}
+	if got.Name() != "two_heads" || got.sequential {
+		t.Errorf("got model %q sequential=%v, want \"two_heads\", functional", got.Name(), got.sequential)
+	}
+	if n := len(got.nodes); n != len(m.nodes) {
+		t.Errorf("got %d layer applications, want %d", n, len(m.nodes))
+	}
+	shared, err := got.Layer("shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := 0
+	for _, n := range got.nodes {
+		if n.layer == shared {
+			uses++
+		}
+	}
+	if uses != 3 {
+		t.Errorf("the shared layer is applied %d times, want 3", uses)
+	}
+	sameWeights(t, "weights", m, got)
+	c, gc := m.compiled, got.compiled
+	if gc == nil {
+		t.Fatal("the loaded model is not compiled")
+	}
+	if !reflect.DeepEqual(gc.lossSpecs, c.lossSpecs) || !reflect.DeepEqual(gc.lossWeights, c.lossWeights) {
+		t.Errorf("losses: got %v %v, want %v %v", gc.lossSpecs, gc.lossWeights, c.lossSpecs, c.lossWeights)
+	}
+	var mn, gmn []string
+	for i := range c.metrics {
+		mn = append(mn, c.metrics[i].Name)
+	}
+	for i := range gc.metrics {
+		gmn = append(gmn, gc.metrics[i].Name)
+	}
+	if !reflect.DeepEqual(gmn, mn) {
+		t.Errorf("metrics: got %v, want %v", gmn, mn)
+	}
+	sgd, ok := gc.optimizer.(*training.SGD)
+	if !ok || sgd.Momentum != 0.9 || sgd.CurrentLearningRate() != 0.05 || sgd.Iterations() != m.Optimizer().Iterations() {
+		t.Errorf("optimizer: got %#v (iterations %d), want SGD lr 0.05 momentum 0.9 after %d steps", gc.optimizer, gc.optimizer.Iterations(), m.Optimizer().Iterations())
+	}
+	want, err := m.PredictMulti(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := got.PredictMulti(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if err := bitsDiff(pred[i], want[i]); err != nil {
+			t.Errorf("output %d after Load differs: %v", i, err)
+		}
+	}
+	l1, met1, err := m.EvaluateMulti(xs, ys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, met2, err := got.EvaluateMulti(xs, ys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 || !reflect.DeepEqual(met1, met2) {
+		t.Errorf("Evaluate: got %v %v, want %v %v", l2, met2, l1, met1)
+	}
+}
+
+// TestResumeTraining: one more epoch on the loaded model gives bitwise the
+// weights one more epoch gives the original, and not the weights a fresh
+// optimizer gives (so the restored state matters).
+func TestResumeTraining(t *testing.T) {
+	cases := []struct {
+		name    string
+		dropout bool
+		fit     FitConfig
+		reseed  bool // same seed state for shuffling and dropout masks
+	}{
+		{"no shuffle, no dropout", false, FitConfig{NoShuffle: true}, false},
+		{"shuffle and dropout, same seed", true, FitConfig{}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, x, y := trainedMLP(t, c.dropout, c.fit)
+			got, path := saveLoad(t, m)
+			fresh, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fresh.Compile(CompileConfig{Optimizer: &training.Adam{Schedule: &training.ExponentialDecay{InitialLearningRate: 0.02, DecaySteps: 4, DecayRate: 0.5}},
+				Loss: "sparse_categorical_crossentropy"}); err != nil {
+				t.Fatal(err)
+			}
+			if it := got.Optimizer().Iterations(); it != 10 {
+				t.Errorf("loaded optimizer iterations: got %d, want 10 (2 epochs of 5 batches)", it)
+			}
+			c.fit.Epochs, c.fit.BatchSize = 1, 8
+			for _, mm := range []*Model{m, got, fresh} {
+				if c.reseed {
+					mm.SetSeed(9)
+					mm.cache.Clear() // programs keep the source they were built with
+				}
+				if _, err := mm.Fit(x, y, c.fit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sameWeights(t, "resumed", m, got)
+			if got.Optimizer().Iterations() != m.Optimizer().Iterations() {
+				t.Errorf("iterations: got %d, want %d", got.Optimizer().Iterations(), m.Optimizer().Iterations())
+			}
+			if err := bitsDiff(fresh.Weights()[0].Value, m.Weights()[0].Value); err == nil {
+				t.Error("a fresh optimizer gave the same weights as the restored one: the test cannot see lost state")
+			}
+		})
+	}
+}
+
+func TestSaveLoadFloat64Unbuilt(t *testing.T) {
+	// A Sequential model built from its first data, float64, not compiled.
+	m := NewSequential(&Dense{Units: 3, Activation: "relu"}, &Dense{Units: 2})
+	if err := m.Build(4); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m")
+	if err := NewSequential(&Dense{Units: 2}).Save(path); err == nil || !strings.Contains(err.Error(), "no input shape") {
+		t.Errorf("Save of an unbuilt model: got %v, want a 'no input shape' error", err)
+	}
+	m.SetSeed(4)
+	got, _ := saveLoad(t, m)
+	if got.compiled != nil || !got.sequential || len(got.Layers()) != 3 {
+		t.Errorf("got compiled=%v sequential=%v %d layers, want uncompiled Sequential with 3", got.compiled != nil, got.sequential, len(got.Layers()))
+	}
+	sameWeights(t, "weights", m, got)
+
+	in := &Input{Shape: []int{3}, Dtype: "float64"}
+	m64 := NewSequential(in, &Dense{Units: 2, Activation: "tanh"})
+	m64.SetSeed(2)
+	got64, _ := saveLoad(t, m64)
+	if got64.Dtype() != tensor.Float64 {
+		t.Fatalf("dtype: got %v, want float64", got64.Dtype())
+	}
+	sameWeights(t, "float64 weights", m64, got64)
+	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, -1, 0.5, 0}))
+	p1, err := m64.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := got64.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bitsDiff(p1, p2); err != nil {
+		t.Errorf("float64 Predict differs: %v", err)
+	}
+}
+
+// TestSaveAtomic: a save that fails midway leaves the previous file, and
+// no temporary file.
+func TestSaveAtomic(t *testing.T) {
+	m, x, y := trainedMLP(t, false, FitConfig{NoShuffle: true})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Errorf("file mode: got %v, want 0644", st.Mode().Perm())
+	}
+	if _, err := m.Fit(x, y, FitConfig{Epochs: 1, NoShuffle: true}); err != nil {
+		t.Fatal(err)
+	}
+	injected := errors.New("injected failure")
+	cases := []struct {
+		name  string
+		setup func() (undo func())
+	}{
+		{"rename fails", func() func() {
+			old := renameFile
+			renameFile = func(string, string) error { return injected }
+			return func() { renameFile = old }
+		}},
+		{"sync fails", func() func() {
+			old := syncFile
+			syncFile = func(*os.File) error { return injected }
+			return func() { syncFile = old }
+		}},
+	}
+	for i, c := range cases {
+		undo := c.setup()
+		err := m.Save(path)
+		undo()
+		if !errors.Is(err, injected) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%d %s: got %v, want the injected error naming %s", i, c.name, err, path)
+		}
+		after, err := os.ReadFile(path)
+		if err != nil || string(after) != string(before) {
+			t.Errorf("%d %s: the previous file changed (%d bytes, was %d; %v)", i, c.name, len(after), len(before), err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%d %s: directory holds %v, want only model.safetensors", i, c.name, names)
+		}
+	}
+	if err := m.Save(filepath.Join(dir, "missing", "m.safetensors")); err == nil {
+		t.Error("Save into a missing directory: no error")
+	}
+	// A read-only directory stops the temporary file (root ignores
+	// permissions, so only other users run this).
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(dir, 0o700)
+		if err := m.Save(path); err == nil {
+			t.Error("Save into a read-only directory: no error")
+		}
+		if after, _ := os.ReadFile(path); string(after) != string(before) {
+			t.Error("read-only directory: the previous file changed")
+		}
+	}
+	// Saving again works and replaces the file.
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(after) == string(before) {
+		t.Error("a successful Save after training left the old file")
+	}
+}
