@@ -534,3 +534,6 @@ func identicalBits(a, b *tensor.Dense) error {
 	}
 	return nil
 }
+
+// newTestRand is a seeded source for test data.
+func newTestRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
