@@ -21,22 +21,34 @@ type Weight struct {
 	// Trainable weights receive gradients and optimizer updates.
 	Trainable bool
 	// Value is the one tensor every program of the model reads; nil until
-	// Initialize.
+	// Alloc, Initialize or Set.
 	Value *tensor.Dense
 }
 
 // NewWeight returns a weight with an allocated (zero) value.
 func NewWeight(name string, dt tensor.Dtype, shape []int, init ops.Initializer, trainable bool) *Weight {
-	w := &Weight{Name: name, Shape: append([]int(nil), shape...), Dtype: dt, Init: init, Trainable: trainable}
-	w.Value = tensor.New(tensor.Of(dt), tensor.WithShape(w.Shape...))
+	w := DeclareWeight(name, dt, shape, init, trainable)
+	w.Alloc()
 	return w
+}
+
+// DeclareWeight returns a weight without a value: memory is taken only
+// when the weight is initialised or set, so that a model's architecture (a
+// loaded file's, say) can be checked before its weights are allocated.
+func DeclareWeight(name string, dt tensor.Dtype, shape []int, init ops.Initializer, trainable bool) *Weight {
+	return &Weight{Name: name, Shape: append([]int(nil), shape...), Dtype: dt, Init: init, Trainable: trainable}
+}
+
+// Alloc gives the weight a zero value if it has none.
+func (w *Weight) Alloc() {
+	if w.Value == nil {
+		w.Value = tensor.New(tensor.Of(w.Dtype), tensor.WithShape(w.Shape...))
+	}
 }
 
 // Initialize fills the weight's value with its initialiser, drawing from rng.
 func (w *Weight) Initialize(rng *rand.Rand) error {
-	if w.Value == nil {
-		w.Value = tensor.New(tensor.Of(w.Dtype), tensor.WithShape(w.Shape...))
-	}
+	w.Alloc()
 	if w.Init == nil {
 		return nil
 	}
@@ -60,6 +72,7 @@ func (w *Weight) Set(src *tensor.Dense) error {
 	if src.Dtype() != w.Dtype {
 		return errors.Errorf("graph: %s is %v, cannot set it from %v", w.Name, w.Dtype, src.Dtype())
 	}
+	w.Alloc()
 	switch d := w.Value.Data().(type) {
 	case []float32:
 		copy(d, src.Data().([]float32))

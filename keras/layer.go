@@ -110,7 +110,7 @@ func (b *Base) SetTrainable(on bool) {
 // Non-trainable weights are state (moving averages) that no optimizer
 // touches.
 func (b *Base) AddWeight(name string, shape []int, init ops.Initializer, trainable bool) *graph.Weight {
-	w := graph.NewWeight(b.name+"/"+name, b.dtype, shape, init, trainable && !b.frozen)
+	w := graph.DeclareWeight(b.name+"/"+name, b.dtype, shape, init, trainable && !b.frozen)
 	if !trainable {
 		if b.state == nil {
 			b.state = map[*graph.Weight]bool{}

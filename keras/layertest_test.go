@@ -105,6 +105,7 @@ func randomizeWeights(l Layer, seed uint64) {
 		if !w.Trainable {
 			lo, hi = 0.5, 1.5
 		}
+		w.Alloc() // layers declare weights; models allocate them
 		d := floatsOf(w.Value)
 		for i := range d {
 			d[i] = lo + (hi-lo)*rng.Float64()

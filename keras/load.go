@@ -2,6 +2,7 @@ package keras
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,15 +22,14 @@ import (
 // configs, copies the weights (no initialisation happens), and, when the
 // model was compiled, compiles it again with the same losses, metrics and
 // optimizer, whose state is restored so that training resumes where it
-// stopped. The loaded model draws dropout masks and shuffles from a fresh
-// random source; call SetSeed after Load for a repeatable run.
+// stopped. The model's random stream (shuffling, dropout masks) continues
+// where the saved model's was.
 //
 // A truncated or corrupt file, an unknown layer class, or a weight that is
 // missing, unexpected or of the wrong shape or dtype gives an error that
-// names the file and the problem. Load trusts the architecture for the
-// sizes of the weights its layers build, comparing them with the file's
-// tensors afterwards: a crafted file can make it allocate whatever its
-// layer configs ask for, so load files from sources you trust.
+// names the file and the problem. Weights are allocated only after their
+// shapes match the file's tensors, so a crafted layer config cannot make
+// Load allocate more than the file holds.
 func Load(path string) (*Model, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -83,7 +83,17 @@ func decodeModel(data []byte) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.SetSeed(uint64(time.Now().UnixNano()))
+	if rs, ok := md["random_state"]; ok {
+		b, err := base64.StdEncoding.DecodeString(rs)
+		if err != nil {
+			return nil, errors.Wrap(err, "reading the random state")
+		}
+		if err := m.setRandomState(b); err != nil {
+			return nil, err
+		}
+	} else {
+		m.SetSeed(uint64(time.Now().UnixNano()))
+	}
 	m.initialized = true
 	ccJSON, compiled := md["compile"]
 	if !compiled {
@@ -328,6 +338,7 @@ func (m *Model) setWeights(f *safetensors.File) ([]training.NamedTensor, error) 
 		if !Shape(st.Shape).Equal(w.Shape) {
 			return nil, errors.Errorf("weight %q has shape %v in the file, the model's layer makes %v", w.Name, st.Shape, w.Shape)
 		}
+		w.Alloc()
 		if err := copyInto(w.Value, st); err != nil {
 			return nil, errors.WithMessagef(err, "weight %q", w.Name)
 		}

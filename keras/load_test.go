@@ -174,6 +174,11 @@ func TestLoadCorrupt(t *testing.T) {
 		{"weight shape mismatch", editArch(t, good, func(a map[string]any) {
 			archLayer(a, 1)["config"].(map[string]any)["units"] = 9
 		}), `weight "dense/kernel" has shape [6 8] in the file, the model's layer makes [6 9]`},
+		// Layers declare their weights without allocating them, so a
+		// crafted size is caught by the shape check, not by the allocator.
+		{"huge weight", editArch(t, good, func(a map[string]any) {
+			archLayer(a, 1)["config"].(map[string]any)["units"] = 2_000_000_000
+		}), `the model's layer makes [6 2000000000]`},
 		{"unknown reference", editArch(t, good, func(a map[string]any) {
 			archLayer(a, 2)["inbound"] = []any{[]any{[]any{"nope", 0}}}
 		}), `unknown layer "nope"`},

@@ -28,7 +28,7 @@ type Model struct {
 	pending    []Layer // Sequential layers not yet built (no Input yet)
 
 	dtype       tensor.Dtype
-	seed        uint64
+	src         *rand.PCG // the model's one random stream; programs share it
 	rng         *rand.Rand
 	initialized bool
 
@@ -250,11 +250,37 @@ func (m *Model) setGraph(inputs, outputs []*Tensor) error {
 	return nil
 }
 
+// seedStream is the second half of every model's PCG seed ("keragon").
+const seedStream = 0x6b657261676f6e
+
 // SetSeed makes weight initialisation, shuffling and dropout repeatable.
-// Call it before the first Compile (which initialises the weights).
+// Call it before the first Compile (which initialises the weights);
+// calling it later restarts the stream used for shuffling and dropout.
 func (m *Model) SetSeed(seed uint64) {
-	m.seed = seed
-	m.rng = rand.New(rand.NewPCG(seed, 0x6b657261676f6e)) // "keragon"
+	if m.src == nil {
+		m.src = rand.NewPCG(seed, seedStream)
+		m.rng = rand.New(m.src)
+		return
+	}
+	// Reseed in place: compiled programs hold this source.
+	m.src.Seed(seed, seedStream)
+}
+
+// randomState returns the random stream's state, which Save stores so that
+// a loaded model continues the same stream.
+func (m *Model) randomState() ([]byte, error) {
+	if m.src == nil {
+		return nil, nil
+	}
+	return m.src.MarshalBinary()
+}
+
+// setRandomState restores what randomState returned.
+func (m *Model) setRandomState(b []byte) error {
+	if m.src == nil {
+		m.SetSeed(0)
+	}
+	return errors.Wrap(m.src.UnmarshalBinary(b), "keras: restoring the random state")
 }
 
 // Name is the model's name ("sequential" or "functional").

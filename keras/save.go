@@ -2,6 +2,7 @@ package keras
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"os"
@@ -55,6 +56,11 @@ func (m *Model) encode() ([]safetensors.Tensor, map[string]string, error) {
 			return nil, nil, errors.WithMessage(err, "weight")
 		}
 		tensors = append(tensors, st)
+	}
+	if rs, err := m.randomState(); err != nil {
+		return nil, nil, errors.Wrap(err, "writing the random state")
+	} else if rs != nil {
+		metadata["random_state"] = base64.StdEncoding.EncodeToString(rs)
 	}
 	if c := m.compiled; c != nil {
 		opt, err := json.Marshal(c.optimizer)

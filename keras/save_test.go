@@ -327,6 +327,9 @@ func TestResumeTraining(t *testing.T) {
 	}{
 		{"no shuffle, no dropout", false, FitConfig{NoShuffle: true}, false},
 		{"shuffle and dropout, same seed", true, FitConfig{}, true},
+		// Save stores the random stream, so the loaded model shuffles and
+		// drops out exactly as the original goes on to.
+		{"shuffle and dropout, saved stream", true, FitConfig{}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -346,8 +349,7 @@ func TestResumeTraining(t *testing.T) {
 			c.fit.Epochs, c.fit.BatchSize = 1, 8
 			for _, mm := range []*Model{m, got, fresh} {
 				if c.reseed {
-					mm.SetSeed(9)
-					mm.cache.Clear() // programs keep the source they were built with
+					mm.SetSeed(9) // reseeds in place: built programs follow
 				}
 				if _, err := mm.Fit(x, y, c.fit); err != nil {
 					t.Fatal(err)
