@@ -85,7 +85,7 @@ func main() {
 	check(err)
 	fmt.Printf("Test loss: %.4f\nTest accuracy: %.4f\n", loss, metrics["accuracy"])
 	if *save != "" {
-		check(fmt.Errorf("saving is not implemented yet"))
+		check(model.Save(*save))
 	}
 	valAcc, _ := hist.Last("val_accuracy")
 	out, err := json.Marshal(map[string]any{

@@ -58,7 +58,7 @@ func main() {
 	check(err)
 	fmt.Printf("Test loss: %.4f\nTest accuracy: %.4f\n", loss, metrics["accuracy"])
 	if *save != "" {
-		check(fmt.Errorf("saving is not implemented yet"))
+		check(model.Save(*save))
 	}
 	out, err := json.Marshal(map[string]any{
 		"test_accuracy":     round(metrics["accuracy"]),
