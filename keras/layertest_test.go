@@ -105,12 +105,13 @@ func randomizeWeights(l Layer, seed uint64) {
 		if !w.Trainable {
 			lo, hi = 0.5, 1.5
 		}
-		w.Alloc() // layers declare weights; models allocate them
-		d := floatsOf(w.Value)
+		d := make([]float64, w.Size())
 		for i := range d {
 			d[i] = lo + (hi-lo)*rng.Float64()
 		}
-		setFloats(w.Value, d)
+		if err := w.Set(denseOf(w.Dtype, d, w.Shape...)); err != nil {
+			panic(err) // the shapes and dtypes are the weight's own
+		}
 	}
 }
 
@@ -387,7 +388,9 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 // (so its symbolic gradient is zero) must fail it.
 func TestLayerGradientCheckCatchesWrongGradient(t *testing.T) {
 	l := &hiddenWeightLayer{}
-	oneLayerModel(t, l, []int{3}, tensor.Float64)
+	if err := oneLayerModel(t, l, []int{3}, tensor.Float64).ready(); err != nil {
+		t.Fatal(err)
+	}
 	randomizeWeights(l, 1)
 	x := randomTensor(rand.New(rand.NewPCG(2, 0)), tensor.Float64, -1, 1, 2, 3)
 	err := checkLayerGradients(l, graph.Infer, x, 3)

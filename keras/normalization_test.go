@@ -61,10 +61,9 @@ func btoi(b bool) int {
 // setWeight copies float64 values into a weight of either dtype.
 func setWeight(t *testing.T, w *graph.Weight, v []float64) {
 	t.Helper()
-	if len(v) != w.Size() {
-		t.Fatalf("%s has %d values, got %d", w.Name, w.Size(), len(v))
+	if err := w.Set(denseOf(w.Dtype, v, w.Shape...)); err != nil {
+		t.Fatal(err)
 	}
-	setFloats(w.Value, v)
 }
 
 // channelStats returns the per-channel (last axis) mean and biased variance.
