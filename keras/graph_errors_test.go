@@ -138,3 +138,20 @@ func noPanic(t *testing.T, what string, f func() error) (err error) {
 	}()
 	return f()
 }
+
+// TestSharedLayerOnAnotherShape: applying a built Dense to inputs with
+// another feature size must fail at Apply (Keras: "Input 0 of layer dense
+// is incompatible with the layer"), naming both sizes.
+func TestSharedLayerOnAnotherShape(t *testing.T) {
+	knownBug(t, "Dense.OutputShape ignores its built kernel: the mismatch surfaces only when a program is compiled, as Gorgonia's \"Inner dimensions do not match up\"")
+	a, b := NewInput(4), NewInput(5)
+	shared := &Dense{Units: 2}
+	ya := Apply(shared, a)
+	if _, err := NewModel([]*Tensor{a}, []*Tensor{ya}); err != nil {
+		t.Fatal(err)
+	}
+	yb := Apply(shared, b)
+	if err := yb.Err(); err == nil || !strings.Contains(err.Error(), "4") || !strings.Contains(err.Error(), "5") {
+		t.Errorf("Apply on 5 features of a Dense built for 4: error %v, want one naming 4 and 5", err)
+	}
+}
