@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/keragon/keragon/keras/datasets"
+	"github.com/keragon/keragon/ops"
 	"github.com/keragon/keragon/training"
 	"gorgonia.org/tensor"
 )
@@ -272,5 +273,38 @@ func TestVectorTargetsForOneUnitOutput(t *testing.T) {
 	x := denseOf(tensor.Float64, []float64{1, 0, 0, 1}, 2, 2)
 	if _, err := m.Fit(x, denseOf(tensor.Float64, []float64{0, 1}, 2), FitConfig{}); err != nil {
 		t.Errorf("Fit with targets of shape (2): %v", err)
+	}
+}
+
+// TestRegularizationInLoss: Keras adds the weight penalties to the loss
+// that Fit and Evaluate report, once per batch (not scaled by its size).
+func TestRegularizationInLoss(t *testing.T) {
+	l := &Dense{Units: 1, NoBias: true, KernelRegularizer: &ops.L1L2{L1: 0.01, L2: 0.1}}
+	m := NewSequential(&Input{Shape: []int{2}, Dtype: "float64"}, l)
+	m.SetSeed(1)
+	if err := m.Compile(CompileConfig{Optimizer: zeroLR(), Loss: "mse"}); err != nil {
+		t.Fatal(err)
+	}
+	setWeight(t, l.kernel, []float64{1, -2})
+	// Predictions 1, −2 against 0, 0: mse (1 + 4)/2 = 2.5; penalty
+	// 0.01·(1 + 2) + 0.1·(1 + 4) = 0.53.
+	x := denseOf(tensor.Float64, []float64{1, 0, 0, 1}, 2, 2)
+	y := denseOf(tensor.Float64, []float64{0, 0}, 2, 1)
+	const want = 2.5 + 0.53
+	for _, batch := range []int{1, 2} {
+		got, _, err := m.Evaluate(x, y, EvalConfig{BatchSize: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("Evaluate in batches of %d: loss %v, want 2.5 + 0.53 = %v", batch, got, want)
+		}
+		h, err := m.Fit(x, y, FitConfig{BatchSize: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Get("loss")[0]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("Fit in batches of %d: loss %v, want %v", batch, got, want)
+		}
 	}
 }
