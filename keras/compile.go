@@ -37,6 +37,13 @@ type compiled struct {
 // the weights (from the model's seed) if that has not happened yet.
 // Compiling again keeps the weights and replaces the rest.
 func (m *Model) Compile(cfg CompileConfig) error {
+	if m.err == nil && m.sequential && len(m.inputs) == 0 && len(m.pending) > 0 {
+		// Keras builds a Sequential model without an input shape when it
+		// first sees data; the compilation waits for that.
+		c := cfg
+		m.deferred = &c
+		return nil
+	}
 	if err := m.ready(); err != nil {
 		return err
 	}

@@ -130,6 +130,9 @@ func (l *Conv2D) OutputShape(in []Shape) (Shape, error) {
 	if _, err := ops.Activation(l.Activation); err != nil {
 		return nil, err
 	}
+	if err := checkBuilt("Conv2D", l.kernel, 2, s[2]); err != nil {
+		return nil, err
+	}
 	h, err := convOut(s[0], g.kernel[0], g.strides[0], g.dilation[0], l.Padding)
 	if err != nil {
 		return nil, err
@@ -269,6 +272,9 @@ func (l *Conv1D) OutputShape(in []Shape) (Shape, error) {
 	if _, err := ops.Activation(l.Activation); err != nil {
 		return nil, err
 	}
+	if err := checkBuilt("Conv1D", l.kernel, 1, s[1]); err != nil {
+		return nil, err
+	}
 	n, err := convOut(s[0], k, st, d, l.Padding)
 	if err != nil {
 		return nil, err
@@ -336,6 +342,9 @@ func (l *DepthwiseConv2D) OutputShape(in []Shape) (Shape, error) {
 	s, err := l.conv2D().OutputShape(in)
 	if err != nil {
 		return nil, errors.WithMessage(err, "DepthwiseConv2D")
+	}
+	if err := checkBuilt("DepthwiseConv2D", l.kernel, 2, in[0][2]); err != nil {
+		return nil, err
 	}
 	return Shape{s[0], s[1], in[0][2] * l.multiplier()}, nil
 }

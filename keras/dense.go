@@ -52,6 +52,9 @@ func (l *Dense) OutputShape(in []Shape) (Shape, error) {
 	if _, err := ops.Activation(l.Activation); err != nil {
 		return nil, err
 	}
+	if err := checkBuilt("Dense", l.kernel, 0, s[len(s)-1]); err != nil {
+		return nil, err
+	}
 	out := append(Shape(nil), s...)
 	out[len(out)-1] = l.Units
 	return out, nil

@@ -226,8 +226,13 @@ func (m *Model) dataset(xs, ys []*tensor.Dense, sw *tensor.Dense, classWeight ma
 		}
 		got := Shape(y.Shape()[1:])
 		want := lf.targetShape
-		if lf.sparse && len(got) == len(want)+1 && got[len(got)-1] == 1 {
+		switch {
+		case lf.sparse && len(got) == len(want)+1 && got[len(got)-1] == 1:
 			// Keras accepts sparse labels of shape (n, 1).
+			y = reshaped(y, append([]int{n}, want...))
+			got = want
+		case len(want) == len(got)+1 && want[len(want)-1] == 1 && got.Equal(want[:len(got)]):
+			// and targets of shape (n) for an output of shape (n, 1).
 			y = reshaped(y, append([]int{n}, want...))
 			got = want
 		}

@@ -268,7 +268,6 @@ func TestXORConverges(t *testing.T) {
 // TestVectorTargetsForOneUnitOutput: Keras squeezes or expands targets to
 // the output's rank, so y of shape (n) trains a Dense(1) under mse.
 func TestVectorTargetsForOneUnitOutput(t *testing.T) {
-	knownBug(t, "targets of shape (n) for an output of shape (n, 1) are rejected (Keras accepts them for every loss)")
 	m := lossModel(t, "mse")
 	x := denseOf(tensor.Float64, []float64{1, 0, 0, 1}, 2, 2)
 	if _, err := m.Fit(x, denseOf(tensor.Float64, []float64{0, 1}, 2), FitConfig{}); err != nil {

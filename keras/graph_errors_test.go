@@ -143,7 +143,6 @@ func noPanic(t *testing.T, what string, f func() error) (err error) {
 // another feature size must fail at Apply (Keras: "Input 0 of layer dense
 // is incompatible with the layer"), naming both sizes.
 func TestSharedLayerOnAnotherShape(t *testing.T) {
-	knownBug(t, "Dense.OutputShape ignores its built kernel: the mismatch surfaces only when a program is compiled, as Gorgonia's \"Inner dimensions do not match up\"")
 	a, b := NewInput(4), NewInput(5)
 	shared := &Dense{Units: 2}
 	ya := Apply(shared, a)

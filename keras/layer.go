@@ -3,7 +3,9 @@ package keras
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/keragon/keragon/graph"
@@ -175,26 +177,25 @@ func newLayer(className string) (Layer, error) {
 	return f(), nil
 }
 
-// snake turns "BatchNormalization" into "batch_normalization", Keras'
-// default layer name.
+// snake turns "BatchNormalization" into "batch_normalization" and
+// "Conv2D" into "conv2d": Keras' to_snake_case, which names layers.
 func snake(s string) string {
-	var out []rune
-	rs := []rune(s)
-	for i, r := range rs {
-		upper := r >= 'A' && r <= 'Z'
-		if upper && i > 0 {
-			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z' || rs[i-1] >= '0' && rs[i-1] <= '9'
-			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
-			if prevLower || (nextLower && rs[i-1] >= 'A' && rs[i-1] <= 'Z') {
-				out = append(out, '_')
-			}
-		}
-		if upper {
-			r += 'a' - 'A'
-		}
-		out = append(out, r)
+	s = snakeWords.ReplaceAllString(s, "${1}_${2}")
+	return strings.ToLower(snakeCase.ReplaceAllString(s, "${1}_${2}"))
+}
+
+var (
+	snakeWords = regexp.MustCompile(`(.)([A-Z][a-z]+)`)
+	snakeCase  = regexp.MustCompile(`([a-z])([A-Z])`)
+)
+
+// checkBuilt reports an input whose feature count differs from what the
+// layer's weight w was built for (a shared layer applied to another shape).
+func checkBuilt(layer string, w *graph.Weight, wantAxis int, got int) error {
+	if w == nil || w.Shape[wantAxis] == got {
+		return nil
 	}
-	return string(out)
+	return errors.Errorf("keras: %s was built for inputs with %d features on the last axis, got %d", layer, w.Shape[wantAxis], got)
 }
 
 // single checks that a layer got exactly one input.

@@ -34,6 +34,7 @@ type Model struct {
 
 	cache    *graph.Cache
 	compiled *compiled
+	deferred *CompileConfig // Compile of a Sequential model not built yet
 	err      error
 }
 
@@ -86,8 +87,14 @@ func (m *Model) Build(inputShape ...int) error {
 		}
 		return nil
 	}
-	m.err = m.buildSequential(inputShape)
-	return m.err
+	if m.err = m.buildSequential(inputShape); m.err != nil {
+		return m.err
+	}
+	if cfg := m.deferred; cfg != nil {
+		m.deferred = nil
+		return m.Compile(*cfg)
+	}
+	return nil
 }
 
 func (m *Model) buildSequential(shape []int) error {
@@ -355,6 +362,9 @@ func (m *Model) initialize() error {
 		m.SetSeed(uint64(time.Now().UnixNano()))
 	}
 	for _, w := range m.Weights() {
+		if w.Value != nil {
+			continue // set by the user (Weight.Set) before first use
+		}
 		if err := w.Initialize(m.rng); err != nil {
 			return err
 		}

@@ -185,7 +185,6 @@ func TestSequentialWithoutInput(t *testing.T) {
 // TestSequentialCompileBeforeData: Keras compiles a Sequential model
 // without an input shape and builds it in fit.
 func TestSequentialCompileBeforeData(t *testing.T) {
-	knownBug(t, "Compile on a Sequential without Input fails with \"no input shape yet\", so Fit cannot build it from data")
 	m := NewSequential(&Dense{Units: 3}, &Dense{Units: 1})
 	if err := m.Compile(CompileConfig{Optimizer: "sgd", Loss: "mse"}); err != nil {
 		t.Fatalf("Compile: %+v", err)
@@ -199,7 +198,6 @@ func TestSequentialCompileBeforeData(t *testing.T) {
 // TestWeightsSetBeforeFirstUse: weights set right after the model is
 // declared must survive the first Compile or Predict.
 func TestWeightsSetBeforeFirstUse(t *testing.T) {
-	knownBug(t, "Model.initialize draws every weight at the first Compile/Predict, overwriting values set before")
 	l := &Dense{Units: 1, NoBias: true}
 	m := NewSequential(&Input{Shape: []int{2}}, l)
 	m.SetSeed(1)
@@ -272,6 +270,20 @@ ________________________________________________________________________________
 		}
 		if got := buf.String(); got != c.want {
 			t.Errorf("Summary of %q:\n%s\nwant:\n%s", c.m.Name(), got, c.want)
+		}
+	}
+}
+
+// TestDefaultLayerNames follows Keras' to_snake_case.
+func TestDefaultLayerNames(t *testing.T) {
+	for class, want := range map[string]string{
+		"Dense": "dense", "Conv2D": "conv2d", "BatchNormalization": "batch_normalization",
+		"DepthwiseConv2D": "depthwise_conv2d", "GlobalAveragePooling2D": "global_average_pooling2d",
+		"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru", "LeakyReLU": "leaky_re_lu",
+		"ZeroPadding2D": "zero_padding2d", "UpSampling2D": "up_sampling2d",
+	} {
+		if got := snake(class); got != want {
+			t.Errorf("snake(%q) = %q, want %q", class, got, want)
 		}
 	}
 }

@@ -61,6 +61,9 @@ func (l *BatchNormalization) OutputShape(in []Shape) (Shape, error) {
 	if !(l.Momentum >= 0 && l.Momentum < 1) || !(l.Epsilon >= 0) { // NaN too
 		return nil, errors.Errorf("keras: BatchNormalization needs 0 <= momentum < 1 and epsilon >= 0, got %v and %v", l.Momentum, l.Epsilon)
 	}
+	if err := checkBuilt("BatchNormalization", l.movingMean, 0, s[len(s)-1]); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -85,7 +88,8 @@ func (l *BatchNormalization) Call(ctx *graph.Context, in []*gorgonia.Node) (*gor
 		return nil, err
 	}
 	var mean, variance *gorgonia.Node
-	if ctx.Training() {
+	// A frozen BatchNormalization runs in inference mode, as in Keras 3.
+	if ctx.Training() && !l.frozen {
 		if mean, variance, err = ops.BatchMoments(in[0]); err != nil {
 			return nil, err
 		}
@@ -148,6 +152,13 @@ func (l *LayerNormalization) OutputShape(in []Shape) (Shape, error) {
 	}
 	if len(s) == 0 || !(l.Epsilon >= 0) { // NaN too
 		return nil, errors.Errorf("keras: LayerNormalization needs a feature axis and epsilon >= 0 (shape %v, epsilon %v)", s, l.Epsilon)
+	}
+	w := l.gamma
+	if w == nil {
+		w = l.beta
+	}
+	if err := checkBuilt("LayerNormalization", w, 0, s[len(s)-1]); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

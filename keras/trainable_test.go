@@ -58,7 +58,6 @@ func TestSetTrainableFreezesWeights(t *testing.T) {
 // BatchNormalization with trainable = False normalises with its moving
 // averages and leaves them alone, even in fit (the fine-tuning recipe).
 func TestFrozenBatchNormalizationRunsInInference(t *testing.T) {
-	knownBug(t, "a frozen BatchNormalization still normalises with batch statistics and updates its moving averages in Fit")
 	bn := &BatchNormalization{}
 	m := NewSequential(&Input{Shape: []int{3}}, bn, &Dense{Units: 1})
 	m.SetSeed(1)
