@@ -1,0 +1,233 @@
+package keras
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/keragon/keragon/ops"
+	"gorgonia.org/tensor"
+)
+
+// convWeights lists a convolution's kernel of shape kernel and, unless
+// noBias, its bias of length filters.
+func convWeights(kernel []int, filters int, noBias bool) []weightSpec {
+	ws := []weightSpec{{"kernel", kernel, true}}
+	if !noBias {
+		ws = append(ws, weightSpec{"bias", []int{filters}, true})
+	}
+	return ws
+}
+
+// TestConv1DContract: output lengths are worked out by hand with Keras'
+// rules: valid (in−span)/stride+1, same and causal ceil(in/stride), with
+// span = (k−1)·dilation+1.
+func TestConv1DContract(t *testing.T) {
+	for _, c := range []layerCase{
+		{name: "valid", make: func() Layer { return &Conv1D{Filters: 3, KernelSize: 3} },
+			input: []int{6, 2}, output: []int{4, 3}, weights: convWeights([]int{3, 2, 3}, 3, false)},
+		{name: "same", make: func() Layer { return &Conv1D{Filters: 3, KernelSize: 3, Padding: "same", Activation: "tanh"} },
+			input: []int{5, 2}, output: []int{5, 3}, weights: convWeights([]int{3, 2, 3}, 3, false)},
+		{name: "causal", make: func() Layer { return &Conv1D{Filters: 2, KernelSize: 3, Padding: "causal"} },
+			input: []int{5, 2}, output: []int{5, 2}, weights: convWeights([]int{3, 2, 2}, 2, false)},
+		// (7−3)/2+1 = 3.
+		{name: "strides2_valid", make: func() Layer { return &Conv1D{Filters: 2, KernelSize: 3, Strides: 2} },
+			input: []int{7, 2}, output: []int{3, 2}, weights: convWeights([]int{3, 2, 2}, 2, false)},
+		// ceil(8/2) = 4 with TF's padding (0 before, 1 after).
+		{name: "strides2_same", make: func() Layer { return &Conv1D{Filters: 2, KernelSize: 3, Strides: 2, Padding: "same"} },
+			input: []int{8, 1}, output: []int{4, 2}, weights: convWeights([]int{3, 1, 2}, 2, false)},
+		// span 5: (7−5)+1 = 3.
+		{name: "dilation2_valid", make: func() Layer { return &Conv1D{Filters: 2, KernelSize: 3, DilationRate: 2, Name: "dilated"} },
+			input: []int{7, 2}, output: []int{3, 2}, weights: convWeights([]int{3, 2, 2}, 2, false)},
+		{name: "dilation2_causal", make: func() Layer {
+			return &Conv1D{Filters: 2, KernelSize: 2, DilationRate: 2, Padding: "causal", NoBias: true, Activation: "sigmoid"}
+		}, input: []int{6, 2}, output: []int{6, 2}, weights: convWeights([]int{2, 2, 2}, 2, true)},
+		{name: "regularized", make: func() Layer {
+			return &Conv1D{Filters: 2, KernelSize: 2, KernelRegularizer: &ops.L1L2{L2: 0.1}, BiasRegularizer: &ops.L1L2{L1: 0.01},
+				KernelInitializer: "he_normal", BiasInitializer: "ones"}
+		}, input: []int{4, 3}, output: []int{3, 2}, weights: convWeights([]int{2, 3, 2}, 2, false)},
+	} {
+		runLayerTest(t, c)
+	}
+}
+
+func TestConv2DContract(t *testing.T) {
+	for _, c := range []layerCase{
+		{name: "valid", make: func() Layer { return &Conv2D{Filters: 3, KernelSize: []int{3}} },
+			input: []int{4, 5, 2}, output: []int{2, 3, 3}, weights: convWeights([]int{3, 3, 2, 3}, 3, false)},
+		{name: "same", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{3, 2}, Padding: "same"} },
+			input: []int{4, 3, 2}, output: []int{4, 3, 2}, weights: convWeights([]int{3, 2, 2, 2}, 2, false)},
+		// (5−3)/2+1 = 2 along both axes.
+		{name: "strides2_valid", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{3, 3}, Strides: []int{2, 2}} },
+			input: []int{5, 5, 1}, output: []int{2, 2, 2}, weights: convWeights([]int{3, 3, 1, 2}, 2, false)},
+		// ceil(6/2) = 3 (pads 0 above, 1 below), ceil(5/2) = 3 (1 and 1).
+		{name: "strides2_same", make: func() Layer {
+			return &Conv2D{Filters: 2, KernelSize: []int{3}, Strides: []int{2}, Padding: "same"}
+		}, input: []int{6, 5, 1}, output: []int{3, 3, 2}, weights: convWeights([]int{3, 3, 1, 2}, 2, false)},
+		// Span 5 along both axes: 6−5+1 = 2.
+		{name: "dilation2_valid", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{3, 3}, DilationRate: []int{2, 2}} },
+			input: []int{6, 6, 1}, output: []int{2, 2, 2}, weights: convWeights([]int{3, 3, 1, 2}, 2, false)},
+		{name: "dilation2_same", make: func() Layer {
+			return &Conv2D{Filters: 2, KernelSize: []int{2, 3}, DilationRate: []int{2}, Padding: "same"}
+		}, input: []int{4, 4, 1}, output: []int{4, 4, 2}, weights: convWeights([]int{2, 3, 1, 2}, 2, false)},
+		{name: "no_bias", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{2}, NoBias: true, Name: "nb"} },
+			input: []int{3, 3, 2}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 2, 2}, 2, true)},
+		{name: "relu", make: func() Layer { return &Conv2D{Filters: 3, KernelSize: []int{2}, Activation: "relu"} },
+			input: []int{3, 3, 2}, output: []int{2, 2, 3}, weights: convWeights([]int{2, 2, 2, 3}, 3, false)},
+		{name: "softmax", make: func() Layer { return &Conv2D{Filters: 3, KernelSize: []int{2}, Activation: "softmax", Padding: "SAME"} },
+			input: []int{2, 3, 1}, output: []int{2, 3, 3}, weights: convWeights([]int{2, 2, 1, 3}, 3, false)},
+		{name: "regularized", make: func() Layer {
+			return &Conv2D{Filters: 2, KernelSize: []int{2}, KernelRegularizer: &ops.L1L2{L1: 0.01, L2: 0.1}, BiasRegularizer: &ops.L1L2{L2: 0.5},
+				KernelInitializer: "glorot_normal", BiasInitializer: "ones"}
+		}, input: []int{3, 3, 1}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 1, 2}, 2, false)},
+	} {
+		runLayerTest(t, c)
+	}
+}
+
+// TestDepthwiseConv2DContract: the kernel is (kh, kw, channels,
+// multiplier) and the output has channels·multiplier channels.
+func TestDepthwiseConv2DContract(t *testing.T) {
+	for _, c := range []layerCase{
+		{name: "multiplier2", make: func() Layer { return &DepthwiseConv2D{KernelSize: []int{3}, DepthMultiplier: 2} },
+			input: []int{4, 4, 2}, output: []int{2, 2, 4}, weights: convWeights([]int{3, 3, 2, 2}, 4, false)},
+		{name: "multiplier1", make: func() Layer { return &DepthwiseConv2D{KernelSize: []int{2, 3}, Activation: "tanh"} },
+			input: []int{3, 4, 3}, output: []int{2, 2, 3}, weights: convWeights([]int{2, 3, 3, 1}, 3, false)},
+		{name: "same_strides2", make: func() Layer {
+			return &DepthwiseConv2D{KernelSize: []int{3}, DepthMultiplier: 2, Strides: []int{2}, Padding: "same"}
+		}, input: []int{4, 3, 2}, output: []int{2, 2, 4}, weights: convWeights([]int{3, 3, 2, 2}, 4, false)},
+		{name: "dilation2_no_bias", make: func() Layer {
+			return &DepthwiseConv2D{KernelSize: []int{2}, DepthMultiplier: 3, DilationRate: []int{2, 1}, NoBias: true}
+		}, input: []int{4, 3, 1}, output: []int{2, 2, 3}, weights: convWeights([]int{2, 2, 1, 3}, 3, true)},
+		{name: "regularized", make: func() Layer {
+			return &DepthwiseConv2D{KernelSize: []int{2}, KernelRegularizer: &ops.L1L2{L2: 0.1}, BiasRegularizer: &ops.L1L2{L1: 0.1}}
+		}, input: []int{3, 3, 2}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 2, 1}, 2, false)},
+	} {
+		runLayerTest(t, c)
+	}
+}
+
+// TestConv1DCausal: with "causal" padding, output step t depends on input
+// steps up to t·stride only (Keras pads (k−1)·dilation zeros at the
+// start), and "same" with an even span does depend on later steps: a
+// layer that padded on the wrong side would pass the contract's shape and
+// gradient checks but not this.
+func TestConv1DCausal(t *testing.T) {
+	const steps = 9
+	for _, c := range []struct {
+		layer  *Conv1D
+		causal bool
+	}{
+		{&Conv1D{Filters: 2, KernelSize: 3, Padding: "causal"}, true},
+		{&Conv1D{Filters: 2, KernelSize: 2, Padding: "causal", DilationRate: 3}, true},
+		{&Conv1D{Filters: 2, KernelSize: 3, Padding: "causal", Strides: 2}, true},
+		{&Conv1D{Filters: 2, KernelSize: 3, Padding: "same"}, false},
+	} {
+		l := c.layer
+		m := oneLayerModel(t, l, []int{steps, 2}, tensor.Float64)
+		x := randomTensor(newTestRand(3), tensor.Float64, -1, 1, 1, steps, 2)
+		base, err := m.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stride := max(l.Strides, 1)
+		// Change input step s and list the output steps that move.
+		for s := 0; s < steps; s++ {
+			y, err := m.Predict(withValue(withValue(x, 2*s, 5), 2*s+1, -5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := floatsOf(base), floatsOf(y)
+			for o := 0; o < len(a)/2; o++ {
+				moved := a[2*o] != b[2*o] || a[2*o+1] != b[2*o+1]
+				if c.causal && moved && o*stride < s {
+					t.Errorf("%+v: output step %d changed with input step %d", *l, o, s)
+				}
+				if c.causal && !moved && o*stride == s {
+					t.Errorf("%+v: output step %d did not see its own input step %d", *l, o, s)
+				}
+				if !c.causal && o == s-1 && !moved {
+					t.Errorf("%+v: output step %d did not see input step %d", *l, o, s)
+				}
+			}
+		}
+	}
+}
+
+// TestConvBadInput: a badly configured or badly fed convolution is an
+// error at model construction that names the layer (its name and class)
+// and echoes the bad value, never a panic.
+func TestConvBadInput(t *testing.T) {
+	cases := []struct {
+		name  string
+		input []int
+		layer Layer
+		want  []string
+	}{
+		{"Conv2D on rank-2 samples", []int{8, 3}, &Conv2D{Filters: 2, KernelSize: []int{3}},
+			[]string{`layer "conv2d" (Conv2D)`, "(height, width, channels)", "(None, 8, 3)"}},
+		{"Conv2D on rank-4 samples", []int{4, 4, 4, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Name: "c"},
+			[]string{`layer "c" (Conv2D)`, "(None, 4, 4, 4, 1)"}},
+		{"Conv1D on images", []int{4, 4, 1}, &Conv1D{Filters: 2, KernelSize: 3},
+			[]string{`layer "conv1d" (Conv1D)`, "(steps, channels)", "(None, 4, 4, 1)"}},
+		{"DepthwiseConv2D on sequences", []int{8, 3}, &DepthwiseConv2D{KernelSize: []int{3}},
+			[]string{`layer "depthwise_conv2d" (DepthwiseConv2D)`, "(None, 8, 3)"}},
+		{"Conv2D kernel taller than the input, valid", []int{4, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{5, 3}},
+			[]string{`(Conv2D)`, "window of 5", "input of 4", `"valid"`}},
+		{"Conv2D dilated kernel wider than the input", []int{6, 4, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, DilationRate: []int{2}},
+			[]string{`(Conv2D)`, "window of 5", "input of 4"}},
+		{"Conv1D kernel longer than the input", []int{3, 2}, &Conv1D{Filters: 2, KernelSize: 4},
+			[]string{`(Conv1D)`, "window of 4", "input of 3"}},
+		{"DepthwiseConv2D kernel larger than the input", []int{2, 2, 1}, &DepthwiseConv2D{KernelSize: []int{3}},
+			[]string{`(DepthwiseConv2D)`, "window of 3", "input of 2"}},
+		{"Conv2D bad padding", []int{4, 4, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Padding: "full"},
+			[]string{`(Conv2D)`, `unknown padding "full"`}},
+		{"Conv2D causal padding", []int{4, 4, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Padding: "causal"},
+			[]string{`(Conv2D)`, `"causal"`}},
+		{"Conv1D bad padding", []int{6, 1}, &Conv1D{Filters: 2, KernelSize: 3, Padding: "reflect"},
+			[]string{`(Conv1D)`, `unknown padding "reflect"`}},
+		{"DepthwiseConv2D bad padding", []int{4, 4, 1}, &DepthwiseConv2D{KernelSize: []int{3}, Padding: "vaild"},
+			[]string{`(DepthwiseConv2D)`, `unknown padding "vaild"`}},
+		{"Conv2D negative strides", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Strides: []int{-1, 2}},
+			[]string{`(Conv2D)`, "strides must be positive", "[-1 2]"}},
+		{"Conv2D zero strides", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Strides: []int{0}},
+			[]string{`(Conv2D)`, "strides must be positive", "0"}},
+		{"Conv1D negative strides", []int{6, 1}, &Conv1D{Filters: 2, KernelSize: 3, Strides: -2},
+			[]string{`(Conv1D)`, "-2"}},
+		{"Conv1D negative dilation", []int{6, 1}, &Conv1D{Filters: 2, KernelSize: 3, DilationRate: -1},
+			[]string{`(Conv1D)`, "-1"}},
+		{"DepthwiseConv2D negative strides", []int{6, 6, 1}, &DepthwiseConv2D{KernelSize: []int{3}, Strides: []int{-2}},
+			[]string{`(DepthwiseConv2D)`, "strides must be positive", "-2"}},
+		{"Conv2D negative dilation", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, DilationRate: []int{1, -1}},
+			[]string{`(Conv2D)`, "dilation_rate must be positive", "[1 -1]"}},
+		{"Conv2D three kernel numbers", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3, 3, 3}},
+			[]string{`(Conv2D)`, "kernel_size needs 2 numbers", "[3 3 3]"}},
+		{"Conv2D no kernel size", []int{6, 6, 1}, &Conv2D{Filters: 2},
+			[]string{`(Conv2D)`, "KernelSize"}},
+		{"Conv2D no filters", []int{6, 6, 1}, &Conv2D{KernelSize: []int{3}},
+			[]string{`(Conv2D)`, "positive Filters, got 0"}},
+		{"Conv1D negative filters", []int{6, 1}, &Conv1D{Filters: -3, KernelSize: 3},
+			[]string{`(Conv1D)`, "positive Filters, got -3"}},
+		{"Conv1D no kernel size", []int{6, 1}, &Conv1D{Filters: 3},
+			[]string{`(Conv1D)`, "KernelSize"}},
+		{"DepthwiseConv2D negative multiplier", []int{6, 6, 1}, &DepthwiseConv2D{KernelSize: []int{3}, DepthMultiplier: -2},
+			[]string{`(DepthwiseConv2D)`, "depth multiplier", "-2"}},
+		{"Conv2D unknown activation", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, Activation: "rleu"},
+			[]string{`(Conv2D)`, `"rleu"`}},
+		{"Conv2D unknown initializer", []int{6, 6, 1}, &Conv2D{Filters: 2, KernelSize: []int{3}, KernelInitializer: "glorot"},
+			[]string{`"conv2d"`, `"glorot"`}},
+	}
+	for _, c := range cases {
+		err := noPanic(t, c.name, func() error {
+			return NewSequential(&Input{Shape: c.input}, c.layer).Err()
+		})
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q, want it to contain %q", c.name, err, w)
+			}
+		}
+	}
+}
