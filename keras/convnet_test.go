@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -319,4 +320,160 @@ Trainable params: 367
 Non-trainable params: 12
 _________________________________________________________________
 `)
+}
+
+// everyConv2DLayerModel uses every image layer of the convolution issue:
+// two heads, as a Sequential model holds one global pooling layer only.
+func everyConv2DLayerModel(t *testing.T) (*Model, []int) {
+	t.Helper()
+	x := NewInput(12, 11, 2)
+	h := Apply(&ZeroPadding2D{Padding: []int{1, 0, 2, 1}}, x)                                                       // (13, 14, 2)
+	h = Apply(&Conv2D{Filters: 4, KernelSize: []int{3}, Padding: "same", Activation: "relu"}, h)                    // (13, 14, 4)
+	h = Apply(&BatchNormalization{Momentum: 0.9}, h)                                                                // (13, 14, 4)
+	h = Apply(&DepthwiseConv2D{KernelSize: []int{3, 2}, DepthMultiplier: 2, Strides: []int{2}, Padding: "same"}, h) // (7, 7, 8)
+	h = Apply(&MaxPooling2D{Padding: "same"}, h)                                                                    // (4, 4, 8)
+	h = Apply(&UpSampling2D{Size: []int{2, 1}}, h)                                                                  // (8, 4, 8)
+	h = Apply(&AveragePooling2D{PoolSize: []int{3, 2}, Strides: []int{2, 1}}, h)                                    // (3, 3, 8)
+	h = Apply(&Conv2D{Filters: 5, KernelSize: []int{2}, DilationRate: []int{2}, Padding: "same", NoBias: true, Activation: "tanh"}, h)
+	cls := Apply(&Dense{Units: 3, Activation: "softmax", Name: "class"}, Apply(&GlobalMaxPooling2D{}, h))
+	val := Apply(&Dense{Units: 1, Name: "value"}, Apply(&GlobalAveragePooling2D{}, h))
+	m, err := NewModel([]*Tensor{x}, []*Tensor{cls, val})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	return m, []int{12, 11, 2}
+}
+
+// everyConv1DLayerModel uses every sequence layer of the issue.
+func everyConv1DLayerModel(t *testing.T) (*Model, []int) {
+	t.Helper()
+	x := NewInput(16, 3)
+	h := Apply(&Conv1D{Filters: 4, KernelSize: 3, Padding: "causal", DilationRate: 2, Activation: "relu"}, x) // (16, 4)
+	h = Apply(&MaxPooling1D{PoolSize: 3, Strides: 2, Padding: "same"}, h)                                     // (8, 4)
+	h = Apply(&Conv1D{Filters: 6, KernelSize: 3, Strides: 2, Padding: "same", NoBias: true}, h)               // (4, 6)
+	h = Apply(&BatchNormalization{}, h)                                                                       // (4, 6)
+	h = Apply(&AveragePooling1D{Strides: 1}, h)                                                               // (3, 6)
+	h = Apply(&Conv1D{Filters: 5, KernelSize: 2, Activation: "tanh"}, h)                                      // (2, 5)
+	cls := Apply(&Dense{Units: 3, Activation: "softmax", Name: "class"}, Apply(&GlobalMaxPooling1D{}, h))
+	val := Apply(&Dense{Units: 1, Name: "value"}, Apply(&GlobalAveragePooling1D{}, h))
+	m, err := NewModel([]*Tensor{x}, []*Tensor{cls, val})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	return m, []int{16, 3}
+}
+
+// TestConvModelsSaveLoad: a model with every layer of the issue, trained a
+// little (weights and moving averages away from their initial values),
+// comes back from Save and Load with the same configuration of every
+// layer, the same weights and bitwise the same predictions.
+func TestConvModelsSaveLoad(t *testing.T) {
+	for _, build := range []func(*testing.T) (*Model, []int){everyConv2DLayerModel, everyConv1DLayerModel} {
+		m, shape := build(t)
+		m.SetSeed(3)
+		err := m.Compile(CompileConfig{
+			Optimizer: &training.Adam{LearningRate: 0.01},
+			Loss:      map[string]any{"class": "sparse_categorical_crossentropy", "value": "mse"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, labels := saveTestData(1, 20, shape, 3)
+		values, _ := saveTestData(2, 20, []int{1}, 1)
+		if _, err := m.FitMulti([]*tensor.Dense{x}, []*tensor.Dense{labels, values}, FitConfig{Epochs: 2, BatchSize: 8}); err != nil {
+			t.Fatalf("%+v", err)
+		}
+		got, _ := saveLoad(t, m)
+		what := ClassName(m.Layers()[1]) + " model"
+		if len(got.Layers()) != len(m.Layers()) {
+			t.Fatalf("%s: %d layers after Load, want %d", what, len(got.Layers()), len(m.Layers()))
+		}
+		for i, l := range m.Layers() {
+			gl := got.Layers()[i]
+			if ClassName(gl) != ClassName(l) || gl.base().name != l.base().name {
+				t.Errorf("%s: layer %d is %s %q, want %s %q", what, i, ClassName(gl), gl.base().name, ClassName(l), l.base().name)
+			} else if !reflect.DeepEqual(configFields(gl), configFields(l)) {
+				t.Errorf("%s: layer %q config %+v, want %+v", what, l.base().name, configFields(gl), configFields(l))
+			}
+		}
+		sameWeights(t, what, m, got)
+		// 7 samples: one batch of 4 and a partial one of 3.
+		xp, _ := saveTestData(4, 7, shape, 3)
+		want, err := m.PredictMulti([]*tensor.Dense{xp}, EvalConfig{BatchSize: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		have, err := got.PredictMulti([]*tensor.Dense{xp}, EvalConfig{BatchSize: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if err := bitsDiff(have[i], want[i]); err != nil {
+				t.Errorf("%s: output %d after Load: %v", what, i, err)
+			}
+		}
+	}
+}
+
+// barImages returns n noisy 8×8 single-channel images, each holding one
+// bar of 4 pixels at a random place: horizontal (class 0), vertical (1) or
+// diagonal (2), drawn from a seeded generator. The bar pixels are 1, the
+// background 0, and every pixel gets Gaussian noise of deviation 0.3.
+func barImages(seed uint64, n int) (x, y *tensor.Dense) {
+	const size, length, noise = 8, 4, 0.3
+	rng := newTestRand(seed)
+	xs := make([]float64, n*size*size)
+	ys := make([]float64, n)
+	for i := 0; i < n; i++ {
+		img := xs[i*size*size : (i+1)*size*size]
+		class := rng.IntN(3)
+		ys[i] = float64(class)
+		di, dj := [3]int{0, 1, 1}[class], [3]int{1, 0, 1}[class] // direction of the bar
+		r := rng.IntN(size - di*(length-1))
+		c := rng.IntN(size - dj*(length-1))
+		for k := 0; k < length; k++ {
+			img[(r+k*di)*size+c+k*dj] = 1
+		}
+		for j := range img {
+			img[j] += noise * rng.NormFloat64()
+		}
+	}
+	return denseOf(tensor.Float32, xs, n, size, size, 1), denseOf(tensor.Float32, ys, n)
+}
+
+// TestConvnetLearnsBars: a small convnet tells horizontal, vertical and
+// diagonal bars apart anywhere in the image, within a fixed number of
+// epochs, and generalises to images it has not seen. (With six other seeds
+// for the data and the weights, validation accuracy ranged from 0.955 to
+// 0.995; it takes about 0.4 s.)
+func TestConvnetLearnsBars(t *testing.T) {
+	x, y := barImages(1, 600)
+	xVal, yVal := barImages(2, 200)
+	m := NewSequential(
+		&Input{Shape: []int{8, 8, 1}},
+		&Conv2D{Filters: 16, KernelSize: []int{3}, Activation: "relu"},
+		&GlobalMaxPooling2D{},
+		&Dense{Units: 3, Activation: "softmax"},
+	)
+	m.SetSeed(1)
+	err := m.Compile(CompileConfig{Optimizer: &training.Adam{LearningRate: 0.01},
+		Loss: "sparse_categorical_crossentropy", Metrics: []string{"accuracy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(x, y, FitConfig{Epochs: 15, BatchSize: 32}); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	_, train, err := m.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, val, err := m.Evaluate(xVal, yVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train["accuracy"] < 0.95 || val["accuracy"] < 0.9 {
+		t.Errorf("accuracy: training %v (want >= 0.95), validation %v (want >= 0.9)", train["accuracy"], val["accuracy"])
+	}
+	t.Logf("accuracy: training %v, validation %v", train["accuracy"], val["accuracy"])
 }
