@@ -41,6 +41,9 @@ func TestConv1DContract(t *testing.T) {
 		{name: "dilation2_causal", make: func() Layer {
 			return &Conv1D{Filters: 2, KernelSize: 2, DilationRate: 2, Padding: "causal", NoBias: true, Activation: "sigmoid"}
 		}, input: []int{6, 2}, output: []int{6, 2}, weights: convWeights([]int{2, 2, 2}, 2, true)},
+		// A kernel longer than the input is fine with "causal" padding.
+		{name: "causal_kernel_longer_than_input", make: func() Layer { return &Conv1D{Filters: 2, KernelSize: 5, Padding: "causal"} },
+			input: []int{3, 2}, output: []int{3, 2}, weights: convWeights([]int{5, 2, 2}, 2, false)},
 		{name: "regularized", make: func() Layer {
 			return &Conv1D{Filters: 2, KernelSize: 2, KernelRegularizer: &ops.L1L2{L2: 0.1}, BiasRegularizer: &ops.L1L2{L1: 0.01},
 				KernelInitializer: "he_normal", BiasInitializer: "ones"}
@@ -69,6 +72,10 @@ func TestConv2DContract(t *testing.T) {
 		{name: "dilation2_same", make: func() Layer {
 			return &Conv2D{Filters: 2, KernelSize: []int{2, 3}, DilationRate: []int{2}, Padding: "same"}
 		}, input: []int{4, 4, 1}, output: []int{4, 4, 2}, weights: convWeights([]int{2, 3, 1, 2}, 2, false)},
+		// With "same" padding a kernel larger than the input still gives
+		// ceil(in/stride) outputs, as in Keras.
+		{name: "same_kernel_larger_than_input", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{5}, Padding: "same"} },
+			input: []int{3, 2, 1}, output: []int{3, 2, 2}, weights: convWeights([]int{5, 5, 1, 2}, 2, false)},
 		{name: "no_bias", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{2}, NoBias: true, Name: "nb"} },
 			input: []int{3, 3, 2}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 2, 2}, 2, true)},
 		{name: "relu", make: func() Layer { return &Conv2D{Filters: 3, KernelSize: []int{2}, Activation: "relu"} },
@@ -153,6 +160,45 @@ func TestConv1DCausal(t *testing.T) {
 	}
 }
 
+// TestSharedConvOnOtherImageSizes: as in Keras, one convolution layer
+// applies to images of any height and width with the channels it was
+// built for, sharing its kernel; other channels are an error at Apply.
+func TestSharedConvOnOtherImageSizes(t *testing.T) {
+	a, b := NewInput(6, 7, 2), NewInput(4, 4, 2)
+	conv := &Conv2D{Filters: 3, KernelSize: []int{3}, Padding: "same", Name: "shared"}
+	m, err := NewModel([]*Tensor{a, b}, []*Tensor{Apply(conv, a), Apply(conv, b)})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	m.SetSeed(1)
+	if n := len(m.Weights()); n != 2 {
+		t.Errorf("%d weights, want the shared kernel and bias", n)
+	}
+	xa := randomTensor(newTestRand(1), tensor.Float32, -1, 1, 2, 6, 7, 2)
+	xb := randomTensor(newTestRand(2), tensor.Float32, -1, 1, 2, 4, 4, 2)
+	ys, err := m.PredictMulti([]*tensor.Dense{xa, xb})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	// Each output is what a model of the one layer gives.
+	for i, x := range []*tensor.Dense{xa, xb} {
+		single, err := NewModel([]*Tensor{[]*Tensor{a, b}[i]}, []*Tensor{Apply(conv, []*Tensor{a, b}[i])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := single.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := identicalBits(ys[i], want); err != nil {
+			t.Errorf("output %d: %v", i, err)
+		}
+	}
+	if err := Apply(conv, NewInput(6, 7, 3)).Err(); err == nil || !strings.Contains(err.Error(), "2") || !strings.Contains(err.Error(), "3") {
+		t.Errorf("shared Conv2D built for 2 channels, applied to 3: error %v, want one naming 2 and 3", err)
+	}
+}
+
 // TestConvBadInput: a badly configured or badly fed convolution is an
 // error at model construction that names the layer (its name and class)
 // and echoes the bad value, never a panic.
@@ -228,6 +274,32 @@ func TestConvBadInput(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q, want it to contain %q", c.name, err, w)
 			}
+		}
+	}
+}
+
+// TestDepthwiseConv2DErrorsSayDepthwise: DepthwiseConv2D checks its
+// configuration through a Conv2D, and the messages say so ("keras: Conv2D
+// needs a KernelSize" for a DepthwiseConv2D): they should name the class
+// the user wrote.
+func TestDepthwiseConv2DErrorsSayDepthwise(t *testing.T) {
+	knownBug(t, "DepthwiseConv2D's configuration errors speak of Conv2D (\"DepthwiseConv2D: keras: Conv2D strides must be positive\")")
+	for i, c := range []struct {
+		input []int
+		layer *DepthwiseConv2D
+	}{
+		{[]int{8, 3}, &DepthwiseConv2D{KernelSize: []int{3}}},
+		{[]int{6, 6, 1}, &DepthwiseConv2D{}},
+		{[]int{6, 6, 1}, &DepthwiseConv2D{KernelSize: []int{3}, Strides: []int{-2}}},
+		{[]int{6, 6, 1}, &DepthwiseConv2D{KernelSize: []int{3}, Padding: "causal"}},
+	} {
+		err := NewSequential(&Input{Shape: c.input}, c.layer).Err()
+		if err == nil {
+			t.Errorf("case %d: no error", i)
+			continue
+		}
+		if msg := strings.ReplaceAll(err.Error(), "DepthwiseConv2D", ""); strings.Contains(msg, "Conv2D") {
+			t.Errorf("case %d: error %q speaks of a Conv2D", i, err)
 		}
 	}
 }
