@@ -477,3 +477,72 @@ func TestConvnetLearnsBars(t *testing.T) {
 	}
 	t.Logf("accuracy: training %v, validation %v", train["accuracy"], val["accuracy"])
 }
+
+// TestPerPixelClassification: a Conv2D with a softmax over its filters
+// classifies every pixel (segmentation); sparse labels then have the
+// image's shape, the loss is the mean over samples and pixels of
+// −log p[label] and the accuracy the fraction of pixels whose most
+// probable class is the label, both worked out from Predict's output.
+func TestPerPixelClassification(t *testing.T) {
+	const n, h, w, classes = 3, 4, 5, 3
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		m := NewSequential(&Input{Shape: []int{h, w, 2}, Dtype: dt.String()},
+			&Conv2D{Filters: classes, KernelSize: []int{3}, Padding: "same", Activation: "softmax"})
+		m.SetSeed(4)
+		if err := m.Compile(CompileConfig{Optimizer: &training.SGD{LearningRate: 0.5}, Loss: "sparse_categorical_crossentropy",
+			Metrics: []string{"accuracy"}}); err != nil {
+			t.Fatal(err)
+		}
+		rng := newTestRand(5)
+		x := randomTensor(rng, dt, -1, 1, n, h, w, 2)
+		labels := make([]float64, n*h*w)
+		for i := range labels {
+			labels[i] = float64(rng.IntN(classes))
+		}
+		y := denseOf(dt, labels, n, h, w)
+		probs, err := m.Predict(x)
+		if err != nil {
+			t.Fatalf("%+v", err)
+		}
+		p := floatsOf(probs)
+		want := 0.0
+		for i, l := range labels {
+			want -= math.Log(p[i*classes+int(l)]) / float64(len(labels))
+		}
+		// Accuracy is the fraction of pixels whose most probable class is
+		// the label.
+		hits := 0.0
+		for i, l := range labels {
+			best := 0
+			for k := 1; k < classes; k++ {
+				if p[i*classes+k] > p[i*classes+best] {
+					best = k
+				}
+			}
+			if best == int(l) {
+				hits++
+			}
+		}
+		loss, metrics, err := m.Evaluate(x, y)
+		if err != nil {
+			t.Fatalf("%+v", err)
+		}
+		if got, want := metrics["accuracy"], hits/float64(len(labels)); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%v: accuracy %v, want %v (%v of %d pixels)", dt, got, want, hits, len(labels))
+		}
+		tol := 1e-12
+		if dt == tensor.Float32 {
+			tol = 1e-5
+		}
+		if err := closeTo([]float64{loss}, []float64{want}, tol, tol); err != nil {
+			t.Errorf("%v: Evaluate loss %v, want %v from the probabilities", dt, loss, want)
+		}
+		hist, err := m.Fit(x, y, FitConfig{Epochs: 20, BatchSize: n})
+		if err != nil {
+			t.Fatalf("%+v", err)
+		}
+		if l := hist.Get("loss"); !(l[len(l)-1] < l[0]) {
+			t.Errorf("%v: training loss went %v → %v, want it lower", dt, l[0], l[len(l)-1])
+		}
+	}
+}
