@@ -546,3 +546,60 @@ func TestPerPixelClassification(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadBadConvConfig: a file whose conv or pooling configuration was
+// edited into nonsense fails to Load with an error naming the layer and
+// the value, never a panic.
+func TestLoadBadConvConfig(t *testing.T) {
+	m, _ := everyConv2DLayerModel(t)
+	m.SetSeed(1)
+	path := filepath.Join(t.TempDir(), "conv.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := func(a map[string]any, layer string) map[string]any {
+		for _, l := range a["layers"].([]any) {
+			if l := l.(map[string]any); l["name"] == layer {
+				return l["config"].(map[string]any)
+			}
+		}
+		t.Fatalf("no layer %q in the architecture", layer)
+		return nil
+	}
+	cases := []struct {
+		layer, field string
+		value        any
+		want         []string
+	}{
+		{"conv2d", "padding", "full", []string{`"conv2d" (Conv2D)`, `unknown padding "full"`}},
+		{"conv2d", "strides", []int{-1}, []string{`"conv2d" (Conv2D)`, "strides must be positive"}},
+		{"conv2d", "filters", 0, []string{`"conv2d" (Conv2D)`, "positive Filters, got 0"}},
+		{"conv2d", "kernel_size", []int{5}, []string{`"conv2d/kernel"`, "[3 3 2 4]", "[5 5 2 4]"}},
+		{"depthwise_conv2d", "depth_multiplier", -1, []string{`"depthwise_conv2d" (DepthwiseConv2D)`, "-1"}},
+		{"max_pooling2d", "strides", []int{0, 1}, []string{`"max_pooling2d" (MaxPooling2D)`, "strides must be positive"}},
+		{"average_pooling2d", "padding", "causal", []string{`"average_pooling2d" (AveragePooling2D)`, `"causal"`}},
+		{"average_pooling2d", "pool_size", []int{9}, []string{`"average_pooling2d" (AveragePooling2D)`, "window of 9"}},
+		{"zero_padding2d", "padding", []int{1, 2, 3}, []string{`"zero_padding2d" (ZeroPadding2D)`, "[1 2 3]"}},
+		{"up_sampling2d", "size", []int{-2}, []string{`"up_sampling2d" (UpSampling2D)`, "size must be positive"}},
+	}
+	for _, c := range cases {
+		data := editArch(t, good, func(a map[string]any) { config(a, c.layer)[c.field] = c.value })
+		err := noPanic(t, c.layer+"."+c.field, func() error {
+			_, err := decodeModel(data)
+			return err
+		})
+		if err == nil {
+			t.Errorf("%s.%s = %v: Load gave no error", c.layer, c.field, c.value)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s.%s = %v: error %q, want it to contain %q", c.layer, c.field, c.value, err, w)
+			}
+		}
+	}
+}
