@@ -90,38 +90,58 @@ func convOut(in, k, stride, dilation int, padding string) (int, error) {
 type convGeometry struct{ kernel, strides, dilation []int }
 
 func (l *Conv2D) geometry() (convGeometry, error) {
-	k, err := pair("Conv2D kernel_size", l.KernelSize, 2, 0)
-	if err == nil && len(l.KernelSize) == 0 {
-		err = errors.New("keras: Conv2D needs a KernelSize")
+	return geometry2D("Conv2D", l.KernelSize, l.Strides, l.DilationRate)
+}
+
+// geometry2D reads the kernel size, strides and dilation of a 2-D
+// convolution layer of the given class.
+func geometry2D(class string, kernel, strides, dilation []int) (convGeometry, error) {
+	k, err := pair(class+" kernel_size", kernel, 2, 0)
+	if err == nil && len(kernel) == 0 {
+		err = errors.Errorf("keras: %s needs a KernelSize", class)
 	}
 	if err != nil {
 		return convGeometry{}, err
 	}
-	s, err := pair("Conv2D strides", l.Strides, 2, 1)
+	s, err := pair(class+" strides", strides, 2, 1)
 	if err != nil {
 		return convGeometry{}, err
 	}
-	d, err := pair("Conv2D dilation_rate", l.DilationRate, 2, 1)
+	d, err := pair(class+" dilation_rate", dilation, 2, 1)
 	if err != nil {
 		return convGeometry{}, err
 	}
 	return convGeometry{k, s, d}, nil
 }
 
-// OutputShape implements Layer.
-func (l *Conv2D) OutputShape(in []Shape) (Shape, error) {
-	s, err := single("Conv2D", in)
+// spatial2D checks an image input and returns the output height and width
+// of a 2-D convolution layer of the given class.
+func spatial2D(class string, in []Shape, g convGeometry, padding string) (Shape, error) {
+	s, err := single(class, in)
 	if err != nil {
 		return nil, err
 	}
 	if len(s) != 3 {
-		return nil, errors.Errorf("keras: Conv2D takes (height, width, channels) samples, got %v", s)
+		return nil, errors.Errorf("keras: %s takes (height, width, channels) samples, got %v", class, s)
 	}
+	if strings.EqualFold(padding, "causal") {
+		return nil, errors.Errorf("keras: %s does not support \"causal\" padding (Conv1D does)", class)
+	}
+	h, err := convOut(s[0], g.kernel[0], g.strides[0], g.dilation[0], padding)
+	if err != nil {
+		return nil, errors.WithMessage(err, class)
+	}
+	w, err := convOut(s[1], g.kernel[1], g.strides[1], g.dilation[1], padding)
+	if err != nil {
+		return nil, errors.WithMessage(err, class)
+	}
+	return Shape{h, w}, nil
+}
+
+// OutputShape implements Layer.
+func (l *Conv2D) OutputShape(in []Shape) (Shape, error) {
 	if l.Filters <= 0 {
 		return nil, errors.Errorf("keras: Conv2D needs a positive Filters, got %d", l.Filters)
-	}
-	if strings.EqualFold(l.Padding, "causal") {
-		return nil, errors.New("keras: Conv2D does not support \"causal\" padding (Conv1D does)")
 	}
 	g, err := l.geometry()
 	if err != nil {
@@ -130,18 +150,14 @@ func (l *Conv2D) OutputShape(in []Shape) (Shape, error) {
 	if _, err := ops.Activation(l.Activation); err != nil {
 		return nil, err
 	}
-	if err := checkBuilt("Conv2D", l.kernel, 2, s[2]); err != nil {
-		return nil, err
-	}
-	h, err := convOut(s[0], g.kernel[0], g.strides[0], g.dilation[0], l.Padding)
+	hw, err := spatial2D("Conv2D", in, g, l.Padding)
 	if err != nil {
 		return nil, err
 	}
-	w, err := convOut(s[1], g.kernel[1], g.strides[1], g.dilation[1], l.Padding)
-	if err != nil {
+	if err := checkBuilt("Conv2D", l.kernel, 2, in[0][2]); err != nil {
 		return nil, err
 	}
-	return Shape{h, w, l.Filters}, nil
+	return Shape{hw[0], hw[1], l.Filters}, nil
 }
 
 // Build implements Layer.
@@ -328,8 +344,8 @@ type DepthwiseConv2D struct {
 
 func init() { Register("DepthwiseConv2D", func() Layer { return &DepthwiseConv2D{} }) }
 
-func (l *DepthwiseConv2D) conv2D() *Conv2D {
-	return &Conv2D{Filters: 1, KernelSize: l.KernelSize, Strides: l.Strides, Padding: l.Padding, DilationRate: l.DilationRate, Activation: l.Activation}
+func (l *DepthwiseConv2D) geometry() (convGeometry, error) {
+	return geometry2D("DepthwiseConv2D", l.KernelSize, l.Strides, l.DilationRate)
 }
 
 func (l *DepthwiseConv2D) multiplier() int { return max(l.DepthMultiplier, 1) }
@@ -339,19 +355,26 @@ func (l *DepthwiseConv2D) OutputShape(in []Shape) (Shape, error) {
 	if l.DepthMultiplier < 0 {
 		return nil, errors.Errorf("keras: DepthwiseConv2D depth multiplier must be positive, got %d", l.DepthMultiplier)
 	}
-	s, err := l.conv2D().OutputShape(in)
+	g, err := l.geometry()
 	if err != nil {
-		return nil, errors.WithMessage(err, "DepthwiseConv2D")
+		return nil, err
+	}
+	if _, err := ops.Activation(l.Activation); err != nil {
+		return nil, err
+	}
+	hw, err := spatial2D("DepthwiseConv2D", in, g, l.Padding)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkBuilt("DepthwiseConv2D", l.kernel, 2, in[0][2]); err != nil {
 		return nil, err
 	}
-	return Shape{s[0], s[1], in[0][2] * l.multiplier()}, nil
+	return Shape{hw[0], hw[1], in[0][2] * l.multiplier()}, nil
 }
 
 // Build implements Layer.
 func (l *DepthwiseConv2D) Build(in []Shape) error {
-	g, err := l.conv2D().geometry()
+	g, err := l.geometry()
 	if err != nil {
 		return err
 	}
@@ -362,7 +385,7 @@ func (l *DepthwiseConv2D) Build(in []Shape) error {
 
 // Call implements Layer.
 func (l *DepthwiseConv2D) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
-	g, err := l.conv2D().geometry()
+	g, err := l.geometry()
 	if err != nil {
 		return nil, err
 	}

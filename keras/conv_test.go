@@ -283,7 +283,6 @@ func TestConvBadInput(t *testing.T) {
 // needs a KernelSize" for a DepthwiseConv2D): they should name the class
 // the user wrote.
 func TestDepthwiseConv2DErrorsSayDepthwise(t *testing.T) {
-	knownBug(t, "DepthwiseConv2D's configuration errors speak of Conv2D (\"DepthwiseConv2D: keras: Conv2D strides must be positive\")")
 	for i, c := range []struct {
 		input []int
 		layer *DepthwiseConv2D

@@ -296,7 +296,6 @@ _________________________________________________________________
 // keeps the columns aligned; Keragon prints it whole and pushes the row's
 // other columns to the right.
 func TestConvnetSummaryLongNames(t *testing.T) {
-	knownBug(t, "Summary does not wrap a \"name (Class)\" cell wider than its column: the row's shape and count columns shift right")
 	checkSummary(t, summaryConvnet("", ""), `Model: "sequential"
 _________________________________________________________________
  Layer (type)                 Output Shape              Param #

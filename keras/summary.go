@@ -27,15 +27,29 @@ func (m *Model) Summary(w io.Writer) error {
 	}
 	line := func(ch string) { fmt.Fprintln(w, strings.Repeat(ch, width)) }
 	row := func(cells ...string) {
-		var sb strings.Builder
+		// A cell wider than its column wraps at its last space that fits
+		// (or is cut), onto continuation lines, as Keras 3 prints.
+		lines := make([][]string, len(cells))
+		height := 1
 		for i, c := range cells {
-			if i < len(cells)-1 {
-				fmt.Fprintf(&sb, " %-*s", cols[i]-1, c)
-			} else {
-				fmt.Fprintf(&sb, " %s", c)
-			}
+			lines[i] = wrapCell(c, cols[i]-1)
+			height = max(height, len(lines[i]))
 		}
-		fmt.Fprintln(w, strings.TrimRight(sb.String(), " "))
+		for k := 0; k < height; k++ {
+			var sb strings.Builder
+			for i := range cells {
+				c := ""
+				if k < len(lines[i]) {
+					c = lines[i][k]
+				}
+				if i < len(cells)-1 {
+					fmt.Fprintf(&sb, " %-*s", cols[i]-1, c)
+				} else {
+					fmt.Fprintf(&sb, " %s", c)
+				}
+			}
+			fmt.Fprintln(w, strings.TrimRight(sb.String(), " "))
+		}
 	}
 	fmt.Fprintf(w, "Model: %q\n", m.name)
 	line("_")
@@ -92,4 +106,22 @@ func thousands(n int) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// wrapCell splits s into lines of at most width runes, breaking at spaces
+// where it can.
+func wrapCell(s string, width int) []string {
+	var out []string
+	for len([]rune(s)) > width {
+		r := []rune(s)
+		cut := strings.LastIndex(string(r[:width+1]), " ")
+		if cut <= 0 {
+			out = append(out, string(r[:width]))
+			s = string(r[width:])
+			continue
+		}
+		out = append(out, s[:cut])
+		s = strings.TrimLeft(s[cut:], " ")
+	}
+	return append(out, s)
 }
