@@ -15,10 +15,16 @@
 //     squared hinge;
 //   - dropout (the mask is an input the caller feeds, so it can be seeded)
 //     and batch and layer normalisation;
-//   - initialisers and regularisers.
+//   - convolutions on channel-last data with kernels in Keras' layouts
+//     (Conv1D with causal padding, Conv2D, DepthwiseConv2D and the
+//     transposed convolutions), max and average pooling in one and two
+//     dimensions and their global forms, zero padding and up-sampling;
+//   - initialisers (InitializerByName) and regularisers (L1L2);
+//   - label smoothing for the cross-entropies.
 //
 // Where Gorgonia v0.9.18's own op is wrong or slow (its dropout gradient, its
-// softmax under the Log stabiliser, its broadcasting add), ops implements the
+// softmax under the Log stabiliser, its broadcasting add, its NCHW
+// convolution and average pooling), ops implements the
 // operation itself as a Gorgonia Op with a forward kernel for float32 and
 // float64 and a symbolic derivative. Every op is checked against central
 // finite differences in float64.

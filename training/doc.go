@@ -12,4 +12,17 @@
 // update rules and defaults; they are written here rather than taken from
 // Gorgonia, whose solvers allocate on every step and mishandle some options.
 // They update weights in place without allocating after the first step.
+// Learning-rate schedules (ExponentialDecay, PiecewiseConstantDecay,
+// CosineDecay) and gradient clipping (ClipNorm, ClipValue, GlobalClipNorm)
+// are fields of every optimizer; OptimizerFromConfig rebuilds one from what
+// Save wrote.
+//
+// Callbacks are structs of hooks (func fields): EarlyStopping,
+// ModelCheckpoint, ReduceLROnPlateau, CSVLogger, TerminateOnNaN,
+// LearningRateScheduler and Lambda build the usual ones. A hook returning
+// ErrStopTraining ends training after the current batch.
+//
+// Metrics (NewMetric by Keras name) accumulate over batches; every metric
+// scores a sample as the mean over its entries and weights samples by their
+// sample weight.
 package training
