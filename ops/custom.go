@@ -27,6 +27,14 @@ type customOp struct {
 	diff func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error)
 	// noDiff lists inputs that have no gradient (labels, masks).
 	noDiff []int
+
+	// out is the result of the last run, reused by the next one: Gorgonia's
+	// TapeMachine forgets every value on Reset, so without it each op would
+	// allocate (and the runtime zero) its output on every step. An op value
+	// belongs to one node (apply copies it when it is applied again), and a
+	// graph runs on one goroutine, so nothing else reads out meanwhile.
+	out     *tensor.Dense
+	applied bool
 }
 
 func (op *customOp) Arity() int { return op.arity }
@@ -99,7 +107,11 @@ func (op *customOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 		v, _ := scalarValue(out)
 		return scalarOf(out.Dtype(), v)
 	}
+	if prealloc == nil && op.out != nil {
+		prealloc = op.out
+	}
 	out := outLike(prealloc, ds[0].Dtype(), shape)
+	op.out = out
 	if err := op.do(out, ds); err != nil {
 		return nil, err
 	}
@@ -149,6 +161,12 @@ func apply(op *customOp, in ...*gorgonia.Node) (*gorgonia.Node, error) {
 			return nil, errors.WithMessage(err, op.id)
 		}
 	}
+	if op.applied {
+		// Each node gets its own op value, hence its own output buffer.
+		c := *op
+		c.out, op = nil, &c
+	}
+	op.applied = true
 	n, err := gorgonia.ApplyOp(op, in...)
 	return n, errors.Wrapf(err, "ops: %s", op.id)
 }

@@ -37,6 +37,23 @@ func outLike(prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) *tens
 	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
 }
 
+// outBuf keeps an op's last output for reuse by the next run (see
+// customOp.out). Each application of an op gets its own.
+type outBuf struct{ t *tensor.Dense }
+
+// get returns the buffer to write into: prealloc if Gorgonia gives one,
+// else the last output if it fits, else a new tensor; it remembers it.
+func (b *outBuf) get(prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if prealloc == nil && b != nil && b.t != nil {
+		prealloc = b.t
+	}
+	out := outLike(prealloc, dt, shape)
+	if b != nil {
+		b.t = out
+	}
+	return out
+}
+
 // scalarOf wraps x as a Gorgonia scalar value of dtype dt.
 func scalarOf(dt tensor.Dtype, x float64) (gorgonia.Value, error) {
 	switch dt {

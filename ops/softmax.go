@@ -28,7 +28,7 @@ func applySoftmax(x *gorgonia.Node, log bool) (*gorgonia.Node, error) {
 	if x.Dims() < 1 {
 		return nil, errors.Errorf("ops: softmax needs at least one axis, got shape %v", x.Shape())
 	}
-	n, err := gorgonia.ApplyOp(softmaxOp{log: log}, x)
+	n, err := gorgonia.ApplyOp(softmaxOp{log: log, buf: &outBuf{}}, x)
 	return n, errors.Wrap(err, "ops: softmax")
 }
 
@@ -109,7 +109,10 @@ func softmaxGradRows[T float](dst, y, g []T, r, c int, log bool) {
 	}
 }
 
-type softmaxOp struct{ log bool }
+type softmaxOp struct {
+	log bool
+	buf *outBuf
+}
 
 func (op softmaxOp) name() string {
 	if op.log {
@@ -139,7 +142,7 @@ func (op softmaxOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 	if err != nil {
 		return nil, err
 	}
-	out := outLike(prealloc, x.Dtype(), x.Shape())
+	out := op.buf.get(prealloc, x.Dtype(), x.Shape())
 	r, c := rows(x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
@@ -153,14 +156,17 @@ func (op softmaxOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value)
 }
 func (op softmaxOp) DiffWRT(int) []bool { return []bool{true} }
 func (op softmaxOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(softmaxGradOp(op), out, grad)
+	dx, err := gorgonia.ApplyOp(softmaxGradOp{log: op.log, buf: &outBuf{}}, out, grad)
 	if err != nil {
 		return nil, errors.Wrap(err, "ops: softmax gradient")
 	}
 	return gorgonia.Nodes{dx}, nil
 }
 
-type softmaxGradOp struct{ log bool }
+type softmaxGradOp struct {
+	log bool
+	buf *outBuf
+}
 
 func (op softmaxGradOp) Arity() int { return 2 }
 func (op softmaxGradOp) Type() hm.Type {
@@ -188,7 +194,7 @@ func (op softmaxGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Va
 	if err != nil {
 		return nil, err
 	}
-	out := outLike(prealloc, y.Dtype(), y.Shape())
+	out := op.buf.get(prealloc, y.Dtype(), y.Shape())
 	r, c := rows(y.Shape())
 	switch ys := y.Data().(type) {
 	case []float32:

@@ -29,7 +29,7 @@ func applyUnary(k *unaryKernel, x *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkFloat(x.Dtype()); err != nil {
 		return nil, errors.WithMessage(err, k.name)
 	}
-	n, err := gorgonia.ApplyOp(unaryOp{k}, x)
+	n, err := gorgonia.ApplyOp(unaryOp{k: k, buf: &outBuf{}}, x)
 	return n, errors.Wrapf(err, "ops: %s", k.name)
 }
 
@@ -53,7 +53,10 @@ func hashOf(name string, params []float64, tag string) (string, uint32) {
 }
 
 // unaryOp is the forward op of a unaryKernel.
-type unaryOp struct{ k *unaryKernel }
+type unaryOp struct {
+	k   *unaryKernel
+	buf *outBuf
+}
 
 func (op unaryOp) Arity() int { return 1 }
 func (op unaryOp) Type() hm.Type {
@@ -82,7 +85,7 @@ func (op unaryOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (
 	if err != nil {
 		return nil, err
 	}
-	out := outLike(prealloc, x.Dtype(), x.Shape())
+	out := op.buf.get(prealloc, x.Dtype(), x.Shape())
 	switch xs := x.Data().(type) {
 	case []float32:
 		if op.k.f32 != nil {
@@ -101,7 +104,7 @@ func (op unaryOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (
 func (op unaryOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op unaryOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(unaryGradOp(op), in[0], out, grad)
+	dx, err := gorgonia.ApplyOp(unaryGradOp{k: op.k, buf: &outBuf{}}, in[0], out, grad)
 	if err != nil {
 		return nil, errors.Wrapf(err, "ops: gradient of %s", op.k.name)
 	}
@@ -109,7 +112,10 @@ func (op unaryOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 }
 
 // unaryGradOp computes grad * f'(x) from (x, y, grad).
-type unaryGradOp struct{ k *unaryKernel }
+type unaryGradOp struct {
+	k   *unaryKernel
+	buf *outBuf
+}
 
 func (op unaryGradOp) Arity() int { return 3 }
 func (op unaryGradOp) Type() hm.Type {
@@ -142,7 +148,7 @@ func (op unaryGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Valu
 		}
 		ds[i] = d
 	}
-	out := outLike(prealloc, ds[0].Dtype(), ds[0].Shape())
+	out := op.buf.get(prealloc, ds[0].Dtype(), ds[0].Shape())
 	switch xs := ds[0].Data().(type) {
 	case []float32:
 		if op.k.df32 != nil {
