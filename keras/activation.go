@@ -62,3 +62,9 @@ func (l *LeakyReLU) Call(_ *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 	}
 	return ops.LeakyReLU(in[0], a)
 }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *Activation) PassesMask() bool { return true }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *LeakyReLU) PassesMask() bool { return true }

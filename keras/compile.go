@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"github.com/keragon/keragon/graph"
 	"strings"
 
 	"github.com/keragon/keragon/training"
@@ -88,7 +89,13 @@ func (m *Model) Compile(cfg CompileConfig) error {
 		}
 		copy(c.lossWeights, cfg.LossWeights)
 	}
+	masked, err := m.maskedOutputs()
+	if err != nil {
+		return err
+	}
+	maskOutput := len(m.outputs) // masks follow the outputs in Fit and Evaluate programs
 	for i, out := range m.outputs {
+		hasMask := masked[i]
 		for _, name := range cfg.Metrics {
 			specific := strings.ToLower(name)
 			if specific == "accuracy" || specific == "acc" {
@@ -105,7 +112,10 @@ func (m *Model) Compile(cfg CompileConfig) error {
 			c.metrics = append(c.metrics, training.MetricSpec{Output: i, Name: logName, New: func() training.Metric {
 				mt, _ := training.NewMetric(metricName)
 				return mt
-			}})
+			}, Masked: hasMask, MaskOutput: maskOutput})
+		}
+		if hasMask {
+			maskOutput++
 		}
 	}
 	m.compiled = c
@@ -182,4 +192,19 @@ func (m *Model) Optimizer() training.Optimizer {
 		return nil
 	}
 	return m.compiled.optimizer
+}
+
+// maskedOutputs reports which outputs carry a mask, by building the
+// forward graph once (batch 1, inference) without compiling it.
+func (m *Model) maskedOutputs() ([]bool, error) {
+	ctx := graph.NewContext(graph.Infer, 1, m.dtype, m.rng)
+	_, _, masks, err := m.forward(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(masks))
+	for i, mk := range masks {
+		out[i] = mk != nil
+	}
+	return out, nil
 }

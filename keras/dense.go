@@ -152,3 +152,6 @@ func initializer(name, def string) (ops.Initializer, error) {
 	}
 	return ops.InitializerByName(name)
 }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *Dense) PassesMask() bool { return true }

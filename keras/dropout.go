@@ -36,3 +36,6 @@ func (l *Dropout) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 	mask := ctx.RandomInput(l.name+"/mask", in[0].Shape(), ops.DropoutMaskFiller(l.Rate))
 	return ops.Dropout(in[0], mask)
 }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *Dropout) PassesMask() bool { return true }

@@ -205,3 +205,36 @@ func single(layer string, in []Shape) (Shape, error) {
 	}
 	return in[0], nil
 }
+
+// A MultiOutputLayer has several outputs (an LSTM with ReturnState: the
+// sequence output and its states). OutputShape and Call give the first;
+// ApplyMulti gives them all.
+type MultiOutputLayer interface {
+	Layer
+	// OutputShapes returns every output's shape.
+	OutputShapes(in []Shape) ([]Shape, error)
+	// CallMulti returns every output.
+	CallMulti(ctx *graph.Context, in []*gorgonia.Node) ([]*gorgonia.Node, error)
+}
+
+// A MaskedLayer takes part in Keras' masking: it is given a mask for each
+// input (nil when an input has none) and returns a mask for each output
+// (nil for none). A mask is a (batch, steps) node of 1s (real time steps)
+// and 0s (padding); Embedding with MaskZero and Masking make them,
+// recurrent layers skip the padded steps, and a masked model output
+// leaves padded steps out of the loss and the metrics. When a layer
+// implements MaskedLayer, the model calls CallMasked instead of Call or
+// CallMulti.
+type MaskedLayer interface {
+	Layer
+	CallMasked(ctx *graph.Context, in, masks []*gorgonia.Node) (out, outMasks []*gorgonia.Node, err error)
+}
+
+// A MaskPasser is a layer whose output keeps its first input's mask
+// (Keras' supports_masking): Dense, Dropout, Activation, the
+// normalisations. Layers that neither pass nor implement MaskedLayer drop
+// the mask.
+type MaskPasser interface {
+	Layer
+	PassesMask() bool
+}

@@ -174,7 +174,7 @@ func rebuild(arch *modelConfig) (*Model, error) {
 		}
 		return appKey{i, r.Index}, nil
 	}
-	built := map[appKey]*Tensor{}
+	built := map[appKey][]*Tensor{}
 	// Apply every layer application the outputs need, inputs first, with
 	// an explicit stack (a corrupt file could nest deeply).
 	type frame struct {
@@ -217,17 +217,19 @@ func rebuild(arch *modelConfig) (*Model, error) {
 			ins := make([]*Tensor, len(inbound))
 			for j, r := range inbound {
 				in, _ := resolve(r)
-				ins[j] = built[in]
+				if ins[j], err = output(built[in], r); err != nil {
+					return nil, errors.WithMessagef(err, "layer %q application %d input %d", lc.Name, k.app, j)
+				}
 			}
-			t := Apply(layers[k.layer], ins...)
-			if t.err != nil {
-				return nil, errors.WithMessagef(t.err, "applying layer %q (application %d)", lc.Name, k.app)
+			ts := ApplyMulti(layers[k.layer], ins...)
+			if ts[0].err != nil {
+				return nil, errors.WithMessagef(ts[0].err, "applying layer %q (application %d)", lc.Name, k.app)
 			}
-			built[k] = t
+			built[k] = ts
 			delete(open, k)
 			stack = stack[:len(stack)-1]
 		}
-		return built[root], nil
+		return output(built[root], out)
 	}
 	var inputs, outputs []*Tensor
 	for i, r := range arch.Inputs {
@@ -433,4 +435,12 @@ func (m *Model) restoreCompile(ccJSON []byte, state []training.NamedTensor) erro
 		}
 	}
 	return nil
+}
+
+// output picks the tensor a reference names among an application's outputs.
+func output(ts []*Tensor, r nodeRef) (*Tensor, error) {
+	if r.Tensor >= len(ts) {
+		return nil, errors.Errorf("reference to output %d of layer %q, which has %d", r.Tensor, r.Layer, len(ts))
+	}
+	return ts[r.Tensor], nil
 }

@@ -190,7 +190,7 @@ func TestLoadCorrupt(t *testing.T) {
 		}), "is in a cycle"},
 		{"bad reference", editArch(t, good, func(a map[string]any) {
 			a["inputs"] = []any{"input_layer"}
-		}), "[layer name, application index]"},
+		}), "[layer name, application index(, output index)]"},
 		{"missing weight", reencode(t, good, func(f *safetensors.File) { dropTensor(f, "dense/bias") }), `lacks 1 weight(s) the model has: ["dense/bias"]`},
 		{"unexpected tensor", reencode(t, good, func(f *safetensors.File) {
 			f.Tensors = append(f.Tensors, safetensors.Float32s("extra/w", []int{1}, []float32{1}))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -385,10 +386,11 @@ func (m *Model) Program(k graph.Key) (*graph.Program, error) {
 	return m.cache.Get(k)
 }
 
-// forward adds the model's layers to ctx and returns the output nodes and
-// the input nodes to feed.
-func (m *Model) forward(ctx *graph.Context) (inputs, outputs []*gorgonia.Node, err error) {
+// forward adds the model's layers to ctx and returns the input nodes to
+// feed, the output nodes and the outputs' masks (nil where unmasked).
+func (m *Model) forward(ctx *graph.Context) (inputs, outputs, masks []*gorgonia.Node, err error) {
 	vals := map[*Tensor]*gorgonia.Node{}
+	maskOf := map[*Tensor]*gorgonia.Node{}
 	for _, t := range m.inputs {
 		shape := append([]int{ctx.Batch}, t.shape...)
 		n := ctx.Input(t.layer.base().name, shape...)
@@ -397,33 +399,80 @@ func (m *Model) forward(ctx *graph.Context) (inputs, outputs []*gorgonia.Node, e
 	}
 	for _, t := range m.nodes {
 		if _, ok := vals[t]; ok {
-			continue
+			continue // an input, or computed with a sibling output
 		}
-		ins := make([]*gorgonia.Node, len(t.inputs))
-		for i, in := range t.inputs {
-			ins[i] = vals[in]
+		if err := m.call(ctx, t.app, vals, maskOf); err != nil {
+			return nil, nil, nil, err
 		}
-		b := t.layer.base()
-		out, err := t.layer.Call(ctx, ins)
-		if err != nil {
-			return nil, nil, errors.WithMessagef(err, "keras: layer %q (%s)", b.name, ClassName(t.layer))
-		}
-		want := append(tensor.Shape{ctx.Batch}, t.shape...)
-		if !out.Shape().Eq(want) {
-			return nil, nil, errors.Errorf("keras: layer %q (%s) produced shape %v, declared %v", b.name, ClassName(t.layer), out.Shape(), want)
-		}
-		vals[t] = out
 	}
 	for _, o := range m.outputs {
 		outputs = append(outputs, vals[o])
+		masks = append(masks, maskOf[o])
 	}
-	return inputs, outputs, nil
+	return inputs, outputs, masks, nil
+}
+
+// call computes one layer application: every output and its mask.
+func (m *Model) call(ctx *graph.Context, app *application, vals, maskOf map[*Tensor]*gorgonia.Node) error {
+	l := app.layer
+	b := l.base()
+	fail := func(err error) error { return errors.WithMessagef(err, "keras: layer %q (%s)", b.name, ClassName(l)) }
+	ins := make([]*gorgonia.Node, len(app.inputs))
+	inMasks := make([]*gorgonia.Node, len(app.inputs))
+	for i, in := range app.inputs {
+		ins[i], inMasks[i] = vals[in], maskOf[in]
+	}
+	var outs, outMasks []*gorgonia.Node
+	switch ml := l.(type) {
+	case MaskedLayer:
+		var err error
+		if outs, outMasks, err = ml.CallMasked(ctx, ins, inMasks); err != nil {
+			return fail(err)
+		}
+	case MultiOutputLayer:
+		var err error
+		if outs, err = ml.CallMulti(ctx, ins); err != nil {
+			return fail(err)
+		}
+	default:
+		out, err := l.Call(ctx, ins)
+		if err != nil {
+			return fail(err)
+		}
+		outs = []*gorgonia.Node{out}
+	}
+	if outMasks == nil {
+		outMasks = make([]*gorgonia.Node, len(outs))
+		if mp, ok := l.(MaskPasser); ok && mp.PassesMask() && len(inMasks) > 0 {
+			for i := range outMasks {
+				outMasks[i] = inMasks[0]
+			}
+		}
+	}
+	if len(outs) != len(app.outputs) || len(outMasks) != len(outs) {
+		return fail(errors.Errorf("returned %d outputs and %d masks, declared %d outputs", len(outs), len(outMasks), len(app.outputs)))
+	}
+	for i, t := range app.outputs {
+		want := append(tensor.Shape{ctx.Batch}, t.shape...)
+		if outs[i] == nil || !outs[i].Shape().Eq(want) {
+			got := tensor.Shape(nil)
+			if outs[i] != nil {
+				got = outs[i].Shape()
+			}
+			return fail(errors.Errorf("output %d has shape %v, declared %v", i, got, want))
+		}
+		if mk := outMasks[i]; mk != nil && (mk.Dims() != 2 || mk.Shape()[0] != ctx.Batch || len(t.shape) < 1 || mk.Shape()[1] != t.shape[0]) {
+			return fail(errors.Errorf("output %d of shape %v has a mask of shape %v, want (%d, %d)", i, want, mk.Shape(), ctx.Batch, want[1]))
+		}
+		vals[t], maskOf[t] = outs[i], outMasks[i]
+	}
+	return nil
 }
 
 // buildProgram builds the graph for one mode and batch size.
 func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 	ctx := graph.NewContext(k.Mode.Phase(), k.Batch, m.dtype, m.rng)
-	inputs, outputs, err := m.forward(ctx)
+	inputs, outputs, masks, err := m.forward(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -438,17 +487,27 @@ func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 			sw := ctx.Input(fmt.Sprintf("sample_weight_%d", i), k.Batch)
 			spec.Inputs = append(spec.Inputs, target)
 			sws = append(sws, sw)
-			per, err := lf.perSample(target, out)
+			var term *gorgonia.Node
+			if masks[i] != nil {
+				term, err = maskedLoss(lf, target, out, sw, masks[i], c.lossWeights[i])
+			} else {
+				var per *gorgonia.Node
+				if per, err = lf.perSample(target, out); err == nil {
+					term, err = weightedMean(ctx, per, sw, c.lossWeights[i])
+				}
+			}
 			if err != nil {
 				return nil, errors.WithMessagef(err, "keras: loss %q of output %d", lf.name, i)
-			}
-			term, err := weightedMean(ctx, per, sw, c.lossWeights[i])
-			if err != nil {
-				return nil, err
 			}
 			terms = append(terms, term)
 		}
 		spec.Inputs = append(spec.Inputs, sws...)
+		// The masks of masked outputs follow the outputs, for the metrics.
+		for _, mk := range masks {
+			if mk != nil {
+				spec.Outputs = append(spec.Outputs, mk)
+			}
+		}
 		terms = append(terms, ctx.Losses()...)
 		total := terms[0]
 		for _, t := range terms[1:] {
@@ -461,6 +520,56 @@ func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 	}
 	p, err := graph.Compile(ctx, spec)
 	return p, errors.WithMessagef(err, "keras: compiling the %s program for batch %d", k.Mode, k.Batch)
+}
+
+// maskedLoss is the loss of a masked sequence output (batch, steps, …):
+// one loss per (sample, step), weighted by the sample weight and the mask,
+// summed and divided by the number of real steps, as Keras reduces a
+// masked loss.
+func maskedLoss(lf *lossFunc, target, out, sw, mask *gorgonia.Node, scale float64) (*gorgonia.Node, error) {
+	fold := func(n *gorgonia.Node) (*gorgonia.Node, error) {
+		s := n.Shape()
+		if s.Dims() < 2 {
+			return nil, errors.Errorf("keras: a masked output needs a time axis, got shape %v", s)
+		}
+		return reshapeNode(n, append(tensor.Shape{s[0] * s[1]}, s[2:]...))
+	}
+	o, err := fold(out)
+	if err != nil {
+		return nil, err
+	}
+	t, err := fold(target)
+	if err != nil {
+		return nil, err
+	}
+	per, err := lf.perSample(t, o)
+	if err != nil {
+		return nil, err
+	}
+	w, err := ops.MaskedLossWeights(sw, mask)
+	if err != nil {
+		return nil, err
+	}
+	prod, err := gorgonia.HadamardProd(per, w)
+	if err != nil {
+		return nil, errors.Wrap(err, "keras: weighting a masked loss")
+	}
+	sum, err := gorgonia.Sum(prod)
+	if err != nil {
+		return nil, errors.Wrap(err, "keras: summing a masked loss")
+	}
+	if scale == 1 {
+		return sum, nil
+	}
+	return gorgonia.Mul(sum, gorgonia.NewConstant(castLike(out, scale)))
+}
+
+// castLike returns x in n's dtype, for a constant.
+func castLike(n *gorgonia.Node, x float64) any {
+	if n.Dtype() == tensor.Float32 {
+		return float32(x)
+	}
+	return x
 }
 
 // weightedMean is Keras' "sum_over_batch_size": Σ w_i·loss_i / batch.

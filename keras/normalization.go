@@ -187,3 +187,9 @@ func (l *LayerNormalization) Call(ctx *graph.Context, in []*gorgonia.Node) (*gor
 	}
 	return ops.LayerNorm(in[0], gamma, beta, eps)
 }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *BatchNormalization) PassesMask() bool { return true }
+
+// PassesMask implements MaskPasser: the output keeps the input's mask.
+func (l *LayerNormalization) PassesMask() bool { return true }

@@ -50,29 +50,43 @@ type layerConfig struct {
 	Inbound   [][]nodeRef     `json:"inbound"`
 }
 
-// nodeRef names a tensor as the output of a layer's application:
-// ["dense", 1] is the output of the second application of "dense".
+// nodeRef names a tensor as an output of a layer's application:
+// ["dense", 1] is the output of the second application of "dense";
+// ["lstm", 0, 2] is the third output (a state) of the first application
+// of "lstm", as Keras' [layer, node index, tensor index].
 type nodeRef struct {
-	Layer string
-	Index int
+	Layer  string
+	Index  int
+	Tensor int
 }
 
-// MarshalJSON writes [layer, index].
+// MarshalJSON writes [layer, index], or [layer, index, tensor] for an
+// output other than the first.
 func (r nodeRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{r.Layer, r.Index})
+	if r.Tensor == 0 {
+		return json.Marshal([]any{r.Layer, r.Index})
+	}
+	return json.Marshal([]any{r.Layer, r.Index, r.Tensor})
 }
 
-// UnmarshalJSON reads [layer, index].
+// UnmarshalJSON reads [layer, index] or [layer, index, tensor].
 func (r *nodeRef) UnmarshalJSON(data []byte) error {
+	bad := errors.Errorf("a tensor reference is [layer name, application index(, output index)], got %.80s", data)
 	var parts []json.RawMessage
-	if err := json.Unmarshal(data, &parts); err != nil || len(parts) != 2 {
-		return errors.Errorf("a tensor reference is [layer name, application index], got %.80s", data)
+	if err := json.Unmarshal(data, &parts); err != nil || len(parts) < 2 || len(parts) > 3 {
+		return bad
 	}
 	if err := json.Unmarshal(parts[0], &r.Layer); err != nil {
-		return errors.Errorf("a tensor reference is [layer name, application index], got %.80s", data)
+		return bad
 	}
 	if err := json.Unmarshal(parts[1], &r.Index); err != nil || r.Index < 0 {
-		return errors.Errorf("a tensor reference is [layer name, application index], got %.80s", data)
+		return bad
+	}
+	r.Tensor = 0
+	if len(parts) == 3 {
+		if err := json.Unmarshal(parts[2], &r.Tensor); err != nil || r.Tensor < 0 {
+			return bad
+		}
 	}
 	return nil
 }

@@ -112,6 +112,9 @@ func (m *Model) architecture() (*modelConfig, error) {
 		})
 	}
 	for _, t := range m.nodes {
+		if _, done := refs[t]; done {
+			continue // a sibling output of an application already written
+		}
 		i, ok := index[t.layer]
 		if !ok {
 			return nil, errors.Errorf("layer %s is applied but not among the model's layers", ClassName(t.layer))
@@ -125,8 +128,11 @@ func (m *Model) architecture() (*modelConfig, error) {
 			}
 			inbound[k] = r
 		}
-		refs[t] = nodeRef{Layer: lc.Name, Index: len(lc.Inbound)}
+		app := len(lc.Inbound)
 		lc.Inbound = append(lc.Inbound, inbound)
+		for k, o := range t.app.outputs {
+			refs[o] = nodeRef{Layer: lc.Name, Index: app, Tensor: k}
+		}
 	}
 	for _, t := range m.inputs {
 		cfg.Inputs = append(cfg.Inputs, refs[t])

@@ -60,7 +60,14 @@ func (m *Model) Summary(w io.Writer) error {
 	row(head...)
 	line("=")
 	counted := map[Layer]bool{}
+	shown := map[*application]bool{}
 	for i, t := range m.nodes {
+		if t.app != nil {
+			if shown[t.app] {
+				continue // printed with its sibling outputs
+			}
+			shown[t.app] = true
+		}
 		l := t.layer
 		if _, ok := l.(*Input); ok && !functional {
 			continue
@@ -73,7 +80,15 @@ func (m *Model) Summary(w io.Writer) error {
 			}
 			counted[l] = true
 		}
-		cells := []string{fmt.Sprintf("%s (%s)", b.name, ClassName(l)), t.shape.String(), fmt.Sprint(params)}
+		shape := t.shape.String()
+		if t.app != nil && len(t.app.outputs) > 1 {
+			var ss []string
+			for _, o := range t.app.outputs {
+				ss = append(ss, o.shape.String())
+			}
+			shape = "[" + strings.Join(ss, ", ") + "]"
+		}
+		cells := []string{fmt.Sprintf("%s (%s)", b.name, ClassName(l)), shape, fmt.Sprint(params)}
 		if functional {
 			var from []string
 			for _, in := range t.inputs {

@@ -4,7 +4,7 @@ import (
 	"github.com/pkg/errors"
 )
 
-// A Tensor is a symbolic value of the functional API: the output of a layer
+// A Tensor is a symbolic value of the functional API: an output of a layer
 // applied to other Tensors. It has a shape (batch axis excluded) but no
 // numbers; a Model turns Tensors into graphs.
 //
@@ -15,8 +15,18 @@ import (
 type Tensor struct {
 	layer  Layer
 	inputs []*Tensor
+	app    *application
+	index  int // which output of app
 	shape  Shape
 	err    error
+}
+
+// An application is one call of a layer on symbolic inputs; a layer with
+// several outputs (an LSTM with ReturnState) gives several Tensors.
+type application struct {
+	layer   Layer
+	inputs  []*Tensor
+	outputs []*Tensor
 }
 
 // Shape is the tensor's shape without the batch axis.
@@ -34,36 +44,61 @@ func (t *Tensor) Err() error { return t.err }
 func NewInput(shape ...int) *Tensor { return Apply(&Input{Shape: shape}) }
 
 // Apply applies a layer to symbolic inputs, as calling a layer does in
-// Keras. Errors are kept in the result (see Tensor.Err) so that calls can be
-// chained; NewModel returns the first one. Applying one layer several times
-// shares its weights.
-func Apply(l Layer, inputs ...*Tensor) *Tensor {
+// Keras, and returns its (first) output. Errors are kept in the result
+// (see Tensor.Err) so that calls can be chained; NewModel returns the first
+// one. Applying one layer several times shares its weights.
+func Apply(l Layer, inputs ...*Tensor) *Tensor { return ApplyMulti(l, inputs...)[0] }
+
+// ApplyMulti is Apply for layers with several outputs, such as an LSTM
+// with ReturnState: it returns every output, in the layer's order.
+func ApplyMulti(l Layer, inputs ...*Tensor) []*Tensor {
+	fail := func(err error) []*Tensor { return []*Tensor{{layer: l, inputs: inputs, err: err}} }
 	if l == nil {
-		return &Tensor{err: errors.New("keras: Apply: nil layer")}
+		return fail(errors.New("keras: Apply: nil layer"))
 	}
 	shapes := make([]Shape, len(inputs))
 	for i, in := range inputs {
 		if in == nil {
-			return &Tensor{layer: l, err: errors.Errorf("keras: Apply %s: input %d is nil", ClassName(l), i)}
+			return fail(errors.Errorf("keras: Apply %s: input %d is nil", ClassName(l), i))
 		}
 		if in.err != nil {
-			return &Tensor{layer: l, inputs: inputs, err: in.err}
+			return fail(in.err)
 		}
 		shapes[i] = in.shape
 	}
 	if _, isInput := l.(*Input); isInput && len(inputs) > 0 {
-		return &Tensor{layer: l, err: errors.New("keras: an Input layer takes no inputs")}
+		return fail(errors.New("keras: an Input layer takes no inputs"))
 	}
 	if _, isInput := l.(*Input); !isInput && len(inputs) == 0 {
-		return &Tensor{layer: l, err: errors.Errorf("keras: Apply %s: no inputs", ClassName(l))}
+		return fail(errors.Errorf("keras: Apply %s: no inputs", ClassName(l)))
 	}
-	out, err := l.OutputShape(shapes)
+	outs, err := outputShapes(l, shapes)
 	if err != nil {
 		name := configName(l)
 		if name == "" {
 			name = snake(ClassName(l))
 		}
-		return &Tensor{layer: l, inputs: inputs, err: errors.WithMessagef(err, "layer %q (%s)", name, ClassName(l))}
+		return fail(errors.WithMessagef(err, "layer %q (%s)", name, ClassName(l)))
 	}
-	return &Tensor{layer: l, inputs: inputs, shape: out}
+	app := &application{layer: l, inputs: inputs}
+	for i, s := range outs {
+		app.outputs = append(app.outputs, &Tensor{layer: l, inputs: inputs, app: app, index: i, shape: s})
+	}
+	return app.outputs
+}
+
+// outputShapes asks a layer for all its output shapes.
+func outputShapes(l Layer, in []Shape) ([]Shape, error) {
+	if ml, ok := l.(MultiOutputLayer); ok {
+		shapes, err := ml.OutputShapes(in)
+		if err == nil && len(shapes) == 0 {
+			err = errors.New("keras: the layer declares no outputs")
+		}
+		return shapes, err
+	}
+	s, err := l.OutputShape(in)
+	if err != nil {
+		return nil, err
+	}
+	return []Shape{s}, nil
 }

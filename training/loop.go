@@ -32,6 +32,12 @@ type MetricSpec struct {
 	Name string
 	// New makes a fresh instance (training and validation each get one).
 	New func() Metric
+	// Masked says the output is a masked sequence (batch, steps, …) whose
+	// (batch, steps) mask of 1s and 0s is program output MaskOutput: the
+	// metric then counts every real step as a sample and skips padding,
+	// as Keras does.
+	Masked     bool
+	MaskOutput int
 }
 
 // Config tells Fit what to do. The zero value of a field means Keras'
@@ -234,7 +240,18 @@ func updateMetrics(ms []Metric, specs []MetricSpec, p *graph.Program, feeds []*t
 		if err != nil {
 			return err
 		}
-		if err := mt.Update(feeds[nIn+o], pred, nil); err != nil {
+		yTrue := feeds[nIn+o]
+		var sw []float64
+		if specs[i].Masked {
+			mask, err := p.Output(specs[i].MaskOutput)
+			if err != nil {
+				return err
+			}
+			if yTrue, pred, sw, err = foldSteps(yTrue, pred, mask); err != nil {
+				return errors.WithMessagef(err, "training: metric %q", specs[i].Name)
+			}
+		}
+		if err := mt.Update(yTrue, pred, sw); err != nil {
 			return errors.WithMessagef(err, "training: metric %q", specs[i].Name)
 		}
 	}
@@ -386,4 +403,39 @@ func elapsed(d time.Duration) string {
 		return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.0fus", float64(d)/float64(time.Microsecond))
+}
+
+// foldSteps views a masked sequence batch as one sample per time step:
+// (batch, steps, …) → (batch·steps, …), with the mask as sample weights.
+func foldSteps(yTrue, yPred, mask *tensor.Dense) (*tensor.Dense, *tensor.Dense, []float64, error) {
+	ms := mask.Shape()
+	if ms.Dims() != 2 {
+		return nil, nil, nil, errors.Errorf("mask of shape %v, want (batch, steps)", ms)
+	}
+	fold := func(t *tensor.Dense) (*tensor.Dense, error) {
+		s := t.Shape()
+		if s.Dims() < 2 || s[0] != ms[0] || s[1] != ms[1] {
+			return nil, errors.Errorf("shape %v does not start with the mask's %v", s, ms)
+		}
+		c := t.ShallowClone()
+		return c, c.Reshape(append([]int{s[0] * s[1]}, s[2:]...)...)
+	}
+	t, err := fold(yTrue)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := fold(yPred)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	w := make([]float64, ms.TotalSize())
+	switch d := mask.Data().(type) {
+	case []float32:
+		for i, v := range d {
+			w[i] = float64(v)
+		}
+	case []float64:
+		copy(w, d)
+	}
+	return t, p, w, nil
 }
