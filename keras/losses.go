@@ -88,6 +88,14 @@ var lossKinds = map[string]lossKind{
 	"squared_hinge": {canonical: "squared_hinge", make: func(Loss) func(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 		return ops.SquaredHinge
 	}},
+	// The losses of linear classifiers (NewPerceptron, NewLinearSVM): binary
+	// labels, or class indices one-vs-rest for the sparse forms.
+	"perceptron":               {canonical: "perceptron", make: linearLoss(ops.Perceptron)},
+	"sparse_perceptron":        {canonical: "sparse_perceptron", sparse: true, make: linearLoss(ops.SparsePerceptron)},
+	"svm_hinge":                {canonical: "svm_hinge", make: linearLoss(ops.SVMHinge)},
+	"sparse_svm_hinge":         {canonical: "sparse_svm_hinge", sparse: true, make: linearLoss(ops.SparseSVMHinge)},
+	"svm_squared_hinge":        {canonical: "svm_squared_hinge", make: linearLoss(ops.SVMSquaredHinge)},
+	"sparse_svm_squared_hinge": {canonical: "sparse_svm_squared_hinge", sparse: true, make: linearLoss(ops.SparseSVMSquaredHinge)},
 }
 
 var lossAliases = map[string]string{
