@@ -1,0 +1,307 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TreeLSTM cells (Tai, Socher and Manning 2015).
+//
+// Gate pre-activations come in the order i, o, u, f: input gate, output
+// gate, candidate (tanh) and forget gate, d columns each. A cell returns the
+// packed state [h | c] of each node, shape (N, 2d).
+
+// TreeLSTMLeaf is the cell of a node without children: from the input
+// pre-activations xw (N, 4d) = x·W + b it returns [h | c] (N, 2d) with
+//
+//	c = σ(i)·treeTanh(u),  h = σ(o)·treeTanh(c)
+//
+// (the forget columns are unused).
+func TreeLSTMLeaf(xw *gorgonia.Node) (*gorgonia.Node, error) {
+	s := xw.Shape()
+	if s.Dims() != 2 || s[1]%4 != 0 {
+		return nil, errors.Errorf("ops: TreeLSTMLeaf takes pre-activations of shape (n, 4·units), got %v", s)
+	}
+	c := cellSpec{d: s[1] / 4}
+	return applyCell(c, gorgonia.Nodes{xw})
+}
+
+// ChildSumTreeLSTM is the child-sum cell for nodes with up to k children:
+//
+//	xw (N, 4d)    x·W + b, gates i, o, u, f
+//	zs (N, 3d)    h̃·U[:, :3d], h̃ the sum of the children's h
+//	zf (N·k, d)   h_k·U[:, 3d:], per child (zero rows for absent ones)
+//	ck (N·k, d)   the children's c (zero for absent ones)
+//
+//	i = σ(xw_i + zs_i)  o = σ(xw_o + zs_o)  u = treeTanh(xw_u + zs_u)
+//	f_k = σ(xw_f + zf_k)
+//	c = i·u + Σ_k f_k·c_k,  h = o·treeTanh(c)   → [h | c] (N, 2d)
+func ChildSumTreeLSTM(xw, zs, zf, ck *gorgonia.Node) (*gorgonia.Node, error) {
+	s := xw.Shape()
+	if s.Dims() != 2 || s[1]%4 != 0 {
+		return nil, errors.Errorf("ops: ChildSumTreeLSTM takes pre-activations of shape (n, 4·units), got %v", s)
+	}
+	n, d := s[0], s[1]/4
+	k := 0
+	if fs := zf.Shape(); fs.Dims() == 2 && fs[0]%max(n, 1) == 0 {
+		k = fs[0] / n
+	}
+	if !zs.Shape().Eq(tensor.Shape{n, 3 * d}) || k < 1 || !zf.Shape().Eq(tensor.Shape{n * k, d}) || !ck.Shape().Eq(tensor.Shape{n * k, d}) {
+		return nil, errors.Errorf("ops: ChildSumTreeLSTM shapes: xw %v wants zs (%d, %d), zf and ck (%d·k, %d); got %v, %v, %v",
+			s, n, 3*d, n, d, zs.Shape(), zf.Shape(), ck.Shape())
+	}
+	return applyCell(cellSpec{d: d, k: k}, gorgonia.Nodes{xw, zs, zf, ck})
+}
+
+// NaryTreeLSTM is the N-ary cell for nodes with k ordered children:
+//
+//	xw (N, 4d)        x·W + b, gates i, o, u, f
+//	z  (N, (3+k)·d)   [h_1 … h_k]·U, gates i, o, u, f_1 … f_k
+//	ck (N·k, d)       the children's c
+//
+//	i = σ(xw_i + z_i)  o = σ(xw_o + z_o)  u = treeTanh(xw_u + z_u)
+//	f_k = σ(xw_f + z_fk)
+//	c = i·u + Σ_k f_k·c_k,  h = o·treeTanh(c)   → [h | c] (N, 2d)
+func NaryTreeLSTM(xw, z, ck *gorgonia.Node) (*gorgonia.Node, error) {
+	s := xw.Shape()
+	if s.Dims() != 2 || s[1]%4 != 0 {
+		return nil, errors.Errorf("ops: NaryTreeLSTM takes pre-activations of shape (n, 4·units), got %v", s)
+	}
+	n, d := s[0], s[1]/4
+	k := 0
+	if zs := z.Shape(); zs.Dims() == 2 && zs[1]%d == 0 {
+		k = zs[1]/d - 3
+	}
+	if k < 1 || !z.Shape().Eq(tensor.Shape{n, (3 + k) * d}) || !ck.Shape().Eq(tensor.Shape{n * k, d}) {
+		return nil, errors.Errorf("ops: NaryTreeLSTM shapes: xw %v wants z (%d, (3+k)·%d) and ck (%d·k, %d); got %v, %v",
+			s, n, d, n, d, z.Shape(), ck.Shape())
+	}
+	return applyCell(cellSpec{d: d, k: k, nary: true}, gorgonia.Nodes{xw, z, ck})
+}
+
+// cellSpec names a TreeLSTM cell: d units, k children (0: a leaf), the
+// child-sum or the N-ary form.
+type cellSpec struct {
+	d, k int
+	nary bool
+}
+
+func (c cellSpec) String() string {
+	form := "childsum"
+	if c.nary {
+		form = "nary"
+	}
+	return fmt.Sprintf("(%s,d=%d,k=%d)", form, c.d, c.k)
+}
+
+func (c cellSpec) arity() int {
+	switch {
+	case c.k == 0:
+		return 1
+	case c.nary:
+		return 3
+	}
+	return 4
+}
+
+// packed is the width of the backward op's output: [dxw (4d) | dz ((3+k)d)
+// | dck (k·d)].
+func (c cellSpec) packed() int { return 7*c.d + 2*c.k*c.d }
+
+func applyCell(c cellSpec, in gorgonia.Nodes) (*gorgonia.Node, error) {
+	dims := make([]int, c.arity()+1)
+	for i := range dims {
+		dims[i] = 2
+	}
+	n := in[0].Shape()[0]
+	op := &customOp{
+		id:    "TreeLSTM" + c.String(),
+		arity: c.arity(),
+		typ:   fnType(dims...),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, 2 * c.d}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return normDispatch(o, in,
+				func(o []float32, in [][]float32) { cellForward(c, o, in) },
+				func(o []float64, in [][]float64) { cellForward(c, o, in) })
+		},
+		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			return cellGrads(c, in, grad)
+		},
+	}
+	return apply(op, in...)
+}
+
+// cellGrads runs the backward op once and splits its packed output.
+func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	n := in[0].Shape()[0]
+	dims := make([]int, c.arity()+2)
+	for i := range dims {
+		dims[i] = 2
+	}
+	width := c.packed()
+	if c.k == 0 {
+		width = 4 * c.d
+	}
+	op := &customOp{
+		id:    "TreeLSTM'" + c.String(),
+		arity: c.arity() + 1,
+		typ:   fnType(dims...),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, width}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return normDispatch(o, in,
+				func(o []float32, in [][]float32) { cellBackward(c, o, in) },
+				func(o []float64, in [][]float64) { cellBackward(c, o, in) })
+		},
+	}
+	p, err := apply(op, append(append(gorgonia.Nodes(nil), in...), grad)...)
+	if err != nil || c.k == 0 {
+		return gorgonia.Nodes{p}, err
+	}
+	d, k := c.d, c.k
+	var parts []*gorgonia.Node
+	spans := [][3]int{{0, 4 * d, 1}} // dxw
+	if c.nary {
+		spans = append(spans, [3]int{4 * d, (7 + k) * d, 1}) // dz
+	} else {
+		spans = append(spans, [3]int{4 * d, 7 * d, 1}, [3]int{7 * d, (7 + k) * d, k}) // dzs, dzf
+	}
+	spans = append(spans, [3]int{(7 + k) * d, (7 + 2*k) * d, k}) // dck
+	for _, s := range spans {
+		part, err := columns(p, s[0], s[1], s[2])
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, part)
+	}
+	return parts, nil
+}
+
+func treeSigmoid[T float](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
+func treeTanh[T float](x T) T    { return T(math.Tanh(float64(x))) }
+
+// cellInputs views one row's inputs: the x pre-activations, the
+// recurrent ones for i, o, u, and per child the forget pre-activation and
+// c.
+type cellInputs[T float] struct {
+	c  cellSpec
+	in [][]T
+}
+
+func (ci cellInputs[T]) xw(r int) []T { d := ci.c.d; return ci.in[0][r*4*d : (r+1)*4*d] }
+
+// ziou returns the recurrent i, o, u pre-activations of row r (nil for a
+// leaf).
+func (ci cellInputs[T]) ziou(r int) []T {
+	d, k := ci.c.d, ci.c.k
+	switch {
+	case k == 0:
+		return nil
+	case ci.c.nary:
+		return ci.in[1][r*(3+k)*d : r*(3+k)*d+3*d]
+	}
+	return ci.in[1][r*3*d : (r+1)*3*d]
+}
+
+// zf returns the recurrent forget pre-activation of child j of row r.
+func (ci cellInputs[T]) zf(r, j int) []T {
+	d, k := ci.c.d, ci.c.k
+	if ci.c.nary {
+		base := r*(3+k)*d + 3*d + j*d
+		return ci.in[1][base : base+d]
+	}
+	return ci.in[2][(r*k+j)*d : (r*k+j+1)*d]
+}
+
+// ck returns the c of child j of row r.
+func (ci cellInputs[T]) ck(r, j int) []T {
+	d, k := ci.c.d, ci.c.k
+	in := ci.in[ci.c.arity()-1] // the last forward input
+	return in[(r*k+j)*d : (r*k+j+1)*d]
+}
+
+// gates computes row r's gates into i, o, u, and its c.
+func (ci cellInputs[T]) gates(r int, i, o, u, c []T) {
+	d, k := ci.c.d, ci.c.k
+	xw, z := ci.xw(r), ci.ziou(r)
+	for j := range d {
+		ai, ao, au := xw[j], xw[d+j], xw[2*d+j]
+		if z != nil {
+			ai, ao, au = ai+z[j], ao+z[d+j], au+z[2*d+j]
+		}
+		i[j], o[j], u[j] = treeSigmoid(ai), treeSigmoid(ao), treeTanh(au)
+		c[j] = i[j] * u[j]
+	}
+	xf := xw[3*d : 4*d]
+	for kk := range k {
+		zf, ck := ci.zf(r, kk), ci.ck(r, kk)
+		for j := range d {
+			c[j] += treeSigmoid(xf[j]+zf[j]) * ck[j]
+		}
+	}
+}
+
+func cellForward[T float](c cellSpec, out []T, in [][]T) {
+	d := c.d
+	ci := cellInputs[T]{c: c, in: in}
+	buf := make([]T, 3*d)
+	i, o, u := buf[:d], buf[d:2*d], buf[2*d:]
+	for r := range len(in[0]) / (4 * d) {
+		h, cc := out[r*2*d:r*2*d+d], out[r*2*d+d:(r+1)*2*d]
+		ci.gates(r, i, o, u, cc)
+		for j := range d {
+			h[j] = o[j] * treeTanh(cc[j])
+		}
+	}
+}
+
+// cellBackward writes, per row, [dxw | dz | dck] (or dxw alone for a leaf)
+// from the inputs and the gradient [dh | dc] of the output.
+func cellBackward[T float](c cellSpec, out []T, in [][]T) {
+	d, k := c.d, c.k
+	ci := cellInputs[T]{c: c, in: in}
+	grad := in[len(in)-1]
+	buf := make([]T, 5*d)
+	i, o, u, cc, dc := buf[:d], buf[d:2*d], buf[2*d:3*d], buf[3*d:4*d], buf[4*d:]
+	width := c.packed()
+	if k == 0 {
+		width = 4 * d
+	}
+	for r := range len(in[0]) / (4 * d) {
+		ci.gates(r, i, o, u, cc)
+		g := grad[r*2*d : (r+1)*2*d]
+		row := out[r*width : (r+1)*width]
+		dxw := row[:4*d]
+		for j := range d {
+			t := treeTanh(cc[j])
+			dh := g[j]
+			dc[j] = g[d+j] + dh*o[j]*(1-t*t)
+			dxw[j] = dc[j] * u[j] * i[j] * (1 - i[j])   // i
+			dxw[d+j] = dh * t * o[j] * (1 - o[j])       // o
+			dxw[2*d+j] = dc[j] * i[j] * (1 - u[j]*u[j]) // u
+			dxw[3*d+j] = 0                              // f, summed below
+		}
+		if k == 0 {
+			continue
+		}
+		dz := row[4*d : (7+k)*d]
+		copy(dz[:3*d], dxw[:3*d])
+		dck := row[(7+k)*d:]
+		xf := ci.xw(r)[3*d : 4*d]
+		for kk := range k {
+			zf, ck := ci.zf(r, kk), ci.ck(r, kk)
+			dzf := dz[(3+kk)*d : (4+kk)*d]
+			dcc := dck[kk*d : (kk+1)*d]
+			for j := range d {
+				f := treeSigmoid(xf[j] + zf[j])
+				df := dc[j] * ck[j] * f * (1 - f)
+				dzf[j] = df
+				dxw[3*d+j] += df
+				dcc[j] = dc[j] * f
+			}
+		}
+	}
+}
