@@ -18,7 +18,8 @@ import (
 //     the mean: with K columns trained one-vs-rest, each column gets the
 //     gradient of its binary problem alone, as if trained by itself.
 //   - Labels are checked: running the graph with a label the loss cannot
-//     read fails with an error naming the label and its sample.
+//     read fails with an error naming the label and its place in the
+//     batch.
 //
 // Each loss comes in two label forms. In the plain form, yTrue has the
 // shape of the scores (a trailing axis of size 1 on either side aside) and
@@ -193,13 +194,13 @@ func runMargin[T float](k *marginLoss, name string, classes int, t, s, g, out, d
 		if classes > 0 {
 			sample := i * classes / perSample
 			if y != math.Trunc(y) || y < 0 || y >= float64(classes) {
-				return errors.Errorf("ops: %s: label %v (sample %d) is not a class index in [0, %d)", name, y, sample, classes)
+				return errors.Errorf("ops: %s: label %v (sample %d of the batch) is not a class index in [0, %d)", name, y, sample, classes)
 			}
 			continue
 		}
 		sample := i / perSample
 		if y != 1 && y != 0 && y != -1 {
-			return errors.Errorf("ops: %s: label %v (sample %d) is not binary: use 1 for the positive class, 0 or -1 for the negative one",
+			return errors.Errorf("ops: %s: label %v (sample %d of the batch) is not binary: use 1 for the positive class, 0 or -1 for the negative one",
 				name, y, sample)
 		}
 	}

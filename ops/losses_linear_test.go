@@ -212,12 +212,12 @@ func TestLinearLossBadLabels(t *testing.T) {
 		labels         []float64
 		want           string
 	}{
-		{Perceptron, []int{3}, []int{3}, []float64{1, 2, 0}, "label 2 (sample 1) is not binary"},
-		{SVMHinge, []int{2, 2}, []int{2, 2}, []float64{1, 0, 0.5, 1}, "label 0.5 (sample 1) is not binary"},
-		{SVMSquaredHinge, []int{3, 1}, []int{3, 1}, []float64{-1, 1, math.NaN()}, "label NaN (sample 2)"},
-		{SparsePerceptron, []int{3}, []int{3, 3}, []float64{0, 3, 1}, "label 3 (sample 1) is not a class index in [0, 3)"},
-		{SparseSVMHinge, []int{3}, []int{3, 2}, []float64{0, 1, -1}, "label -1 (sample 2)"},
-		{SparseSVMSquaredHinge, []int{2, 2}, []int{2, 2, 3}, []float64{0, 1, 2, 1.5}, "label 1.5 (sample 1)"},
+		{Perceptron, []int{3}, []int{3}, []float64{1, 2, 0}, "label 2 (sample 1 of the batch) is not binary"},
+		{SVMHinge, []int{2, 2}, []int{2, 2}, []float64{1, 0, 0.5, 1}, "label 0.5 (sample 1 of the batch) is not binary"},
+		{SVMSquaredHinge, []int{3, 1}, []int{3, 1}, []float64{-1, 1, math.NaN()}, "label NaN (sample 2 of the batch)"},
+		{SparsePerceptron, []int{3}, []int{3, 3}, []float64{0, 3, 1}, "label 3 (sample 1 of the batch) is not a class index in [0, 3)"},
+		{SparseSVMHinge, []int{3}, []int{3, 2}, []float64{0, 1, -1}, "label -1 (sample 2 of the batch)"},
+		{SparseSVMSquaredHinge, []int{2, 2}, []int{2, 2, 3}, []float64{0, 1, 2, 1.5}, "label 1.5 (sample 1 of the batch)"},
 	}
 	for i, c := range cases {
 		scores := make([]float64, tensor.Shape(c.sshape).TotalSize())
