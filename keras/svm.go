@@ -28,7 +28,9 @@ type SVMConfig struct {
 	// unless Alpha is set. Keras averages the loss over a batch, so the
 	// model minimises the objective above divided by C·n:
 	// meanᵢ loss + 1/(2·C·n)·‖w‖², the same minimiser, with the L2 factor
-	// 1/(2·C·n) fixed when the model is made.
+	// 1/(2·C·n) fixed when the model is made. Count the samples Fit
+	// trains on (after ValidationSplit): on m samples the model solves the
+	// problem of C·Samples/m in place of C.
 	Samples int
 	// Alpha, when set, gives that L2 factor as scikit-learn's
 	// SGDClassifier does instead of C and Samples: the model minimises
