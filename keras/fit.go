@@ -250,6 +250,14 @@ func (m *Model) dataset(xs, ys []*tensor.Dense, sw *tensor.Dense, classWeight ma
 				return nil, errors.WithMessagef(err, "keras: target %d", i)
 			}
 		}
+		if lf.target != nil {
+			row := max(y.Shape().TotalSize()/n, 1)
+			for j, v := range floatsOf(y) {
+				if err := lf.target(v); err != nil {
+					return nil, errors.WithMessagef(err, "keras: target %d, sample %d (loss %s)", i, j/row, lf.name)
+				}
+			}
+		}
 		ds.Targets = append(ds.Targets, y)
 	}
 	if sw != nil || classWeight != nil {

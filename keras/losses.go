@@ -27,7 +27,8 @@ type lossFunc struct {
 	name        string
 	targetShape Shape
 	sparse      bool // targets are class indices
-	classes     int  // for sparse targets
+	target      func(v float64) error
+	classes     int // for sparse targets
 	perSample   func(yTrue, yPred *gorgonia.Node) (*gorgonia.Node, error)
 }
 
@@ -35,6 +36,16 @@ type lossKind struct {
 	canonical string
 	sparse    bool
 	make      func(l Loss) func(yTrue, yPred *gorgonia.Node) (*gorgonia.Node, error)
+	// target, if set, checks every target value before training starts.
+	target func(v float64) error
+}
+
+// binaryTarget accepts the labels of the binary linear models.
+func binaryTarget(v float64) error {
+	if v != 1 && v != 0 && v != -1 {
+		return errors.Errorf("label %v is not a binary label (1, and 0 or -1)", v)
+	}
+	return nil
 }
 
 // withLogits uses the logits of a softmax or sigmoid output, when the model
@@ -90,11 +101,11 @@ var lossKinds = map[string]lossKind{
 	}},
 	// The losses of linear classifiers (NewPerceptron, NewLinearSVM): binary
 	// labels, or class indices one-vs-rest for the sparse forms.
-	"perceptron":               {canonical: "perceptron", make: linearLoss(ops.Perceptron)},
+	"perceptron":               {canonical: "perceptron", make: linearLoss(ops.Perceptron), target: binaryTarget},
 	"sparse_perceptron":        {canonical: "sparse_perceptron", sparse: true, make: linearLoss(ops.SparsePerceptron)},
-	"svm_hinge":                {canonical: "svm_hinge", make: linearLoss(ops.SVMHinge)},
+	"svm_hinge":                {canonical: "svm_hinge", make: linearLoss(ops.SVMHinge), target: binaryTarget},
 	"sparse_svm_hinge":         {canonical: "sparse_svm_hinge", sparse: true, make: linearLoss(ops.SparseSVMHinge)},
-	"svm_squared_hinge":        {canonical: "svm_squared_hinge", make: linearLoss(ops.SVMSquaredHinge)},
+	"svm_squared_hinge":        {canonical: "svm_squared_hinge", make: linearLoss(ops.SVMSquaredHinge), target: binaryTarget},
 	"sparse_svm_squared_hinge": {canonical: "sparse_svm_squared_hinge", sparse: true, make: linearLoss(ops.SparseSVMSquaredHinge)},
 }
 
@@ -126,7 +137,7 @@ func resolveLoss(l Loss, out Shape) (*lossFunc, error) {
 	if !ok {
 		return nil, errors.Errorf("keras: unknown loss %q (known: %s)", l.Name, strings.Join(LossNames(), ", "))
 	}
-	lf := &lossFunc{name: k.canonical, sparse: k.sparse, perSample: k.make(l), targetShape: out}
+	lf := &lossFunc{name: k.canonical, sparse: k.sparse, perSample: k.make(l), targetShape: out, target: k.target}
 	if k.sparse {
 		if len(out) < 1 {
 			return nil, errors.Errorf("keras: %s needs an output with a class axis, got %v", name, out)

@@ -344,8 +344,8 @@ func TestPerceptronBadInput(t *testing.T) {
 		y       []float64
 		want    string
 	}{
-		{2, []float64{1, 2, 0}, "label 2 (sample 1 of the batch) is not binary"},
-		{2, []float64{1, 0.5, 0}, "label 0.5 (sample 1 of the batch) is not binary"},
+		{2, []float64{1, 2, 0}, "sample 1 (loss perceptron): label 2 is not a binary label"},
+		{2, []float64{1, 0.5, 0}, "sample 1 (loss perceptron): label 0.5 is not a binary label"},
 		{3, []float64{0, 1, 3}, "label 3 at sample 2 is not a class index in [0, 3)"},
 		{3, []float64{0, -1, 2}, "label -1 at sample 1"},
 	}

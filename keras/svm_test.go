@@ -247,8 +247,8 @@ func TestSVMBadInput(t *testing.T) {
 		y       []float64
 		want    string
 	}{
-		{2, []float64{1, -1, 2}, "label 2 (sample 2 of the batch) is not binary"},
-		{2, []float64{1, -2, 0}, "label -2 (sample 1 of the batch) is not binary"},
+		{2, []float64{1, -1, 2}, "label 2 is not a binary label"},
+		{2, []float64{1, -2, 0}, "label -2 is not a binary label"},
 		{4, []float64{0, 4, 3}, "label 4 at sample 1 is not a class index in [0, 4)"},
 	}
 	for i, c := range labels {
