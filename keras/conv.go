@@ -216,19 +216,17 @@ func convCall(ctx *graph.Context, kernel, bias *graph.Weight, kreg, breg *ops.L1
 	if err := regularize(ctx, kreg, k); err != nil {
 		return nil, err
 	}
+	var b *gorgonia.Node
 	if bias != nil {
-		b, err := ctx.Param(bias)
-		if err != nil {
-			return nil, err
-		}
-		if y, err = ops.BiasAdd(y, b); err != nil {
+		if b, err = ctx.Param(bias); err != nil {
 			return nil, err
 		}
 		if err := regularize(ctx, breg, b); err != nil {
 			return nil, err
 		}
 	}
-	return activate(act, y)
+	// The bias and the activation in one pass (see ops.BiasActivation).
+	return ops.BiasActivation(y, b, act)
 }
 
 // Conv1D is a 1-D convolution layer over sequences, as keras.layers.Conv1D

@@ -91,18 +91,17 @@ func (l *Dense) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, e
 			return nil, errors.Wrap(err, "keras: Dense")
 		}
 	}
-	y, err := gorgonia.Mul(x, k)
-	if err != nil {
-		return nil, errors.Wrap(err, "keras: Dense")
-	}
+	var b *gorgonia.Node
 	if l.bias != nil {
-		b, err := ctx.Param(l.bias)
-		if err != nil {
+		if b, err = ctx.Param(l.bias); err != nil {
 			return nil, err
 		}
-		if y, err = ops.BiasAdd(y, b); err != nil {
-			return nil, err
-		}
+	}
+	// One fused op: the product, the bias and the activation (see
+	// ops.Dense), with an output buffer kept across steps.
+	y, err := ops.Dense(x, k, b, l.Activation)
+	if err != nil {
+		return nil, errors.WithMessage(err, "keras: Dense")
 	}
 	if len(shape) != 2 {
 		out := shape.Clone()
@@ -114,13 +113,12 @@ func (l *Dense) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, e
 	if err := regularize(ctx, l.KernelRegularizer, k); err != nil {
 		return nil, err
 	}
-	if l.bias != nil {
-		b, _ := ctx.Param(l.bias)
+	if b != nil {
 		if err := regularize(ctx, l.BiasRegularizer, b); err != nil {
 			return nil, err
 		}
 	}
-	return activate(l.Activation, y)
+	return y, nil
 }
 
 // activate applies a named activation.

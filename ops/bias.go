@@ -45,12 +45,14 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 
 func biasAdd[T float](out, x, b []T) {
 	c := len(b)
-	for i := 0; i < len(x); i += c {
-		xr, or := x[i:i+c], out[i:i+c]
-		for j, v := range b {
-			or[j] = xr[j] + v
+	parallelElems(len(x), c, func(lo, hi int) {
+		for i := lo; i < hi; i += c {
+			xr, or := x[i:i+c], out[i:i+c]
+			for j, v := range b {
+				or[j] = xr[j] + v
+			}
 		}
-	}
+	})
 }
 
 // SumLeading sums x over every axis but the last: (…, n) → (n).
@@ -78,14 +80,19 @@ func SumLeading(x *gorgonia.Node) (*gorgonia.Node, error) {
 	return apply(op, x)
 }
 
+// sumLeading sums the rows of x; each column is summed in row order by
+// one goroutine (see parallel.go).
 func sumLeading[T float](out, x []T) {
 	c := len(out)
-	clear(out)
-	for i := 0; i < len(x); i += c {
-		for j, v := range x[i : i+c] {
-			out[j] += v
+	parallelCols(len(x)/max(c, 1), c, func(c0, c1 int) {
+		o := out[c0:c1]
+		clear(o)
+		for i := 0; i < len(x); i += c {
+			for j, v := range x[i+c0 : i+c1] {
+				o[j] += v
+			}
 		}
-	}
+	})
 }
 
 // BroadcastLeading repeats the vector v (n) into shape (…, n).
@@ -113,7 +120,9 @@ func BroadcastLeading(v *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, err
 }
 
 func repeatRows[T float](out, v []T) {
-	for i := 0; i < len(out); i += len(v) {
-		copy(out[i:i+len(v)], v)
-	}
+	parallelElems(len(out), len(v), func(lo, hi int) {
+		for i := lo; i < hi; i += len(v) {
+			copy(out[i:i+len(v)], v)
+		}
+	})
 }

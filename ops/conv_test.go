@@ -32,16 +32,17 @@ var conv2DCases = []struct {
 
 // inKernelModes runs f under each setting of the kernels: the defaults
 // (on test shapes: the whole batch in one GEMM, no goroutines) and "split"
-// (one image per GEMM, every loop over images split among the cores).
+// (one image per GEMM, every loop over images and every elementwise
+// kernel split among the cores).
 func inKernelModes(t *testing.T, f func(t *testing.T)) {
 	modes := []struct {
-		name            string
-		budget, minWork int
-	}{{"default", colsBudget, parallelMinWork}, {"split", 1, 1}}
+		name                   string
+		budget, minWork, grain int
+	}{{"default", colsBudget, parallelMinWork, grain}, {"split", 1, 1, 1}}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			defer func(b, w int) { colsBudget, parallelMinWork = b, w }(colsBudget, parallelMinWork)
-			colsBudget, parallelMinWork = m.budget, m.minWork
+			defer func(b, w, g int) { colsBudget, parallelMinWork, grain = b, w, g }(colsBudget, parallelMinWork, grain)
+			colsBudget, parallelMinWork, grain = m.budget, m.minWork, m.grain
 			f(t)
 		})
 	}

@@ -22,6 +22,12 @@ type unaryKernel struct {
 	// nil means f and df element by element.
 	f32  func(dst, x []float32)
 	df32 func(dst, x, y, g []float32)
+	// dfy, when not nil, is the derivative computed from the output y
+	// alone, equal to df(x, y) for every x: fused ops that keep only y
+	// (Dense, BiasActivation) can then apply the activation. dfy32 is its
+	// optional float32 slice kernel, dst = g·dfy(y).
+	dfy   func(y float64) float64
+	dfy32 func(dst, y, g []float32)
 }
 
 // applyUnary applies k elementwise to x.
@@ -34,15 +40,41 @@ func applyUnary(k *unaryKernel, x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func mapSlice[T float](dst, src []T, f func(float64) float64) {
-	for i, v := range src {
-		dst[i] = T(f(float64(v)))
-	}
+	parallelElems(len(src), 16, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, v := range src[lo:hi] {
+			d[i] = T(f(float64(v)))
+		}
+	})
 }
 
 func gradSlice[T float](dst, x, y, g []T, df func(x, y float64) float64) {
-	for i := range dst {
-		dst[i] = g[i] * T(df(float64(x[i]), float64(y[i])))
-	}
+	parallelElems(len(dst), 16, func(lo, hi int) {
+		x, y, g := x[lo:hi], y[lo:hi], g[lo:hi]
+		for i := range dst[lo:hi] {
+			dst[lo+i] = g[i] * T(df(float64(x[i]), float64(y[i])))
+		}
+	})
+}
+
+// gradFromOutput sets dst = g·dfy(y).
+func gradFromOutput[T float](dst, y, g []T, dfy func(y float64) float64) {
+	parallelElems(len(dst), 16, func(lo, hi int) {
+		y, g := y[lo:hi], g[lo:hi]
+		for i := range dst[lo:hi] {
+			dst[lo+i] = g[i] * T(dfy(float64(y[i])))
+		}
+	})
+}
+
+// map32 runs a float32 slice kernel over the cores.
+func map32(k func(dst, x []float32), dst, x []float32) {
+	parallelElems(len(x), 16, func(lo, hi int) { k(dst[lo:hi], x[lo:hi]) })
+}
+
+// grad32 runs a float32 gradient slice kernel over the cores.
+func grad32(k func(dst, x, y, g []float32), dst, x, y, g []float32) {
+	parallelElems(len(x), 16, func(lo, hi int) { k(dst[lo:hi], x[lo:hi], y[lo:hi], g[lo:hi]) })
 }
 
 func hashOf(name string, params []float64, tag string) (string, uint32) {
@@ -89,7 +121,7 @@ func (op unaryOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (
 	switch xs := x.Data().(type) {
 	case []float32:
 		if op.k.f32 != nil {
-			op.k.f32(out.Data().([]float32), xs)
+			map32(op.k.f32, out.Data().([]float32), xs)
 			break
 		}
 		mapSlice(out.Data().([]float32), xs, op.k.f)
@@ -152,7 +184,7 @@ func (op unaryGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Valu
 	switch xs := ds[0].Data().(type) {
 	case []float32:
 		if op.k.df32 != nil {
-			op.k.df32(out.Data().([]float32), xs, ds[1].Data().([]float32), ds[2].Data().([]float32))
+			grad32(op.k.df32, out.Data().([]float32), xs, ds[1].Data().([]float32), ds[2].Data().([]float32))
 			break
 		}
 		gradSlice(out.Data().([]float32), xs, ds[1].Data().([]float32), ds[2].Data().([]float32), op.k.df)
