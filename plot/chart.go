@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"image"
 	"image/color"
 	"math"
 
@@ -119,6 +120,9 @@ func setFonts(p *plot.Plot) {
 
 // PNG draws the chart as PNG; see Figure.PNG.
 func (c Chart) PNG() ([]byte, error) { return c.Figure().PNG() }
+
+// Image draws the chart as an image; see Figure.Image.
+func (c Chart) Image() (image.Image, error) { return c.Figure().Image() }
 
 // SVG draws the chart as SVG; see Figure.SVG.
 func (c Chart) SVG() ([]byte, error) { return c.Figure().SVG() }

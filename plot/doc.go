@@ -18,8 +18,12 @@
 //
 // In a gophernotes notebook, show a picture with the kernel's display package:
 //
-//	png, err := plot.Row(loss.Figure(), acc.Figure()).PNG()
-//	display.PNG(png)
+//	img, err := plot.Row(loss.Figure(), acc.Figure()).Image()
+//	display.Image(img)
+//
+// (display.Image rather than display.PNG: gophernotes v0.7.5's display.PNG
+// also stores the PNG's bytes as decimal text, which makes the saved
+// notebook several times larger.)
 //
 // A Figure keeps the first error met while it was made (a name missing from
 // the History, a tensor of the wrong shape) and returns it from PNG, SVG and

@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,6 +64,19 @@ func (f *Figure) PNG() ([]byte, error) {
 	return f.render(c, vgimg.PngCanvas{Canvas: c})
 }
 
+// Image returns the figure drawn as an image of Size pixels. In a
+// gophernotes notebook, display.Image(img) shows it.
+func (f *Figure) Image() (image.Image, error) {
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	c := vgimg.NewWith(vgimg.UseWH(length(f.width), length(f.height)), vgimg.UseDPI(DPI))
+	if err := f.paint(c); err != nil {
+		return nil, err
+	}
+	return c.Image(), nil
+}
+
 // SVG returns the figure as an SVG document (Size pixels at 96 dpi, that is
 // 3/4 as many points). Images inside it are embedded as PNG.
 func (f *Figure) SVG() ([]byte, error) {
@@ -73,15 +87,23 @@ func (f *Figure) SVG() ([]byte, error) {
 	return f.render(c, c)
 }
 
-// render draws the figure on c and returns what w writes. gonum/plot panics
-// on some bad input; the panic becomes an error here.
-func (f *Figure) render(c vg.CanvasSizer, w io.WriterTo) (out []byte, err error) {
+// paint draws the figure on c. gonum/plot panics on some bad input; the
+// panic becomes an error here.
+func (f *Figure) paint(c vg.CanvasSizer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, errors.Errorf("plot: drawing failed: %v", r)
+			err = errors.Errorf("plot: drawing failed: %v", r)
 		}
 	}()
 	f.draw(draw.New(c))
+	return nil
+}
+
+// render paints the figure on c and returns what w then writes.
+func (f *Figure) render(c vg.CanvasSizer, w io.WriterTo) ([]byte, error) {
+	if err := f.paint(c); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if _, err := w.WriteTo(&buf); err != nil {
 		return nil, errors.Wrap(err, "plot: encoding the figure")

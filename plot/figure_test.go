@@ -91,6 +91,7 @@ func TestFigureSizes(t *testing.T) {
 		// 12 digits of 28×28 at scale 2 in rows of 5: 3 rows;
 		// width 4 + 5·(56+4) = 304, height 4 + 3·(56+4) = 184.
 		{"images", Images{Data: digits(12), Cols: 5, Scale: 2}.Figure(), 304, 184},
+		{"first 12 images", Images{Data: digits(30), Count: 12, Cols: 5, Scale: 2}.Figure(), 304, 184},
 		// with a title (22) and captions (14 a row): 184 + 22 + 3·14 = 248.
 		{"captioned images", Images{Data: digits(12), Cols: 5, Scale: 2, Title: "digits",
 			Labels: strings.Split("0 1 2 3 4 5 6 7 8 9 a b", " ")}.Figure(), 304, 248},
@@ -108,6 +109,13 @@ func TestFigureSizes(t *testing.T) {
 			}
 			if w, h := pngSize(t, p); w != tc.w || h != tc.h {
 				t.Errorf("PNG is %d×%d, want %d×%d", w, h, tc.w, tc.h)
+			}
+			img, err := tc.fig.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+				t.Errorf("Image is %d×%d, want %d×%d", b.Dx(), b.Dy(), tc.w, tc.h)
 			}
 			s, err := tc.fig.SVG()
 			if err != nil {
@@ -175,6 +183,7 @@ func TestFigureErrors(t *testing.T) {
 		{"rank 5", Images{Data: tensor.New(tensor.WithShape(1, 1, 1, 1, 1), tensor.Of(tensor.Float32))}.Figure(), "(n, h, w)"},
 		{"two channels", Images{Data: tensor.New(tensor.WithShape(1, 2, 2, 2), tensor.Of(tensor.Float32))}.Figure(), "1 or 3 channels, got 2"},
 		{"index", Images{Data: digits(2), Index: []int{2}}.Figure(), "index 2"},
+		{"count", Images{Data: digits(2), Count: 3}.Figure(), "Count 3 is not in [0, 2]"},
 		{"labels", Images{Data: digits(2), Labels: []string{"a"}}.Figure(), "1 labels for 2 images"},
 		{"too many", Images{Data: digits(MaxImages + 1)}.Figure(), "pick some with Index"},
 		{"int data", Images{Data: tensor.New(tensor.WithShape(1, 2, 2), tensor.Of(tensor.Int))}.Figure(), "float32 or float64"},
@@ -187,6 +196,9 @@ func TestFigureErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if p, err := tc.fig.PNG(); err == nil || p != nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("PNG() = %d bytes, %v; want an error containing %q", len(p), err, tc.want)
+			}
+			if _, err := tc.fig.Image(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Image() error = %v; want one containing %q", err, tc.want)
 			}
 			if _, err := tc.fig.SVG(); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("SVG() error = %v; want one containing %q", err, tc.want)

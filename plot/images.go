@@ -32,9 +32,11 @@ type Images struct {
 	// Data holds the images: (n, h, w) or (n, h, w, 1) grey, or
 	// (n, h, w, 3) colour; (h, w) is one image. float32 or float64.
 	Data *tensor.Dense
-	// Index picks the images to draw, in order; nil draws them all (at most
-	// MaxImages).
+	// Index picks the images to draw, in order.
 	Index []int
+	// Count, when Index is nil, draws the first Count images; 0 draws them
+	// all (at most MaxImages).
+	Count int
 	// Labels, when not nil, are captions, one per image drawn.
 	Labels []string
 	// Title is drawn above the grid.
@@ -63,6 +65,9 @@ func (im Images) Figure() *Figure {
 
 // PNG draws the grid as PNG; see Figure.PNG.
 func (im Images) PNG() ([]byte, error) { return im.Figure().PNG() }
+
+// Image draws the grid as an image; see Figure.Image.
+func (im Images) Image() (image.Image, error) { return im.Figure().Image() }
 
 // SVG draws the grid as SVG; see Figure.SVG.
 func (im Images) SVG() ([]byte, error) { return im.Figure().SVG() }
@@ -101,6 +106,12 @@ func (im Images) layout() (*grid, error) {
 		return nil, errors.Errorf("plot: Images draws 1 or 3 channels, got %d in %v (plot.Channels draws each channel apart)", c, s)
 	}
 	index := im.Index
+	if im.Count < 0 || im.Count > n {
+		return nil, errors.Errorf("plot: Images: Count %d is not in [0, %d]", im.Count, n)
+	}
+	if index == nil && im.Count > 0 {
+		n = im.Count
+	}
 	if index == nil {
 		if n > MaxImages {
 			return nil, errors.Errorf("plot: Images would draw %d images, more than %d: pick some with Index", n, MaxImages)
