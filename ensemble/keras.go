@@ -1,0 +1,316 @@
+package ensemble
+
+import (
+	"context"
+	"math"
+
+	"github.com/keragon/keragon/keras"
+	"github.com/keragon/keragon/training"
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// KerasLearner turns a factory of Keras models into a Learner: every Fit
+// builds a fresh model with New(Seed) and trains it with Keras' Fit, so
+// each ensemble member has its own model, graph and random stream and
+// trains safely in its own goroutine.
+//
+//	mlp := &ensemble.KerasLearner{
+//		New: func(seed uint64) (*keras.Model, error) {
+//			m := keras.NewSequential(&keras.Dense{Units: 16, Activation: "relu"},
+//				&keras.Dense{Units: 3, Activation: "softmax"})
+//			m.SetSeed(seed)
+//			return m, m.Compile(keras.CompileConfig{Optimizer: "adam",
+//				Loss: "sparse_categorical_crossentropy"})
+//		},
+//		FitConfig: keras.FitConfig{Epochs: 50, BatchSize: 16},
+//		Classes:   3,
+//	}
+//	bag := &ensemble.Bagging{New: mlp.Clone, Members: 10, Workers: 2}
+//
+// New must call SetSeed(seed) before Compile so that the member's initial
+// weights come from the seed. A model New returns uncompiled is seeded and
+// compiled here with Compile (or, if nil, Adam and the loss that suits the
+// model: sparse categorical or binary cross-entropy, or mean squared
+// error). A Sequential model without an Input layer is built from the
+// data, which suits Bagging's MaxFeatures.
+//
+// Sample weights are passed to Keras' Fit scaled to average 1, so that a
+// weighted loss (Σ wᵢ·lossᵢ / batch, as in Keras) keeps the scale of the
+// unweighted one whatever the ensemble's normalisation.
+type KerasLearner struct {
+	// New builds an untrained model for a seed; required.
+	New func(seed uint64) (*keras.Model, error)
+	// FitConfig is passed to the model's Fit (its SampleWeight is replaced
+	// by Fit's sample weights when those are given).
+	FitConfig keras.FitConfig
+	// Compile compiles a model New returns uncompiled; nil means Adam and
+	// a loss chosen from Classes and the output shape.
+	Compile *keras.CompileConfig
+	// Classes is the number of classes of a classifier, whose model
+	// outputs (n, Classes) probabilities, or (n, 1) for two classes (the
+	// probability of class 1); y holds class indices. 0 makes a
+	// regressor: the model outputs (n) or (n, 1) values.
+	Classes int
+	// Scores says the classifier's outputs are decision scores (a
+	// perceptron, a linear SVM) rather than probabilities: the class is
+	// the largest score, or score > 0 for one output, and PredictProba
+	// returns ErrNoProba.
+	Scores bool
+	// Seed is passed to New. Clone sets it.
+	Seed uint64
+
+	model   *keras.Model
+	history *training.History
+}
+
+var (
+	_ Classifier     = (*KerasLearner)(nil)
+	_ ContextLearner = (*KerasLearner)(nil)
+)
+
+// Clone returns an untrained copy with the given seed (a Factory).
+func (k *KerasLearner) Clone(seed uint64) (Learner, error) {
+	c := *k
+	c.Seed, c.model, c.history = seed, nil, nil
+	return &c, nil
+}
+
+// Model returns the model of the last Fit (nil before).
+func (k *KerasLearner) Model() *keras.Model { return k.model }
+
+// History returns the training history of the last Fit (nil before).
+func (k *KerasLearner) History() *training.History { return k.history }
+
+// Fit builds a new model and trains it on x, y.
+func (k *KerasLearner) Fit(x, y *tensor.Dense, sampleWeight []float64) error {
+	return k.FitContext(context.Background(), x, y, sampleWeight)
+}
+
+// FitContext is Fit, stopping with ctx's error (after the current batch)
+// once ctx is done.
+func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
+	k.model, k.history = nil, nil
+	if k.New == nil {
+		return errors.Wrap(ErrConfig, "ensemble: KerasLearner.New is nil")
+	}
+	if k.Classes < 0 || k.Classes == 1 {
+		return errors.Wrapf(ErrConfig, "ensemble: KerasLearner.Classes is %d, want 0 (regression) or ≥ 2", k.Classes)
+	}
+	n, err := samples(x)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	var yv []float64
+	if k.Classes > 0 {
+		labels, kk, err := classIndices(y, n)
+		if err != nil {
+			return errors.WithMessage(err, "ensemble: KerasLearner")
+		}
+		if kk > k.Classes {
+			return errors.Wrapf(ErrLabels, "ensemble: KerasLearner has %d classes, y holds label %d", k.Classes, kk-1)
+		}
+		yv = make([]float64, n)
+		for i, l := range labels {
+			yv[i] = float64(l)
+		}
+	} else if yv, err = targets(y, n); err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	w, err := checkWeights(sampleWeight, n)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	m, err := k.New(k.Seed)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner.New")
+	}
+	if m == nil {
+		return errors.New("ensemble: KerasLearner.New returned a nil model")
+	}
+	if err := m.Err(); err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner.New")
+	}
+	if m.Optimizer() == nil {
+		if err := k.compile(m, x); err != nil {
+			return err
+		}
+	}
+	dtype := m.Dtype()
+	if dtype != tensor.Float64 {
+		dtype = tensor.Float32
+	}
+	xm, err := asDtype(x, dtype)
+	if err != nil {
+		return err
+	}
+	cfg := k.FitConfig
+	cfg.Callbacks = append(append([]training.Callback(nil), cfg.Callbacks...), training.Callback{
+		Name: "context",
+		OnBatchEnd: func(*training.Run, int, training.Logs) error {
+			return ctx.Err()
+		},
+	})
+	if w != nil {
+		mean := 0.0
+		for _, v := range w {
+			mean += v
+		}
+		mean /= float64(n)
+		scaled := make([]float64, n)
+		for i, v := range w {
+			scaled[i] = v / mean
+		}
+		cfg.SampleWeight = vec(scaled)
+	}
+	hist, err := m.Fit(xm, vecOf(yv, dtype), cfg)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	k.model, k.history = m, hist
+	return nil
+}
+
+// compile seeds and compiles a model New left uncompiled.
+func (k *KerasLearner) compile(m *keras.Model, x *tensor.Dense) error {
+	m.SetSeed(k.Seed)
+	var cfg keras.CompileConfig
+	if k.Compile != nil {
+		cfg = *k.Compile
+	} else {
+		cfg.Optimizer = "adam"
+		cfg.Loss = "mse"
+		if k.Classes > 0 {
+			cfg.Loss = "sparse_categorical_crossentropy"
+			if err := m.Build(x.Shape()[1:]...); err != nil {
+				return errors.WithMessage(err, "ensemble: KerasLearner")
+			}
+			if outs := m.Outputs(); len(outs) == 1 && outs[0].Shape().Size() == 1 {
+				cfg.Loss = "binary_crossentropy"
+			}
+		}
+	}
+	return errors.WithMessage(m.Compile(cfg), "ensemble: KerasLearner")
+}
+
+// output runs the model on x and returns n rows of its output.
+func (k *KerasLearner) output(x *tensor.Dense) ([][]float64, error) {
+	if k.model == nil {
+		return nil, errors.Wrap(ErrNotFitted, "ensemble: KerasLearner")
+	}
+	n, err := samples(x)
+	if err != nil {
+		return nil, errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	dtype := k.model.Dtype()
+	if dtype != tensor.Float64 {
+		dtype = tensor.Float32
+	}
+	xm, err := asDtype(x, dtype)
+	if err != nil {
+		return nil, err
+	}
+	out, err := k.model.Predict(xm)
+	if err != nil {
+		return nil, errors.WithMessage(err, "ensemble: KerasLearner")
+	}
+	v, ok := numbers(out)
+	if !ok || len(v)%n != 0 || len(v) == 0 {
+		return nil, errors.Errorf("ensemble: KerasLearner: the model returned shape %v for %d samples", out.Shape(), n)
+	}
+	c := len(v) / n
+	if k.Classes == 0 && c != 1 {
+		return nil, errors.Errorf("ensemble: KerasLearner: a regressor's model must output one value per sample, got shape %v", out.Shape())
+	}
+	if k.Classes > 0 && c != k.Classes && !(c == 1 && k.Classes == 2) {
+		return nil, errors.Errorf("ensemble: KerasLearner: a classifier of %d classes must output (n, %d) (or (n, 1) for two classes), got shape %v", k.Classes, k.Classes, out.Shape())
+	}
+	rows := make([][]float64, n)
+	for i := range rows {
+		rows[i] = v[i*c : (i+1)*c]
+	}
+	return rows, nil
+}
+
+// Predict returns class indices (classifier) or values (regressor), as a
+// float64 tensor (n).
+func (k *KerasLearner) Predict(x *tensor.Dense) (*tensor.Dense, error) {
+	rows, err := k.output(x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(rows))
+	for i, r := range rows {
+		switch {
+		case k.Classes == 0:
+			out[i] = r[0]
+		case len(r) == 1 && k.Scores:
+			if r[0] > 0 {
+				out[i] = 1
+			}
+		case len(r) == 1:
+			if r[0] > 0.5 {
+				out[i] = 1
+			}
+		default:
+			out[i] = float64(argmax(r))
+		}
+	}
+	return vec(out), nil
+}
+
+// PredictProba returns the model's class probabilities, (n, Classes).
+func (k *KerasLearner) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
+	if k.Classes == 0 {
+		return nil, errors.Wrap(ErrNoProba, "ensemble: KerasLearner is a regressor")
+	}
+	if k.Scores {
+		return nil, errors.Wrap(ErrNoProba, "ensemble: KerasLearner outputs decision scores")
+	}
+	rows, err := k.output(x)
+	if err != nil {
+		return nil, err
+	}
+	probs := make([][]float64, len(rows))
+	for i, r := range rows {
+		if len(r) == 1 {
+			p := math.Min(math.Max(r[0], 0), 1)
+			probs[i] = []float64{1 - p, p}
+		} else {
+			probs[i] = r
+		}
+	}
+	return rowsTensor(probs, k.Classes), nil
+}
+
+// asDtype returns x as float32 or float64 (x itself if it already is).
+func asDtype(x *tensor.Dense, dt tensor.Dtype) (*tensor.Dense, error) {
+	if x.Dtype() == dt {
+		return x, nil
+	}
+	v, ok := numbers(x)
+	if !ok {
+		return nil, errors.Wrapf(ErrInput, "ensemble: x holds %v, want float numbers", x.Dtype())
+	}
+	shape := x.Shape().Clone()
+	if dt == tensor.Float64 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)), nil
+	}
+	f := make([]float32, len(v))
+	for i, a := range v {
+		f[i] = float32(a)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f)), nil
+}
+
+// vecOf makes v a tensor (n) of dtype dt.
+func vecOf(v []float64, dt tensor.Dtype) *tensor.Dense {
+	if dt == tensor.Float64 {
+		return vec(append([]float64(nil), v...))
+	}
+	f := make([]float32, len(v))
+	for i, a := range v {
+		f[i] = float32(a)
+	}
+	return tensor.New(tensor.WithShape(len(f)), tensor.WithBacking(f))
+}
