@@ -3,12 +3,16 @@
 package ops
 
 import (
+	"github.com/keragon/keragon/internal/openblas"
 	"gonum.org/v1/netlib/blas/netlib"
 	"gorgonia.org/gorgonia"
 )
 
 // With the build tag openblas this package's tests and benchmarks run on
-// OpenBLAS, as graph's programs do with the same tag:
+// OpenBLAS (one thread per call, as graph's programs use it):
 //
-//	CGO_LDFLAGS=-lopenblas OPENBLAS_NUM_THREADS=2 go test -tags openblas ./ops/ -run '^$' -bench MNIST -benchtime=20x
-func init() { gorgonia.Use(netlib.Implementation{}) }
+//	go test -tags openblas ./ops/ -run '^$' -bench MNIST -benchtime=20x
+func init() {
+	openblas.SetThreads(1)
+	gorgonia.Use(netlib.Implementation{})
+}
