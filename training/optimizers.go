@@ -127,6 +127,7 @@ type core struct {
 	zeroLR bool
 	state  map[*graph.Weight]*slotState
 	jobs   []job
+	pieces []piece
 }
 
 // rate is the learning rate of the next step.
@@ -182,13 +183,7 @@ func (c *core) step(r rule, grads []graph.Gradient) error {
 	}
 	clipGradients(h, c.jobs)
 	r.prepare(lr, c.iterations)
-	for _, j := range c.jobs {
-		if j.is64 {
-			r.update64(j.w64, j.g64, j.st.f64)
-		} else {
-			r.update32(j.w32, j.g32, j.st.f32)
-		}
-	}
+	c.updateAll(r)
 	c.iterations++
 	return nil
 }
