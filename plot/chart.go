@@ -20,7 +20,7 @@ type Series struct {
 	// X are the abscissas; nil means 0, 1, …, len(Y)−1.
 	X []float64
 	// Y are the values. Points whose X or Y is NaN or infinite (or, on a
-	// log scale, not positive) are left out and break the line there.
+	// log axis, not positive) are left out and break the line there.
 	Y []float64
 	// Points draws a mark at each point instead of a line.
 	Points bool
@@ -51,8 +51,8 @@ type Chart struct {
 	Series []Series
 	// Hists are histograms.
 	Hists []Hist
-	// LogY draws the y axis on a log scale.
-	LogY bool
+	// LogX and LogY draw the x or y axis on a log scale.
+	LogX, LogY bool
 	// XMin, XMax fix the x range when XMin < XMax; otherwise it fits the
 	// data. YMin, YMax likewise.
 	XMin, XMax, YMin, YMax float64
@@ -139,6 +139,10 @@ func (c Chart) plot() (*plot.Plot, error) {
 	p.Legend.Top = !c.LegendBottom
 	p.Legend.Left = c.LegendLeft
 	p.Add(plotter.NewGrid())
+	if c.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{}
+	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{}
@@ -191,7 +195,7 @@ func (c Chart) plot() (*plot.Plot, error) {
 			return nil, errors.Errorf("plot: series %d (%q) has %d x and %d y values", i, s.Label, len(s.X), len(s.Y))
 		}
 		var thumb plot.Thumbnailer
-		for _, seg := range segments(s, c.LogY) {
+		for _, seg := range segments(s, c.LogX, c.LogY) {
 			if s.Points {
 				sc, err := plotter.NewScatter(seg)
 				if err != nil {
@@ -227,7 +231,7 @@ func (c Chart) plot() (*plot.Plot, error) {
 }
 
 // segments splits a series into runs of drawable points.
-func segments(s Series, logY bool) []plotter.XYs {
+func segments(s Series, logX, logY bool) []plotter.XYs {
 	var segs []plotter.XYs
 	var cur plotter.XYs
 	for i, y := range s.Y {
@@ -235,7 +239,8 @@ func segments(s Series, logY bool) []plotter.XYs {
 		if s.X != nil {
 			x = s.X[i]
 		}
-		ok := !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0) && (!logY || y > 0)
+		ok := !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0) &&
+			(!logX || x > 0) && (!logY || y > 0)
 		if ok {
 			cur = append(cur, plotter.XY{X: x, Y: y})
 			continue

@@ -2,6 +2,8 @@ package plot
 
 import (
 	"bytes"
+	"image"
+	"image/png"
 	"os/exec"
 	"strings"
 
@@ -30,4 +32,15 @@ func RenderDOT(dot, format string) ([]byte, error) {
 		return nil, errors.Wrapf(err, "plot: dot -T%s: %s", format, strings.TrimSpace(stderr.String()))
 	}
 	return out.Bytes(), nil
+}
+
+// DOTImage draws a DOT graph with Graphviz's dot as an image (at dot's 96
+// dpi). In a gophernotes notebook, display.Image(img) shows it.
+func DOTImage(dot string) (image.Image, error) {
+	data, err := RenderDOT(dot, "png")
+	if err != nil {
+		return nil, err
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	return img, errors.Wrap(err, "plot: decoding dot's PNG")
 }

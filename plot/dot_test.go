@@ -16,6 +16,9 @@ func TestRenderDOT(t *testing.T) {
 		if _, err := RenderDOT(g, "png"); err == nil || !strings.Contains(err.Error(), "graphviz") {
 			t.Errorf("error = %v, want one saying Graphviz is needed", err)
 		}
+		if _, err := DOTImage(g); err == nil || !strings.Contains(err.Error(), "graphviz") {
+			t.Errorf("DOTImage error = %v, want one saying Graphviz is needed", err)
+		}
 	})
 	if _, err := exec.LookPath("dot"); err != nil {
 		t.Skip("Graphviz's dot is not installed")
@@ -24,8 +27,16 @@ func TestRenderDOT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w, h := pngSize(t, p); w < 20 || h < 50 {
+	w, h := pngSize(t, p)
+	if w < 20 || h < 50 {
 		t.Errorf("PNG of a -> b is %d×%d, want at least 20×50", w, h)
+	}
+	img, err := DOTImage(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("DOTImage is %d×%d, want the PNG's %d×%d", b.Dx(), b.Dy(), w, h)
 	}
 	s, err := RenderDOT(g, "svg")
 	if err != nil {

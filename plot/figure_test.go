@@ -214,12 +214,19 @@ func TestFigureErrors(t *testing.T) {
 // diverging training run can still be drawn.
 func TestNonFinite(t *testing.T) {
 	c := Chart{LogY: true, Series: []Series{{Label: "loss", Y: []float64{2, 1, nan(), inf(), 0.5, 0, -1, 0.25}}}}
-	segs := segments(c.Series[0], true)
+	segs := segments(c.Series[0], false, true)
 	if len(segs) != 3 || len(segs[0]) != 2 || len(segs[1]) != 1 || len(segs[2]) != 1 {
 		t.Errorf("segments = %v, want [[0 2] [1 1]] [[4 0.5]] [[7 0.25]]", segs)
 	}
-	if segs := segments(Series{Y: []float64{nan()}}, false); len(segs) != 0 {
+	if segs := segments(Series{Y: []float64{nan()}}, false, false); len(segs) != 0 {
 		t.Errorf("segments of one NaN = %v, want none", segs)
+	}
+	// On a log x axis, x = 0 is left out.
+	if segs := segments(Series{Y: []float64{1, 2, 3}}, true, false); len(segs) != 1 || len(segs[0]) != 2 {
+		t.Errorf("segments on log x = %v, want [[1 2] [2 3]]", segs)
+	}
+	if _, err := (Chart{LogX: true, Series: []Series{{Y: []float64{1, 2, 3}}}}).PNG(); err != nil {
+		t.Errorf("log x chart: %v", err)
 	}
 	if _, err := c.PNG(); err != nil {
 		t.Errorf("PNG() error: %v", err)
