@@ -74,16 +74,19 @@ func labelVector(y *tensor.Dense, n int) ([]float64, error) {
 }
 
 // classLabels reads class indices for an ensemble and returns them with
-// the class count (the largest index + 1, at least 2).
+// the class count (the largest index + 1); at least two classes must
+// occur.
 func classLabels(y *tensor.Dense, n int) ([]int, int, error) {
 	out, k, err := classIndices(y, n)
 	if err != nil {
 		return nil, 0, err
 	}
-	if k < 2 {
-		return nil, 0, errors.Wrapf(ErrLabels, "ensemble: every label is %d: a classifier needs at least two classes", out[0])
+	for _, l := range out {
+		if l != out[0] {
+			return out, k, nil
+		}
 	}
-	return out, k, nil
+	return nil, 0, errors.Wrapf(ErrLabels, "ensemble: every label is %d: a classifier needs at least two classes", out[0])
 }
 
 // classIndices reads class indices and returns them with the largest + 1.

@@ -314,3 +314,8 @@ func vecOf(v []float64, dt tensor.Dtype) *tensor.Dense {
 	}
 	return tensor.New(tensor.WithShape(len(f)), tensor.WithBacking(f))
 }
+
+// Score returns the accuracy (classifier) or R² (regressor) on x, y.
+func (k *KerasLearner) Score(x, y *tensor.Dense) (float64, error) {
+	return score(k, x, y, k.Classes == 0)
+}

@@ -407,3 +407,13 @@ func newtonLogistic(m matrix, labels []int, w []float64, c float64, k, iters int
 	}
 	return theta, nil
 }
+
+// Score returns the accuracy on x, y.
+func (r *LogisticRegression) Score(x, y *tensor.Dense) (float64, error) {
+	return score(r, x, y, false)
+}
+
+// Score returns R² on x, y.
+func (r *Ridge) Score(x, y *tensor.Dense) (float64, error) {
+	return score(r, x, y, true)
+}

@@ -417,3 +417,8 @@ func (t *Tree) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	}
 	return rowsTensor(rows, t.classes), nil
 }
+
+// Score returns the accuracy (classification) or R² (regression) on x, y.
+func (t *Tree) Score(x, y *tensor.Dense) (float64, error) {
+	return score(t, x, y, t.Regression)
+}
