@@ -381,3 +381,42 @@ func TestRecurrentBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestRecurrentSharedWeights: two passes over different sequences with
+// the same weights (a shared layer) keep separate tapes; their weight
+// gradients add up.
+func TestRecurrentSharedWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, cell := range []CellKind{LSTMCell, GRUCell} {
+		G := cell.Gates()
+		bias := gradcheck.Random(rng, -0.5, 0.5, G*rnnUnits)
+		if cell == GRUCell {
+			bias = gradcheck.Random(rng, -0.5, 0.5, 2, G*rnnUnits)
+		}
+		inputs := []*tensor.Dense{
+			gradcheck.Random(rng, -1, 1, rnnBatch, rnnSteps, rnnFeat),
+			gradcheck.Random(rng, -1, 1, rnnBatch, 2, rnnFeat),
+			gradcheck.Random(rng, -0.8, 0.8, rnnFeat, G*rnnUnits),
+			gradcheck.Random(rng, -0.8, 0.8, rnnUnits, G*rnnUnits),
+			bias,
+		}
+		err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			a, err := Recurrent(RecurrentConfig{Cell: cell, ReturnSequences: true}, RecurrentInputs{X: in[0], Kernel: in[2], RecurrentKernel: in[3], Bias: in[4]})
+			if err != nil {
+				return nil, err
+			}
+			b, err := Recurrent(RecurrentConfig{Cell: cell, GoBackwards: true}, RecurrentInputs{X: in[1], Kernel: in[2], RecurrentKernel: in[3], Bias: in[4], H0: a.H})
+			if err != nil {
+				return nil, err
+			}
+			sa, err := gorgonia.Sum(gorgonia.Must(gorgonia.Square(a.Output)))
+			if err != nil {
+				return nil, err
+			}
+			return gorgonia.Add(sa, gorgonia.Must(gorgonia.Sum(b.Output)))
+		}, inputs, gradcheck.Options{})
+		if err != nil {
+			t.Errorf("%v: %v", cell, err)
+		}
+	}
+}
