@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""PyTorch side of Keragon's benchmark (bench/main.go runs it).
+
+Runs one workload and prints one JSON line with its result. The workloads
+are the ones bench/workloads.go runs on the Keragon side, with the same
+shapes, batch size, optimizers (Keras' defaults) and synthetic data:
+
+  mlp_epoch     784-512-512-10 MLP, ReLU, Dropout 0.2, RMSprop: s/epoch
+  cnn_epoch     Conv32-Pool-Conv64-Pool-Dense128-Dropout 0.5-Dense10, Adam
+  cnn_bn_epoch  the CNN with BatchNorm after each convolution (no conv bias)
+  mlp_infer     the MLP's forward pass, no dropout: images/s
+  cnn_infer     the CNN's forward pass: images/s
+  gemm          a 1024^3 float32 matrix product: GFLOP/s
+
+Use Debian's interpreter (/usr/bin/python3, python3-torch 1.13). Thread
+counts come from the command line (torch.set_num_threads) and the
+environment (OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE), which bench sets
+identically for both sides; the JSON line echoes them.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+WORKLOADS = ("mlp_epoch", "cnn_epoch", "cnn_bn_epoch", "mlp_infer", "cnn_infer", "gemm")
+
+
+def mlp():
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(512, 10),
+    )
+
+
+def cnn(batchnorm=False):
+    layers = []
+    for cin, cout in ((1, 32), (32, 64)):
+        if batchnorm:
+            # Keras' BatchNormalization defaults: momentum 0.99, epsilon 1e-3.
+            layers += [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)]
+        else:
+            layers += [nn.Conv2d(cin, cout, 3)]
+        layers += [nn.ReLU(), nn.MaxPool2d(2)]
+    layers += [nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10)]
+    return nn.Sequential(*layers)
+
+
+def data(samples, image, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    shape = (samples, 1, 28, 28) if image else (samples, 784)
+    x = torch.rand(shape, generator=g)
+    y = torch.randint(0, 10, (samples,), generator=g)
+    return x, y
+
+
+def train_epoch(model, opt, x, y, batch):
+    """One epoch as Keras' fit runs it: shuffle, step per batch, track the
+    mean loss and the accuracy."""
+    model.train()
+    loss_fn = nn.CrossEntropyLoss()
+    perm = torch.randperm(x.shape[0])
+    total, correct = 0.0, 0
+    for i in range(0, x.shape[0], batch):
+        idx = perm[i:i + batch]
+        xb, yb = x[idx], y[idx]
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+        correct += (out.argmax(1) == yb).sum().item()
+    return total / x.shape[0], correct / x.shape[0]
+
+
+def run_epoch(args, build, image, optimizer):
+    torch.manual_seed(args.seed)
+    model = build()
+    opt = optimizer(model.parameters())
+    x, y = data(args.samples, image)
+    # Warm up: one step's worth of samples, so that allocators and thread
+    # pools are ready, as on the Go side.
+    train_epoch(model, opt, x[:args.batch], y[:args.batch], args.batch)
+    t = time.perf_counter()
+    train_epoch(model, opt, x, y, args.batch)
+    secs = time.perf_counter() - t
+    steps = (args.samples + args.batch - 1) // args.batch
+    return {"seconds": secs, "steps": steps, "seconds_per_epoch": secs * 60000 / args.samples}
+
+
+def run_infer(args, build, image):
+    torch.manual_seed(args.seed)
+    model = build().eval()
+    x, _ = data(args.samples, image)
+    with torch.no_grad():
+        model(x[:args.batch])
+        t = time.perf_counter()
+        for i in range(0, x.shape[0], args.batch):
+            model(x[i:i + args.batch])
+        secs = time.perf_counter() - t
+    return {"seconds": secs, "images_per_second": args.samples / secs}
+
+
+def run_gemm(args):
+    n = 1024
+    g = torch.Generator().manual_seed(args.seed)
+    a, b = torch.rand(n, n, generator=g), torch.rand(n, n, generator=g)
+    c = torch.empty(n, n)
+    for _ in range(3):
+        torch.mm(a, b, out=c)
+    best = []
+    for _ in range(args.reps):
+        t = time.perf_counter()
+        torch.mm(a, b, out=c)
+        best.append(time.perf_counter() - t)
+    best.sort()
+    secs = best[len(best) // 2]
+    return {"seconds": secs, "gflops": 2 * n ** 3 / secs / 1e9}
+
+
+def rmsprop(params):
+    # Keras' RMSprop defaults (PyTorch adds eps outside the square root;
+    # the difference does not matter for speed).
+    return torch.optim.RMSprop(params, lr=1e-3, alpha=0.9, eps=1e-7)
+
+
+def adam(params):
+    return torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workload", required=True, choices=WORKLOADS)
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    p.add_argument("--samples", type=int, default=60000, help="training (or inference) samples")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--reps", type=int, default=9, help="GEMM repetitions (median)")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    w = args.workload
+    if w == "mlp_epoch":
+        res = run_epoch(args, mlp, False, rmsprop)
+    elif w == "cnn_epoch":
+        res = run_epoch(args, cnn, True, adam)
+    elif w == "cnn_bn_epoch":
+        res = run_epoch(args, lambda: cnn(True), True, adam)
+    elif w == "mlp_infer":
+        res = run_infer(args, mlp, False)
+    elif w == "cnn_infer":
+        res = run_infer(args, cnn, True)
+    else:
+        res = run_gemm(args)
+    res.update({
+        "side": "pytorch",
+        "workload": w,
+        "version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+        "batch": args.batch,
+        "samples": args.samples,
+    })
+    print(json.dumps(res))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
