@@ -51,6 +51,8 @@ type Chart struct {
 	Series []Series
 	// Hists are histograms.
 	Hists []Hist
+	// Field, when not nil, colours the plane behind everything else.
+	Field *Field
 	// LogX and LogY draw the x or y axis on a log scale.
 	LogX, LogY bool
 	// XMin, XMax fix the x range when XMin < XMax; otherwise it fits the
@@ -138,7 +140,6 @@ func (c Chart) plot() (*plot.Plot, error) {
 	p.Y.Label.Text = c.YLabel
 	p.Legend.Top = !c.LegendBottom
 	p.Legend.Left = c.LegendLeft
-	p.Add(plotter.NewGrid())
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{}
@@ -147,6 +148,14 @@ func (c Chart) plot() (*plot.Plot, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{}
 	}
+	if c.Field != nil {
+		img, err := c.Field.plotter()
+		if err != nil {
+			return nil, err
+		}
+		p.Add(img)
+	}
+	p.Add(plotter.NewGrid())
 	next := 0
 	for i, h := range c.Hists {
 		col, err := parseColor(h.Color, next)
