@@ -138,7 +138,7 @@ func Scatter(x, y *tensor.Dense, names ...string) ([]Series, error) {
 		}
 	}
 	sort.Float64s(classes)
-	if names != nil && len(names) != len(classes) {
+	if len(names) != 0 && len(names) != len(classes) {
 		return nil, errors.Errorf("plot: Scatter has %d names for %d classes %v", len(names), len(classes), classes)
 	}
 	series := make([]Series, len(classes))
@@ -146,7 +146,7 @@ func Scatter(x, y *tensor.Dense, names ...string) ([]Series, error) {
 		col := classColour(i, len(classes))
 		series[i] = Series{Label: "class " + strconv.FormatFloat(c, 'g', -1, 64), Points: true,
 			Color: "#" + hex(col.R) + hex(col.G) + hex(col.B)}
-		if names != nil {
+		if len(names) != 0 { // gomacro passes an empty slice for no names
 			series[i].Label = names[i]
 		}
 		for j, label := range yv {

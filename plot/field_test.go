@@ -114,6 +114,9 @@ func TestScatter(t *testing.T) {
 	if s[0].Color != "#1f77b4" || s[1].Color != "#d62728" || !s[0].Points {
 		t.Errorf("colours %s, %s (points %v), want blue and red points", s[0].Color, s[1].Color, s[0].Points)
 	}
+	if s, err := Scatter(x, y, []string{}...); err != nil || s[0].Label != "class -1" {
+		t.Errorf("empty names: %v, %v; want default names", s, err)
+	}
 	s, err = Scatter(x, y, "no", "yes")
 	if err != nil || s[1].Label != "yes" {
 		t.Errorf("names: %v, %v", s, err)
