@@ -131,8 +131,13 @@ func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampl
 	if err := m.Err(); err != nil {
 		return errors.WithMessage(err, "ensemble: KerasLearner.New")
 	}
+	// Build a Sequential model without Input from the data: that also runs
+	// a Compile Keras deferred until then.
+	if err := m.Build(x.Shape()[1:]...); err != nil {
+		return errors.WithMessage(err, "ensemble: KerasLearner")
+	}
 	if m.Optimizer() == nil {
-		if err := k.compile(m, x); err != nil {
+		if err := k.compile(m); err != nil {
 			return err
 		}
 	}
@@ -172,7 +177,7 @@ func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampl
 }
 
 // compile seeds and compiles a model New left uncompiled.
-func (k *KerasLearner) compile(m *keras.Model, x *tensor.Dense) error {
+func (k *KerasLearner) compile(m *keras.Model) error {
 	m.SetSeed(k.Seed)
 	var cfg keras.CompileConfig
 	if k.Compile != nil {
@@ -182,9 +187,6 @@ func (k *KerasLearner) compile(m *keras.Model, x *tensor.Dense) error {
 		cfg.Loss = "mse"
 		if k.Classes > 0 {
 			cfg.Loss = "sparse_categorical_crossentropy"
-			if err := m.Build(x.Shape()[1:]...); err != nil {
-				return errors.WithMessage(err, "ensemble: KerasLearner")
-			}
 			if outs := m.Outputs(); len(outs) == 1 && outs[0].Shape().Size() == 1 {
 				cfg.Loss = "binary_crossentropy"
 			}

@@ -217,3 +217,21 @@ func TestBaggingKerasWorkers(t *testing.T) {
 		t.Error("bagged Keras models differ between 1 and 4 workers")
 	}
 }
+
+// TestKerasLearnerDeferredCompile: a Sequential model without Input
+// compiled by New (Keras defers that Compile until the model is built)
+// keeps its own optimizer.
+func TestKerasLearnerDeferredCompile(t *testing.T) {
+	x, y := blobs(t, 30, 3, 2)
+	k := &KerasLearner{New: func(seed uint64) (*keras.Model, error) {
+		m := keras.NewSequential(&keras.Dense{Units: 3, Activation: "softmax"})
+		m.SetSeed(seed)
+		return m, m.Compile(keras.CompileConfig{Optimizer: &training.SGD{LearningRate: 0.1}, Loss: "sparse_categorical_crossentropy"})
+	}, Classes: 3}
+	if err := k.Fit(x, y, nil); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	if opt, ok := k.Model().Optimizer().(*training.SGD); !ok || opt.LearningRate != 0.1 {
+		t.Errorf("optimizer %#v, want New's SGD with learning rate 0.1", k.Model().Optimizer())
+	}
+}

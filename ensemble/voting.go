@@ -130,12 +130,12 @@ func (v *Voting) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeigh
 		return nil
 	})
 	v.learners, v.fitted = learners, true
-	return collect("voting", errs, learners, ctx)
+	return collect(ctx, "voting", errs, learners)
 }
 
 // collect turns member errors into a FitError (or ctx's error), clearing
 // the failed members.
-func collect(name string, errs []error, learners []Learner, ctx context.Context) error {
+func collect(ctx context.Context, name string, errs []error, learners []Learner) error {
 	fe := &FitError{}
 	for i, err := range errs {
 		if err != nil {
