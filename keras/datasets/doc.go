@@ -15,8 +15,12 @@
 //     it), or from $KERAGON_MNIST_DIR. MNISTRaw gives the stored bytes.
 //   - Iris (embedded, 150 × 4, 3 classes), CSV for any numeric table, and
 //     GolearnFile for the other tables of github.com/sjwhitworth/golearn.
-//   - XOR and Spirals: small seeded two-dimensional problems for quick
-//     experiments and tests.
+//   - HouseVotes, Titanic and HousePrices: golearn's other small tables,
+//     embedded like Iris.
+//   - XOR and Spirals, and scikit-learn's Moons, Circles and Blobs: small
+//     seeded problems for quick experiments and tests.
+//   - TrainTestSplit, KFold, StratifiedKFold and Subset: splits for
+//     validation, as scikit-learn's model_selection.
 //   - Text: Newton's Opticks from GOROOT, with CharVocab to map its
 //     characters to indices.
 //
