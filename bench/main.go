@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,9 +53,16 @@ func main() {
 	batch := flag.Int("batch", 128, "batch size")
 	reps := flag.Int("reps", 9, "GEMM repetitions")
 	seed := flag.Uint64("seed", 1, "data seed")
+	cpuprofile := flag.String("cpuprofile", "", "with -worker: write a CPU profile of the workload to this file")
 	flag.Parse()
 
 	if *worker != "" {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			check(err)
+			check(pprof.StartCPUProfile(f))
+			defer pprof.StopCPUProfile()
+		}
 		check(runWorker(*worker, params{samples: *samples, batch: *batch, reps: *reps, seed: *seed}))
 		return
 	}
@@ -81,6 +89,7 @@ func runWorker(name string, p params) error {
 		return errors.WithMessagef(err, "bench: %s", name)
 	}
 	res["side"], res["workload"], res["blas"] = "keragon", name, graph.BLASName
+	res["blas_info"] = graph.BLASInfo()
 	res["gomaxprocs"], res["go"] = runtime.GOMAXPROCS(0), runtime.Version()
 	res["openblas_num_threads"] = os.Getenv("OPENBLAS_NUM_THREADS")
 	res["openblas_coretype"] = os.Getenv("OPENBLAS_CORETYPE")
@@ -203,7 +212,18 @@ func runBench(cfg config, out io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(out, "load average after: %s\n\n", loadAverage())
+	fmt.Fprintf(out, "load average after: %s\n", loadAverage())
+	for _, side := range []string{"keragon", "pytorch"} {
+		for _, w := range cfg.workloads {
+			if rs := got[w.name][side]; len(rs) > 0 {
+				if info, ok := rs[0]["blas_info"].(string); ok {
+					fmt.Fprintf(out, "%s BLAS: %s\n", side, info)
+				}
+				break
+			}
+		}
+	}
+	fmt.Fprintln(out)
 	return report(cfg, got, out)
 }
 

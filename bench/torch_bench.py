@@ -19,6 +19,7 @@ identically for both sides; the JSON line echoes them.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -135,6 +136,23 @@ def adam(params):
     return torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
 
 
+def blas_info():
+    """What does the work: the BLAS torch was built against (Debian links
+    the system's libblas, OpenBLAS here) and whether oneDNN (mkldnn), which
+    runs its convolutions, is on."""
+    cfg = torch.__config__.show()
+    blas = next((f.split("=", 1)[1] for f in cfg.replace(",", " ").split() if f.startswith("BLAS_INFO=")), "?")
+    core = "?"
+    try:  # Debian's libblas.so.3 is OpenBLAS, already loaded by torch
+        lib = ctypes.CDLL("libblas.so.3")
+        lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_char_p
+        core = "%s, core %s" % (lib.openblas_get_config().decode(), lib.openblas_get_corename().decode())
+    except (OSError, AttributeError):
+        pass
+    return "torch %s, BLAS_INFO=%s: %s; mkldnn=%s, %d intra-op threads" % (
+        torch.__version__, blas, core, torch.backends.mkldnn.is_available(), torch.get_num_threads())
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", required=True, choices=WORKLOADS)
@@ -168,6 +186,7 @@ def main():
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+        "blas_info": blas_info(),
         "batch": args.batch,
         "samples": args.samples,
     })

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -84,6 +85,7 @@ func benchPass(b *testing.B, flops float64, xShape, kShape []int, wrtX bool, bui
 		b.Fatal(err)
 	}
 	m.Reset()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		if err := m.RunAll(); err != nil {
@@ -93,6 +95,19 @@ func benchPass(b *testing.B, flops float64, xShape, kShape []int, wrtX bool, bui
 	}
 	b.StopTimer()
 	b.ReportMetric(flops*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time (user and system) this process has used, in
+// nanoseconds. On a shared machine it varies less than the wall time: with
+// GOMAXPROCS=1 it is the cost of one core's work, however many other
+// processes want the cores.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func benchConv2D(b *testing.B, p mnistConv) {

@@ -122,7 +122,7 @@ func im2colRange[T float](g geom, cols, x []T, n0, n1 int) {
 					}
 					src := xn[y*line : (y+1)*line]
 					if inside {
-						copy(seg, src[x0*c:(x0+kw)*c])
+						copyShort(seg, src[x0*c:(x0+kw)*c])
 						continue
 					}
 					for b := range kw {
@@ -177,6 +177,20 @@ func col2imRange[T float](g geom, dx, cols []T, n0, n1 int) {
 				}
 			}
 		}
+	}
+}
+
+// copyShort is copy for the short runs of im2col (a 3×3 kernel over one
+// channel copies runs of 3), where calling memmove costs more than the
+// copy.
+func copyShort[T float](dst, src []T) {
+	if len(dst) >= 16 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
 	}
 }
 

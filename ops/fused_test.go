@@ -309,12 +309,22 @@ func TestParallelKernelsIgnoreGOMAXPROCS(t *testing.T) {
 		x[i] = float32(rng.NormFloat64())
 	}
 	b := x[:37]
+	g := make([]float32, len(x))
+	for i := range g {
+		g[i] = float32(rng.NormFloat64())
+	}
 	kernels := map[string]func(out []float32){
 		"sumLeading": func(out []float32) { sumLeading(out[:37], x) },
 		"biasAdd":    func(out []float32) { biasAdd(out, x, b) },
 		"biasAct":    func(out []float32) { biasAct(out, x, b, 37, reluK, true) },
 		"relu":       func(out []float32) { map32(reluK.f32, out, x) },
 		"tanh":       func(out []float32) { mapSlice(out, x, tanhK.f) },
+		"mean":       func(out []float32) { channelMoment(out[:37], x, false) },
+		"variance":   func(out []float32) { channelMoment(out[:37], x, true) },
+		"variance'":  func(out []float32) { channelMomentGrad(out, x, b, true) },
+		"normalize":  func(out []float32) { normalizeRows(out, x, b, x[37:74], x[74:111], x[111:148], 1e-3) },
+		"stats":      func(out []float32) { normalizeStats(out[:74], x, b, g) },
+		"normalize'": func(out []float32) { normalizeGradX(out, g, x[37:74], b, 1e-3) },
 	}
 	for name, k := range kernels {
 		var ref []float32

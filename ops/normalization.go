@@ -94,7 +94,8 @@ func Normalize(x, mean, variance, gamma, beta *gorgonia.Node, epsilon float64) (
 		return nil, errors.Errorf("ops: Normalize: epsilon must be finite and >= 0, got %v", epsilon)
 	}
 	c := lastAxis(x.Shape())
-	p := normParams{d: x.Dims(), eps: epsilon, gamma: gamma != nil, beta: beta != nil}
+	p := normParams{d: x.Dims(), eps: epsilon, gamma: gamma != nil, beta: beta != nil,
+		batch: batchStatsOf(x, mean, variance)}
 	in := gorgonia.Nodes{x, mean, variance}
 	names := []string{"mean", "variance"}
 	if gamma != nil {
@@ -117,10 +118,13 @@ type normParams struct {
 	d           int
 	eps         float64
 	gamma, beta bool
+	// batch: the mean and variance are BatchMoments of x, and the op is
+	// differentiated as a whole (see fused_batchnorm.go).
+	batch bool
 }
 
 func (p normParams) String() string {
-	return fmt.Sprintf("(%d,eps=%s,scale=%v,center=%v)", p.d, strconv.FormatFloat(p.eps, 'g', -1, 64), p.gamma, p.beta)
+	return fmt.Sprintf("(%d,eps=%s,scale=%v,center=%v,batch=%v)", p.d, strconv.FormatFloat(p.eps, 'g', -1, 64), p.gamma, p.beta, p.batch)
 }
 
 func (p normParams) arity() int {
@@ -168,9 +172,22 @@ func normalizeOp(p normParams) *customOp {
 				})
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			if p.batch {
+				return batchNormGrads(p, in, grad)
+			}
 			return normalizeGrads(p, in, grad)
 		},
+		noDiff: batchNoDiff(p),
 	}
+}
+
+// batchNoDiff lists the statistics as not differentiated when the op is
+// differentiated as a whole.
+func batchNoDiff(p normParams) []int {
+	if p.batch {
+		return []int{1, 2}
+	}
+	return nil
 }
 
 // normalizeGrads builds, with y = (x−m)·s + β, s = γ/sqrt(v+ε), S0 = Σg and

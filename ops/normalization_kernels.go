@@ -4,19 +4,27 @@ import "math"
 
 // Kernels of the normalisation ops. x is row-major with C = the length of
 // the per-channel vectors as its last axis; sums run in float64.
+//
+// They run over the cores as parallel.go describes: per-channel sums split
+// by channels (each channel summed in row order by one goroutine),
+// elementwise passes by rows, so the results are bitwise those of the
+// serial loops.
 
 // channelMeans returns the mean of each column of x viewed as (N, c).
 func channelMeans[T float](x []T, c int) []float64 {
 	acc := make([]float64, c)
-	for i := 0; i < len(x); i += c {
-		for j, v := range x[i : i+c] {
-			acc[j] += float64(v)
-		}
-	}
 	n := float64(len(x) / c)
-	for j := range acc {
-		acc[j] /= n
-	}
+	parallelCols(len(x)/c, c, func(c0, c1 int) {
+		a := acc[c0:c1]
+		for i := 0; i < len(x); i += c {
+			for j, v := range x[i+c0 : i+c1] {
+				a[j] += float64(v)
+			}
+		}
+		for j := range a {
+			a[j] /= n
+		}
+	})
 	return acc
 }
 
@@ -32,16 +40,19 @@ func channelMoment[T float](out, x []T, variance bool) {
 		return
 	}
 	acc := make([]float64, c)
-	for i := 0; i < len(x); i += c {
-		for j, v := range x[i : i+c] {
-			d := float64(v) - mean[j]
-			acc[j] += d * d
-		}
-	}
 	n := float64(len(x) / c)
-	for j := range out {
-		out[j] = T(acc[j] / n)
-	}
+	parallelCols(len(x)/c, c, func(c0, c1 int) {
+		a, m := acc[c0:c1], mean[c0:c1]
+		for i := 0; i < len(x); i += c {
+			for j, v := range x[i+c0 : i+c1] {
+				d := float64(v) - m[j]
+				a[j] += d * d
+			}
+		}
+		for j := range a {
+			out[c0+j] = T(a[j] / n)
+		}
+	})
 }
 
 // channelMomentGrad sets dx = g/N (mean) or 2(x−mean)·g/N (variance).
@@ -49,19 +60,22 @@ func channelMomentGrad[T float](dx, x, g []T, variance bool) {
 	c := len(g)
 	n := float64(len(x) / c)
 	if !variance {
-		for i := 0; i < len(dx); i += c {
-			for j, gj := range g {
-				dx[i+j] = T(float64(gj) / n)
-			}
+		row := make([]T, c)
+		for j, gj := range g {
+			row[j] = T(float64(gj) / n)
 		}
+		repeatRows(dx, row)
 		return
 	}
 	mean := channelMeans(x, c)
-	for i := 0; i < len(dx); i += c {
-		for j, gj := range g {
-			dx[i+j] = T(2 * (float64(x[i+j]) - mean[j]) * float64(gj) / n)
+	parallelElems(len(dx), c, func(lo, hi int) {
+		for i := lo; i < hi; i += c {
+			xs, ds := x[i:i+c], dx[i:i+c]
+			for j, gj := range g {
+				ds[j] = T(2 * (float64(xs[j]) - mean[j]) * float64(gj) / n)
+			}
 		}
-	}
+	})
 }
 
 // normalizeRows sets out = (x−m)·γ/sqrt(v+ε) + β; gamma and beta may be nil.
@@ -78,11 +92,18 @@ func normalizeRows[T float](out, x, m, v, gamma, beta []T, eps float64) {
 			shift[j] = float64(beta[j])
 		}
 	}
-	for i := 0; i < len(x); i += c {
-		for j := range c {
-			out[i+j] = T((float64(x[i+j])-float64(m[j]))*scale[j] + shift[j])
-		}
+	mf := make([]float64, c)
+	for j := range mf {
+		mf[j] = float64(m[j])
 	}
+	parallelElems(len(x), c, func(lo, hi int) {
+		for i := lo; i < hi; i += c {
+			xs, os := x[i:i+c], out[i:i+c]
+			for j, mj := range mf {
+				os[j] = T((float64(xs[j])-mj)*scale[j] + shift[j])
+			}
+		}
+	})
 }
 
 // normalizeGradX sets dx = g·γ/sqrt(v+ε); gamma may be nil.
@@ -95,11 +116,14 @@ func normalizeGradX[T float](dx, g, v, gamma []T, eps float64) {
 			scale[j] *= float64(gamma[j])
 		}
 	}
-	for i := 0; i < len(g); i += c {
-		for j := range c {
-			dx[i+j] = T(float64(g[i+j]) * scale[j])
+	parallelElems(len(g), c, func(lo, hi int) {
+		for i := lo; i < hi; i += c {
+			gs, ds := g[i:i+c], dx[i:i+c]
+			for j, sj := range scale {
+				ds[j] = T(float64(gs[j]) * sj)
+			}
 		}
-	}
+	})
 }
 
 // normalizeStats sets out (2, C) to [Σg; Σg(x−m)], summed over rows.
@@ -107,16 +131,24 @@ func normalizeStats[T float](out, x, m, g []T) {
 	c := len(m)
 	s0 := make([]float64, c)
 	s1 := make([]float64, c)
-	for i := 0; i < len(x); i += c {
-		for j := range c {
-			gj := float64(g[i+j])
-			s0[j] += gj
-			s1[j] += gj * (float64(x[i+j]) - float64(m[j]))
+	parallelCols(len(x)/c, c, func(c0, c1 int) {
+		a0, a1 := s0[c0:c1], s1[c0:c1]
+		mf := make([]float64, c1-c0)
+		for j := range mf {
+			mf[j] = float64(m[c0+j])
 		}
-	}
-	for j := range c {
-		out[j], out[c+j] = T(s0[j]), T(s1[j])
-	}
+		for i := 0; i < len(x); i += c {
+			xs, gs := x[i+c0:i+c1], g[i+c0:i+c1]
+			for j, mj := range mf {
+				gj := float64(gs[j])
+				a0[j] += gj
+				a1[j] += gj * (float64(xs[j]) - mj)
+			}
+		}
+		for j := range a0 {
+			out[c0+j], out[c+c0+j] = T(a0[j]), T(a1[j])
+		}
+	})
 }
 
 // normalizeGradParam sets out (C) to the gradient of the mean, variance,
