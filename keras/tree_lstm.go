@@ -147,17 +147,22 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 		if err != nil {
 			return nil, err
 		}
-		ck, err := ops.TreeChildren(state, st, level, d, 2*d)
+		// One gather of the children's [h | c], split in two.
+		children, err := ops.TreeChildren(state, st, level, 0, 2*d)
 		if err != nil {
 			return nil, err
 		}
-		hk, err := ops.TreeChildren(state, st, level, 0, d)
+		hk, err := ops.Columns(children, 0, d)
+		if err != nil {
+			return nil, err
+		}
+		ck, err := ops.Columns(children, d, 2*d)
 		if err != nil {
 			return nil, err
 		}
 		var next *gorgonia.Node
 		if l.Arity == 0 {
-			hs, err := ops.TreeChildSum(state, st, level, 0, d)
+			hs, err := ops.SumGroups(hk, k)
 			if err != nil {
 				return nil, err
 			}
@@ -169,7 +174,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 			if err != nil {
 				return nil, err
 			}
-			if next, err = ops.ChildSumTreeLSTM(xl, zs, zf, ck); err != nil {
+			if next, err = ops.ChildSumTreeLSTM(xl, zs, zf, ck, ops.TreeLevel{Structure: st, Level: level}); err != nil {
 				return nil, err
 			}
 		} else {
@@ -181,7 +186,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 			if err != nil {
 				return nil, err
 			}
-			if next, err = ops.NaryTreeLSTM(xl, z, ck); err != nil {
+			if next, err = ops.NaryTreeLSTM(xl, z, ck, ops.TreeLevel{Structure: st, Level: level}); err != nil {
 				return nil, err
 			}
 		}

@@ -568,3 +568,72 @@ func treeSetFloats(t *tensor.Dense, v []float64) {
 		copy(d, v)
 	}
 }
+
+// SumGroups adds up each group of k consecutive rows of x (N·k, d):
+// (N, d). TreeChildren followed by SumGroups is TreeChildSum.
+func SumGroups(x *gorgonia.Node, k int) (*gorgonia.Node, error) {
+	xs := x.Shape()
+	if xs.Dims() != 2 || k < 1 || xs[0]%k != 0 {
+		return nil, errors.Errorf("ops: SumGroups of %d rows of a matrix of shape %v", k, xs)
+	}
+	n, d := xs[0]/k, xs[1]
+	op := &customOp{
+		id:    fmt.Sprintf("SumGroups(%d,%d)", k, d),
+		arity: 1,
+		typ:   fnType(2, 2),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, d}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return f32or64(o,
+				func() error { sumGroups(o.Data().([]float32), in[0].Data().([]float32), k, d); return nil },
+				func() error { sumGroups(o.Data().([]float64), in[0].Data().([]float64), k, d); return nil })
+		},
+		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := repeatGroups(grad, k)
+			return gorgonia.Nodes{dx}, err
+		},
+	}
+	return apply(op, x)
+}
+
+func sumGroups[T float](out, x []T, k, d int) {
+	for g := range len(out) / d {
+		o := out[g*d : (g+1)*d]
+		copy(o, x[g*k*d:(g*k+1)*d])
+		for j := 1; j < k; j++ {
+			for c, v := range x[(g*k+j)*d : (g*k+j+1)*d] {
+				o[c] += v
+			}
+		}
+	}
+}
+
+// repeatGroups repeats each row of g (N, d) k times: the adjoint of
+// SumGroups.
+func repeatGroups(g *gorgonia.Node, k int) (*gorgonia.Node, error) {
+	gs := g.Shape()
+	n, d := gs[0], gs[1]
+	op := &customOp{
+		id:    fmt.Sprintf("RepeatGroups(%d,%d)", k, d),
+		arity: 1,
+		typ:   fnType(2, 2),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n * k, d}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return f32or64(o,
+				func() error { repeatGroupRows(o.Data().([]float32), in[0].Data().([]float32), k, d); return nil },
+				func() error { repeatGroupRows(o.Data().([]float64), in[0].Data().([]float64), k, d); return nil })
+		},
+		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dg, err := SumGroups(grad, k)
+			return gorgonia.Nodes{dg}, err
+		},
+	}
+	return apply(op, g)
+}
+
+func repeatGroupRows[T float](out, g []T, k, d int) {
+	for r := range len(g) / d {
+		for j := range k {
+			copy(out[(r*k+j)*d:(r*k+j+1)*d], g[r*d:(r+1)*d])
+		}
+	}
+}

@@ -18,7 +18,7 @@ import (
 // TreeLSTMLeaf is the cell of a node without children: from the input
 // pre-activations xw (N, 4d) = x·W + b it returns [h | c] (N, 2d) with
 //
-//	c = σ(i)·treeTanh(u),  h = σ(o)·treeTanh(c)
+//	c = σ(i)·tanh(u),  h = σ(o)·tanh(c)
 //
 // (the forget columns are unused).
 func TreeLSTMLeaf(xw *gorgonia.Node) (*gorgonia.Node, error) {
@@ -27,7 +27,7 @@ func TreeLSTMLeaf(xw *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("ops: TreeLSTMLeaf takes pre-activations of shape (n, 4·units), got %v", s)
 	}
 	c := cellSpec{d: s[1] / 4}
-	return applyCell(c, gorgonia.Nodes{xw})
+	return applyCell(c, gorgonia.Nodes{xw}, nil)
 }
 
 // ChildSumTreeLSTM is the child-sum cell for nodes with up to k children:
@@ -37,10 +37,13 @@ func TreeLSTMLeaf(xw *gorgonia.Node) (*gorgonia.Node, error) {
 //	zf (N·k, d)   h_k·U[:, 3d:], per child (zero rows for absent ones)
 //	ck (N·k, d)   the children's c (zero for absent ones)
 //
-//	i = σ(xw_i + zs_i)  o = σ(xw_o + zs_o)  u = treeTanh(xw_u + zs_u)
+//	i = σ(xw_i + zs_i)  o = σ(xw_o + zs_o)  u = tanh(xw_u + zs_u)
 //	f_k = σ(xw_f + zf_k)
-//	c = i·u + Σ_k f_k·c_k,  h = o·treeTanh(c)   → [h | c] (N, 2d)
-func ChildSumTreeLSTM(xw, zs, zf, ck *gorgonia.Node) (*gorgonia.Node, error) {
+//	c = i·u + Σ_k f_k·c_k,  h = o·tanh(c)   → [h | c] (N, 2d)
+//
+// Given a TreeLevel, the rows are that level's slots (N = B·W, k = K):
+// the cell skips empty slots (their rows are zero) and absent children.
+func ChildSumTreeLSTM(xw, zs, zf, ck *gorgonia.Node, at ...TreeLevel) (*gorgonia.Node, error) {
 	s := xw.Shape()
 	if s.Dims() != 2 || s[1]%4 != 0 {
 		return nil, errors.Errorf("ops: ChildSumTreeLSTM takes pre-activations of shape (n, 4·units), got %v", s)
@@ -54,7 +57,7 @@ func ChildSumTreeLSTM(xw, zs, zf, ck *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("ops: ChildSumTreeLSTM shapes: xw %v wants zs (%d, %d), zf and ck (%d·k, %d); got %v, %v, %v",
 			s, n, 3*d, n, d, zs.Shape(), zf.Shape(), ck.Shape())
 	}
-	return applyCell(cellSpec{d: d, k: k}, gorgonia.Nodes{xw, zs, zf, ck})
+	return applyCell(cellSpec{d: d, k: k}, gorgonia.Nodes{xw, zs, zf, ck}, at)
 }
 
 // NaryTreeLSTM is the N-ary cell for nodes with k ordered children:
@@ -63,10 +66,12 @@ func ChildSumTreeLSTM(xw, zs, zf, ck *gorgonia.Node) (*gorgonia.Node, error) {
 //	z  (N, (3+k)·d)   [h_1 … h_k]·U, gates i, o, u, f_1 … f_k
 //	ck (N·k, d)       the children's c
 //
-//	i = σ(xw_i + z_i)  o = σ(xw_o + z_o)  u = treeTanh(xw_u + z_u)
+//	i = σ(xw_i + z_i)  o = σ(xw_o + z_o)  u = tanh(xw_u + z_u)
 //	f_k = σ(xw_f + z_fk)
-//	c = i·u + Σ_k f_k·c_k,  h = o·treeTanh(c)   → [h | c] (N, 2d)
-func NaryTreeLSTM(xw, z, ck *gorgonia.Node) (*gorgonia.Node, error) {
+//	c = i·u + Σ_k f_k·c_k,  h = o·tanh(c)   → [h | c] (N, 2d)
+//
+// A TreeLevel works as for ChildSumTreeLSTM.
+func NaryTreeLSTM(xw, z, ck *gorgonia.Node, at ...TreeLevel) (*gorgonia.Node, error) {
 	s := xw.Shape()
 	if s.Dims() != 2 || s[1]%4 != 0 {
 		return nil, errors.Errorf("ops: NaryTreeLSTM takes pre-activations of shape (n, 4·units), got %v", s)
@@ -80,14 +85,24 @@ func NaryTreeLSTM(xw, z, ck *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("ops: NaryTreeLSTM shapes: xw %v wants z (%d, (3+k)·%d) and ck (%d·k, %d); got %v, %v",
 			s, n, d, n, d, z.Shape(), ck.Shape())
 	}
-	return applyCell(cellSpec{d: d, k: k, nary: true}, gorgonia.Nodes{xw, z, ck})
+	return applyCell(cellSpec{d: d, k: k, nary: true}, gorgonia.Nodes{xw, z, ck}, at)
+}
+
+// A TreeLevel is one level of a tree schedule (see CheckTreeSchedule): the
+// structure (B, L, W, 1+K) and the level's index.
+type TreeLevel struct {
+	Structure *gorgonia.Node
+	Level     int
 }
 
 // cellSpec names a TreeLSTM cell: d units, k children (0: a leaf), the
-// child-sum or the N-ary form.
+// child-sum or the N-ary form; with sched, its last input is a structure
+// whose level tells which rows and children are present.
 type cellSpec struct {
-	d, k int
-	nary bool
+	d, k  int
+	nary  bool
+	sched bool
+	level int
 }
 
 func (c cellSpec) String() string {
@@ -95,9 +110,13 @@ func (c cellSpec) String() string {
 	if c.nary {
 		form = "nary"
 	}
+	if c.sched {
+		form += fmt.Sprintf(",level=%d", c.level)
+	}
 	return fmt.Sprintf("(%s,d=%d,k=%d)", form, c.d, c.k)
 }
 
+// arity is the number of float inputs (the structure excluded).
 func (c cellSpec) arity() int {
 	switch {
 	case c.k == 0:
@@ -112,21 +131,48 @@ func (c cellSpec) arity() int {
 // | dck (k·d)].
 func (c cellSpec) packed() int { return 7*c.d + 2*c.k*c.d }
 
-func applyCell(c cellSpec, in gorgonia.Nodes) (*gorgonia.Node, error) {
-	dims := make([]int, c.arity()+1)
+// cellDims is the op type's axis counts: 2 for every matrix, 4 for the
+// structure, then the output's.
+func (c cellSpec) dims(backward bool) []int {
+	dims := make([]int, c.arity())
 	for i := range dims {
 		dims[i] = 2
 	}
+	if c.sched {
+		dims = append(dims, 4)
+	}
+	if backward {
+		dims = append(dims, 2)
+	}
+	return append(dims, 2)
+}
+
+func applyCell(c cellSpec, in gorgonia.Nodes, at []TreeLevel) (*gorgonia.Node, error) {
 	n := in[0].Shape()[0]
+	if len(at) > 1 {
+		return nil, errors.Errorf("ops: a TreeLSTM cell takes one TreeLevel, got %d", len(at))
+	}
+	noDiff := []int(nil)
+	if len(at) == 1 {
+		ss := at[0].Structure.Shape()
+		if ss.Dims() != 4 || ss[0]*ss[2] != n || ss[3]-1 != c.k || at[0].Level < 0 || at[0].Level >= ss[1] {
+			return nil, errors.Errorf("ops: TreeLSTM cell of %d rows and %d children at level %d of a structure of shape %v", n, c.k, at[0].Level, ss)
+		}
+		c.sched, c.level = true, at[0].Level
+		in = append(append(gorgonia.Nodes(nil), in...), at[0].Structure)
+		noDiff = []int{c.arity()}
+	}
 	op := &customOp{
-		id:    "TreeLSTM" + c.String(),
-		arity: c.arity(),
-		typ:   fnType(dims...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, 2 * c.d}, nil },
+		id:     "TreeLSTM" + c.String(),
+		arity:  len(in),
+		typ:    fnType(c.dims(false)...),
+		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, 2 * c.d}, nil },
+		noDiff: noDiff,
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(o, in,
-				func(o []float32, in [][]float32) { cellForward(c, o, in) },
-				func(o []float64, in [][]float64) { cellForward(c, o, in) })
+			p := c.presence(in)
+			return normDispatch(o, in[:c.arity()],
+				func(o []float32, in [][]float32) { cellForward(c, o, in, p) },
+				func(o []float64, in [][]float64) { cellForward(c, o, in, p) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			return cellGrads(c, in, grad)
@@ -135,26 +181,55 @@ func applyCell(c cellSpec, in gorgonia.Nodes) (*gorgonia.Node, error) {
 	return apply(op, in...)
 }
 
+// presence says which rows and children a cell computes (nil: all).
+type presence struct {
+	rows, children []bool
+}
+
+// presence reads the level's slots from the structure input, if any.
+func (c cellSpec) presence(in []*tensor.Dense) presence {
+	if !c.sched {
+		return presence{}
+	}
+	st := in[c.arity()]
+	s := st.Shape()
+	B, L, W, R := s[0], s[1], s[2], s[3]
+	v := treeFloats(st)
+	p := presence{rows: make([]bool, B*W), children: make([]bool, B*W*c.k)}
+	for b := range B {
+		for w := range W {
+			row := v[((b*L+c.level)*W+w)*R:][:R]
+			r := b*W + w
+			p.rows[r] = row[0] >= 0
+			for k := range c.k {
+				p.children[r*c.k+k] = row[1+k] >= 0
+			}
+		}
+	}
+	return p
+}
+
+func (p presence) row(r int) bool   { return p.rows == nil || p.rows[r] }
+func (p presence) child(i int) bool { return p.children == nil || p.children[i] }
+
 // cellGrads runs the backward op once and splits its packed output.
 func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	n := in[0].Shape()[0]
-	dims := make([]int, c.arity()+2)
-	for i := range dims {
-		dims[i] = 2
-	}
 	width := c.packed()
 	if c.k == 0 {
 		width = 4 * c.d
 	}
 	op := &customOp{
 		id:    "TreeLSTM'" + c.String(),
-		arity: c.arity() + 1,
-		typ:   fnType(dims...),
+		arity: len(in) + 1,
+		typ:   fnType(c.dims(true)...),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, width}, nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(o, in,
-				func(o []float32, in [][]float32) { cellBackward(c, o, in) },
-				func(o []float64, in [][]float64) { cellBackward(c, o, in) })
+			p := c.presence(in)
+			floats := append(in[:c.arity():c.arity()], in[len(in)-1])
+			return normDispatch(o, floats,
+				func(o []float32, in [][]float32) { cellBackward(c, o, in, p) },
+				func(o []float64, in [][]float64) { cellBackward(c, o, in, p) })
 		},
 	}
 	p, err := apply(op, append(append(gorgonia.Nodes(nil), in...), grad)...)
@@ -176,6 +251,9 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 			return nil, err
 		}
 		parts = append(parts, part)
+	}
+	if c.sched {
+		parts = append(parts, nil) // the structure
 	}
 	return parts, nil
 }
@@ -224,7 +302,7 @@ func (ci cellInputs[T]) ck(r, j int) []T {
 }
 
 // gates computes row r's gates into i, o, u, and its c.
-func (ci cellInputs[T]) gates(r int, i, o, u, c []T) {
+func (ci cellInputs[T]) gates(r int, i, o, u, c []T, p presence) {
 	d, k := ci.c.d, ci.c.k
 	xw, z := ci.xw(r), ci.ziou(r)
 	for j := range d {
@@ -237,6 +315,9 @@ func (ci cellInputs[T]) gates(r int, i, o, u, c []T) {
 	}
 	xf := xw[3*d : 4*d]
 	for kk := range k {
+		if !p.child(r*k + kk) {
+			continue
+		}
 		zf, ck := ci.zf(r, kk), ci.ck(r, kk)
 		for j := range d {
 			c[j] += treeSigmoid(xf[j]+zf[j]) * ck[j]
@@ -244,14 +325,18 @@ func (ci cellInputs[T]) gates(r int, i, o, u, c []T) {
 	}
 }
 
-func cellForward[T float](c cellSpec, out []T, in [][]T) {
+func cellForward[T float](c cellSpec, out []T, in [][]T, p presence) {
 	d := c.d
 	ci := cellInputs[T]{c: c, in: in}
 	buf := make([]T, 3*d)
 	i, o, u := buf[:d], buf[d:2*d], buf[2*d:]
 	for r := range len(in[0]) / (4 * d) {
 		h, cc := out[r*2*d:r*2*d+d], out[r*2*d+d:(r+1)*2*d]
-		ci.gates(r, i, o, u, cc)
+		if !p.row(r) {
+			clear(out[r*2*d : (r+1)*2*d])
+			continue
+		}
+		ci.gates(r, i, o, u, cc, p)
 		for j := range d {
 			h[j] = o[j] * treeTanh(cc[j])
 		}
@@ -260,7 +345,7 @@ func cellForward[T float](c cellSpec, out []T, in [][]T) {
 
 // cellBackward writes, per row, [dxw | dz | dck] (or dxw alone for a leaf)
 // from the inputs and the gradient [dh | dc] of the output.
-func cellBackward[T float](c cellSpec, out []T, in [][]T) {
+func cellBackward[T float](c cellSpec, out []T, in [][]T, p presence) {
 	d, k := c.d, c.k
 	ci := cellInputs[T]{c: c, in: in}
 	grad := in[len(in)-1]
@@ -271,9 +356,13 @@ func cellBackward[T float](c cellSpec, out []T, in [][]T) {
 		width = 4 * d
 	}
 	for r := range len(in[0]) / (4 * d) {
-		ci.gates(r, i, o, u, cc)
-		g := grad[r*2*d : (r+1)*2*d]
 		row := out[r*width : (r+1)*width]
+		if !p.row(r) {
+			clear(row)
+			continue
+		}
+		ci.gates(r, i, o, u, cc, p)
+		g := grad[r*2*d : (r+1)*2*d]
 		dxw := row[:4*d]
 		for j := range d {
 			t := treeTanh(cc[j])
@@ -292,9 +381,14 @@ func cellBackward[T float](c cellSpec, out []T, in [][]T) {
 		dck := row[(7+k)*d:]
 		xf := ci.xw(r)[3*d : 4*d]
 		for kk := range k {
-			zf, ck := ci.zf(r, kk), ci.ck(r, kk)
 			dzf := dz[(3+kk)*d : (4+kk)*d]
 			dcc := dck[kk*d : (kk+1)*d]
+			if !p.child(r*k + kk) {
+				clear(dzf)
+				clear(dcc)
+				continue
+			}
+			zf, ck := ci.zf(r, kk), ci.ck(r, kk)
 			for j := range d {
 				f := treeSigmoid(xf[j] + zf[j])
 				df := dc[j] * ck[j] * f * (1 - f)

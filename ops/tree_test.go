@@ -96,6 +96,17 @@ func sameFloats(got, want []float64) error {
 	return nil
 }
 
+func TestSumGroupsValues(t *testing.T) {
+	x := tensor.New(tensor.WithShape(4, 2), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6, 7, 8}))
+	got, err := runOp(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return SumGroups(in[0], 2) }, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameFloats(got, []float64{4, 6, 12, 14}); err != nil {
+		t.Errorf("SumGroups: %v", err)
+	}
+}
+
 func TestTreeUpdateAndMaskValues(t *testing.T) {
 	table := tensor.New(tensor.WithShape(10, 1), tensor.WithBacking([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}))
 	src := tensor.New(tensor.WithShape(4, 1), tensor.WithBacking([]float64{-1, -2, -3, -4}))
@@ -149,6 +160,8 @@ func TestTreeOpGradients(t *testing.T) {
 			func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 				return TreeMaskNodes(in[0], in[1])
 			}},
+		{"SumGroups", []*tensor.Dense{gradcheck.Random(rng, -1, 1, 6, 2)},
+			func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return SumGroups(in[0], 3) }},
 		{"Columns", []*tensor.Dense{gradcheck.Random(rng, -1, 1, 3, 6)},
 			func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 				return columns(in[0], 1, 5, 2)
@@ -170,6 +183,36 @@ func TestTreeOpGradients(t *testing.T) {
 		wrt := []int{0}
 		if len(c.inputs) > 1 && c.inputs[len(c.inputs)-1] != st {
 			wrt = nil
+		}
+		if err := gradcheck.Check(c.f, c.inputs, gradcheck.Options{Wrt: wrt}); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	// The cells at a level of a schedule, which skip empty slots and
+	// absent children: level 1 of testSchedule with tree 1's second
+	// child removed.
+	sched := testSchedule()
+	sched.Data().([]float64)[20] = -1
+	level := func(g *gorgonia.ExprGraph, in []*gorgonia.Node) TreeLevel { return TreeLevel{in[len(in)-1], 1} }
+	for _, c := range []struct {
+		name   string
+		inputs []*tensor.Dense
+		f      gradcheck.Func
+	}{
+		{"ChildSumTreeLSTM at a level", []*tensor.Dense{gradcheck.Random(rng, -2, 2, 4, 8), gradcheck.Random(rng, -2, 2, 4, 6),
+			gradcheck.Random(rng, -2, 2, 8, 2), gradcheck.Random(rng, -2, 2, 8, 2), sched},
+			func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return ChildSumTreeLSTM(in[0], in[1], in[2], in[3], level(g, in))
+			}},
+		{"NaryTreeLSTM at a level", []*tensor.Dense{gradcheck.Random(rng, -2, 2, 4, 8), gradcheck.Random(rng, -2, 2, 4, 10),
+			gradcheck.Random(rng, -2, 2, 8, 2), sched},
+			func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return NaryTreeLSTM(in[0], in[1], in[2], level(g, in))
+			}},
+	} {
+		wrt := []int{0, 1, 2}
+		if len(c.inputs) == 5 {
+			wrt = append(wrt, 3)
 		}
 		if err := gradcheck.Check(c.f, c.inputs, gradcheck.Options{Wrt: wrt}); err != nil {
 			t.Errorf("%s: %v", c.name, err)
@@ -213,6 +256,49 @@ func TestTreeLSTMCellValues(t *testing.T) {
 	}
 	if want := []float64{0.5 * 0.9640275800758169, 2}; abs(got[0]-want[0]) > 1e-12 || abs(got[1]-want[1]) > 1e-12 {
 		t.Errorf("child-sum [h c] = %v, want %v", got, want)
+	}
+}
+
+// TestTreeLSTMCellSkips checks that a cell given its level equals the
+// plain cell when the inputs of empty slots and absent children are zero,
+// as the tree gathers make them, and is zero on empty slots.
+func TestTreeLSTMCellSkips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sched := testSchedule()
+	sched.Data().([]float64)[20] = -1 // tree 1's root keeps child 0 only
+	// Level 1 rows: tree 0 slot 0 (present, 2 children), slot 1 (empty),
+	// tree 1 slot 0 (present, child 0), slot 1 (empty).
+	xw := gradcheck.Random(rng, -2, 2, 4, 8)
+	zs := gradcheck.Random(rng, -2, 2, 4, 6)
+	zf := gradcheck.Random(rng, -2, 2, 8, 2)
+	ck := gradcheck.Random(rng, -2, 2, 8, 2)
+	for _, r := range []int{1, 3} {
+		clear(xw.Data().([]float64)[r*8 : (r+1)*8])
+		clear(zs.Data().([]float64)[r*6 : (r+1)*6])
+	}
+	for _, child := range []int{2, 3, 5, 6, 7} { // (row, k) = (1, *), (2, 1), (3, *)
+		clear(zf.Data().([]float64)[child*2 : (child+1)*2])
+		clear(ck.Data().([]float64)[child*2 : (child+1)*2])
+	}
+	plain, err := runOp(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return ChildSumTreeLSTM(in[0], in[1], in[2], in[3])
+	}, xw, zs, zf, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipping, err := runOp(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return ChildSumTreeLSTM(in[0], in[1], in[2], in[3], TreeLevel{in[4], 1})
+	}, xw, zs, zf, ck, sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameFloats(skipping, plain); err != nil {
+		t.Errorf("a cell at its level: %v (got %v, plain %v)", err, skipping, plain)
+	}
+	for _, v := range plain[4:8] {
+		if v != 0 {
+			t.Errorf("the row of an empty slot is %v, want zeros", plain[4:8])
+		}
 	}
 }
 

@@ -19,12 +19,13 @@ const (
 	ListOpsMed   = 13 // "[MED"
 	ListOpsSum   = 14 // "[SM": sum modulo 10
 	ListOpsClose = 15 // "]"
+	ListOpsJoin  = 16 // the inner nodes of BinaryTrees
 	// ListOpsVocabSize is the number of token ids, padding included.
-	ListOpsVocabSize = 16
+	ListOpsVocabSize = 17
 )
 
 // ListOpsVocab names the token ids.
-var ListOpsVocab = []string{"<pad>", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[MAX", "[MIN", "[MED", "[SM", "]"}
+var ListOpsVocab = []string{"<pad>", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[MAX", "[MIN", "[MED", "[SM", "]", "<join>"}
 
 // ListOpsConfig configures ListOps. A zero field takes its default.
 type ListOpsConfig struct {
@@ -57,6 +58,11 @@ type ListOpsData struct {
 	// Trees are the same expressions: an operator node (its token id)
 	// with its arguments as children, digits as leaves.
 	Trees []*tree.Tree
+	// BinaryTrees are the same trees binarised as Nangia and Bowman parse
+	// ListOps (tree.Binarize): a list is the left-branching chain
+	// ((((op a1) a2) …) ]) of nodes with token ListOpsJoin, every token of
+	// the sequence a leaf, for an N-ary cell with Arity 2.
+	BinaryTrees []*tree.Tree
 	// Labels (n) are the values 0–9.
 	Labels *tensor.Dense
 	// Exprs are the expressions as text, "[MAX 2 9 [MIN 4 7 ] 0 ]".
@@ -106,7 +112,13 @@ func ListOps(cfg ListOpsConfig) (*ListOpsData, error) {
 			row[c.MaxLength-len(toks)+j] = float32(tk)
 		}
 		labels[i] = float32(e.value())
-		d.Trees = append(d.Trees, e.tree())
+		t := e.tree()
+		bt, err := tree.Binarize(t, ListOpsJoin, ListOpsClose)
+		if err != nil {
+			return nil, err
+		}
+		d.Trees = append(d.Trees, t)
+		d.BinaryTrees = append(d.BinaryTrees, bt)
 		d.Exprs = append(d.Exprs, text)
 		d.Depths = append(d.Depths, e.depth())
 		i++

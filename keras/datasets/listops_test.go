@@ -82,6 +82,18 @@ func treeText(tr *tree.Tree) string {
 	return strings.Join(append(words, "]"), " ")
 }
 
+// leaves lists a binary tree's leaves left to right, checking that inner
+// nodes are joins of two.
+func leaves(tr *tree.Tree, out []string) []string {
+	if tr.IsLeaf() {
+		return append(out, ListOpsVocab[tr.Token])
+	}
+	if tr.Token != ListOpsJoin || len(tr.Children) != 2 {
+		return append(out, "<bad inner node>")
+	}
+	return leaves(tr.Children[1], leaves(tr.Children[0], out))
+}
+
 func TestListOpsHandWorked(t *testing.T) {
 	cases := []struct {
 		text string
@@ -135,6 +147,9 @@ func TestListOps(t *testing.T) {
 		}
 		if got := treeText(d.Trees[i]); got != text {
 			t.Errorf("sample %d: tree %q, text %q", i, got, text)
+		}
+		if got := strings.Join(leaves(d.BinaryTrees[i], nil), " "); got != text {
+			t.Errorf("sample %d: binary tree leaves %q, text %q", i, got, text)
 		}
 		if h := d.Trees[i].Height(); h != d.Depths[i] || h < 1 || h > 4 {
 			t.Errorf("sample %d %q: depth %d, tree height %d, want equal and in [1, 4]", i, text, d.Depths[i], h)

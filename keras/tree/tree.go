@@ -197,3 +197,35 @@ func FromParents(tokens []int, parents []int) (*Tree, error) {
 	}
 	return FromChildren(tokens, children, root)
 }
+
+// Binarize returns t as a binary tree read left to right, the form that
+// Nangia and Bowman's ListOps and SPINN-style parsers use: every inner node
+// with token op and children c1 … cn becomes a left-branching chain
+//
+//	join(… join(join(op, c1), c2) …, cn)
+//
+// of new nodes with token join, op becoming the chain's first leaf, and,
+// if close ≥ 0, one more join(chain, close) with a leaf close (ListOps'
+// closing bracket). Leaves stay leaves (Vectors are not copied). Every
+// inner node of the result has two children, so an N-ary cell with Arity
+// 2 can compose it in order. It fails on a cycle or a shared node.
+func Binarize(t *Tree, join, close int) (*Tree, error) {
+	if _, err := flatten(t); err != nil {
+		return nil, err
+	}
+	var bin func(t *Tree) *Tree
+	bin = func(t *Tree) *Tree {
+		if t.IsLeaf() {
+			return Leaf(t.Token)
+		}
+		acc := Leaf(t.Token)
+		for _, c := range t.Children {
+			acc = New(join, acc, bin(c))
+		}
+		if close >= 0 {
+			acc = New(join, acc, Leaf(close))
+		}
+		return acc
+	}
+	return bin(t), nil
+}

@@ -170,3 +170,27 @@ func TestEncodeErrors(t *testing.T) {
 		t.Errorf("EncoderFor of a cyclic tree: %v", err)
 	}
 }
+
+func TestBinarize(t *testing.T) {
+	// (5 (4 1 2) 3) with join 9 and close 8:
+	// 5 becomes the first leaf of its chain, each argument one more join.
+	got, err := Binarize(sample(), 9, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "(9 (9 (9 5 (9 (9 (9 4 1) 2) 8)) 3) 8)"; got.String() != want {
+		t.Errorf("Binarize = %s, want %s", got, want)
+	}
+	got, _ = Binarize(sample(), 9, -1)
+	if want := "(9 (9 5 (9 (9 4 1) 2)) 3)"; got.String() != want {
+		t.Errorf("Binarize without close = %s, want %s", got, want)
+	}
+	if got, _ := Binarize(Leaf(3), 9, 8); got.String() != "3" {
+		t.Errorf("Binarize(leaf) = %s", got)
+	}
+	c := New(1, Leaf(2))
+	c.Children[0].Children = []*Tree{c}
+	if _, err := Binarize(c, 9, 8); err == nil || !strings.Contains(err.Error(), "a cycle") {
+		t.Errorf("Binarize of a cyclic tree: %v", err)
+	}
+}
