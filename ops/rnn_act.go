@@ -15,6 +15,8 @@ type rnnAct struct {
 	name string
 	f    func(x float64) float64
 	dy   func(y float64) float64
+	// f32, when not nil, is a faster f for float32 (rnn_act_fast.go).
+	f32 func(x float32) float32
 }
 
 var rnnActs = map[string]*rnnAct{

@@ -126,7 +126,7 @@ func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask 
 	rec := rnnScratchOf[T](&s[0], b*gu)
 	rnnRecProduct(g, rec, prev, R, rm, &s[1])
 	idx := g.idx(t)
-	act, ract := g.act.f, g.ract.f
+	act, ract := rnnActFunc[T](g.act), rnnActFunc[T](g.ract)
 	var ib, rb []T
 	if bias != nil {
 		ib = bias[:gu]
@@ -148,7 +148,7 @@ func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask 
 		switch g.kind {
 		case SimpleRNNCell:
 			for j := 0; j < u; j++ {
-				h := T(act(float64(xp[j] + bAt(ib, j) + rc[j])))
+				h := act(xp[j] + bAt(ib, j) + rc[j])
 				if !keep {
 					h = p[j]
 				}
@@ -156,12 +156,12 @@ func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask 
 			}
 		case LSTMCell:
 			for j := 0; j < u; j++ {
-				i := T(ract(float64(xp[j] + bAt(ib, j) + rc[j])))
-				f := T(ract(float64(xp[u+j] + bAt(ib, u+j) + rc[u+j])))
-				c := T(act(float64(xp[2*u+j] + bAt(ib, 2*u+j) + rc[2*u+j])))
-				og := T(ract(float64(xp[3*u+j] + bAt(ib, 3*u+j) + rc[3*u+j])))
+				i := ract(xp[j] + bAt(ib, j) + rc[j])
+				f := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j])
+				c := act(xp[2*u+j] + bAt(ib, 2*u+j) + rc[2*u+j])
+				og := ract(xp[3*u+j] + bAt(ib, 3*u+j) + rc[3*u+j])
 				cell := f*p[u+j] + i*c
-				tc := T(act(float64(cell)))
+				tc := act(cell)
 				h := og * tc
 				if !keep {
 					h, cell = p[j], p[u+j]
@@ -171,10 +171,10 @@ func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask 
 			}
 		case GRUCell:
 			for j := 0; j < u; j++ {
-				z := T(ract(float64(xp[j] + bAt(ib, j) + rc[j] + bAt(rb, j))))
-				r := T(ract(float64(xp[u+j] + bAt(ib, u+j) + rc[u+j] + bAt(rb, u+j))))
+				z := ract(xp[j] + bAt(ib, j) + rc[j] + bAt(rb, j))
+				r := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j] + bAt(rb, u+j))
 				rh := rc[2*u+j] + bAt(rb, 2*u+j)
-				hh := T(act(float64(xp[2*u+j] + bAt(ib, 2*u+j) + r*rh)))
+				hh := act(xp[2*u+j] + bAt(ib, 2*u+j) + r*rh)
 				h := z*p[j] + (1-z)*hh
 				if !keep {
 					h = p[j]

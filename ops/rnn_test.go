@@ -420,3 +420,38 @@ func TestRecurrentSharedWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestFastRecurrentActivations: the float32 sigmoid and tanh of the cells
+// stay within a few float32 ulps of the float64 functions, and keep the
+// limits and NaN.
+func TestFastRecurrentActivations(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f32  func(float32) float32
+		f64  func(float64) float64
+	}{{"sigmoid", sigmoid32, sigmoid}, {"tanh", tanh32, math.Tanh}} {
+		worst, at := 0.0, float32(0)
+		for i := -200000; i <= 200000; i++ {
+			x := float32(i) * 1e-4 // [-20, 20]
+			got, want := float64(c.f32(x)), c.f64(float64(float32(x)))
+			// Error in units of float32's epsilon relative to the value,
+			// with an absolute floor at 1e-3 (sigmoid's tail).
+			ulps := math.Abs(got-want) / (math.Max(math.Abs(want), 1e-3) * 0x1p-24)
+			if ulps > worst {
+				worst, at = ulps, x
+			}
+		}
+		if worst > 8 {
+			t.Errorf("%s: %.1f ulps from float64 at x = %v", c.name, worst, at)
+		}
+		for _, x := range []float32{0, float32(math.Inf(1)), float32(math.Inf(-1)), 100, -100, 1e-30} {
+			got, want := float64(c.f32(x)), c.f64(float64(x))
+			if math.Abs(got-want) > 1e-7*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s(%v) = %v, want %v", c.name, x, got, want)
+			}
+		}
+		if v := c.f32(float32(math.NaN())); v == v {
+			t.Errorf("%s(NaN) = %v", c.name, v)
+		}
+	}
+}
