@@ -44,6 +44,7 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer samples per workload (finishes in under 3 minutes)")
 	rounds := flag.Int("rounds", 3, "rounds; each runs every workload on both sides")
 	threads := flag.Int("threads", 2, "threads for both sides (BLAS, OpenMP, torch, GOMAXPROCS)")
+	torchThreads := flag.Int("torch-threads", 0, "torch.set_num_threads and OMP_NUM_THREADS for PyTorch alone (0: -threads)")
 	coretype := flag.String("coretype", "SkylakeX", "OPENBLAS_CORETYPE for both sides (\"\" leaves it unset)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 	script := flag.String("script", "", "path of torch_bench.py (default: next to this package's source)")
@@ -66,7 +67,7 @@ func main() {
 		check(runWorker(*worker, params{samples: *samples, batch: *batch, reps: *reps, seed: *seed}))
 		return
 	}
-	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, coretype: *coretype, python: *python,
+	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, torchThreads: *torchThreads, coretype: *coretype, python: *python,
 		script: *script, torch: !*noTorch, samples: *samples, batch: *batch, reps: *reps, seed: *seed}
 	var err error
 	if cfg.workloads, err = selectWorkloads(*only); err != nil {
@@ -105,6 +106,7 @@ func runWorker(name string, p params) error {
 type config struct {
 	quick                bool
 	rounds, threads      int
+	torchThreads         int
 	coretype, python     string
 	script               string
 	torch                bool
@@ -164,6 +166,7 @@ func runBench(cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "Keragon vs PyTorch, %s\n", time.Now().Format(time.RFC3339))
 	fmt.Fprintf(out, "machine: %s, %d cores; load average before: %s\n", cpuModel(), runtime.NumCPU(), loadAverage())
 	fmt.Fprintf(out, "Keragon: %s, BLAS %s; both sides: %s\n", runtime.Version(), graph.BLASName, strings.Join(env, " "))
+	fmt.Fprintf(out, "PyTorch: torch.set_num_threads(%d), OMP_NUM_THREADS=%d\n", cfg.torchThreadCount(), cfg.torchThreadCount())
 	fmt.Fprintf(out, "batch %d, %d rounds, sides alternating; quick=%v\n", cfg.batch, cfg.rounds, cfg.quick)
 
 	got := map[string]map[string][]result{} // workload → side → runs
@@ -192,13 +195,16 @@ func runBench(cfg config, out io.Writer) error {
 				if side == "keragon" {
 					cmd = exec.Command(self, append([]string{"-worker", w.name}, common...)...)
 				} else {
-					args := []string{script, "--workload", w.name, "--threads", strconv.Itoa(cfg.threads)}
+					args := []string{script, "--workload", w.name, "--threads", strconv.Itoa(cfg.torchThreadCount())}
 					for i := 0; i < len(common); i += 2 {
 						args = append(args, "-"+common[i], common[i+1])
 					}
 					cmd = exec.Command(cfg.python, args...)
 				}
 				cmd.Env = append(os.Environ(), env...)
+				if side == "pytorch" {
+					cmd.Env = append(cmd.Env, "OMP_NUM_THREADS="+strconv.Itoa(cfg.torchThreadCount()))
+				}
 				r, err := runChild(cmd)
 				if err != nil {
 					return errors.WithMessagef(err, "bench: %s on %s", w.name, side)
@@ -229,7 +235,7 @@ func runBench(cfg config, out io.Writer) error {
 
 // report prints the table of medians and the JSON line.
 func report(cfg config, got map[string]map[string][]result, out io.Writer) error {
-	summary := map[string]any{"blas": graph.BLASName, "threads": cfg.threads, "coretype": cfg.coretype,
+	summary := map[string]any{"blas": graph.BLASName, "threads": cfg.threads, "torch_threads": cfg.torchThreadCount(), "coretype": cfg.coretype,
 		"rounds": cfg.rounds, "quick": cfg.quick}
 	fmt.Fprintf(out, "| workload | unit | Keragon | PyTorch | Keragon/PyTorch |\n|---|---|---|---|---|\n")
 	var peak float64
@@ -323,6 +329,14 @@ func runChild(cmd *exec.Cmd) (result, error) {
 		return nil, errors.Wrapf(err, "%s printed %q", strings.Join(cmd.Args, " "), last)
 	}
 	return r, nil
+}
+
+// torchThreadCount is the number of intra-op threads PyTorch gets.
+func (c config) torchThreadCount() int {
+	if c.torchThreads > 0 {
+		return c.torchThreads
+	}
+	return c.threads
 }
 
 // benchEnv is the environment both sides run in.

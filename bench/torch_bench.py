@@ -8,6 +8,7 @@ shapes, batch size, optimizers (Keras' defaults) and synthetic data:
   mlp_epoch     784-512-512-10 MLP, ReLU, Dropout 0.2, RMSprop: s/epoch
   cnn_epoch     Conv32-Pool-Conv64-Pool-Dense128-Dropout 0.5-Dense10, Adam
   cnn_bn_epoch  the CNN with BatchNorm after each convolution (no conv bias)
+  lstm_epoch    an image's 28 rows as a sequence: LSTM 128, Dense 10, Adam
   mlp_infer     the MLP's forward pass, no dropout: images/s
   cnn_infer     the CNN's forward pass: images/s
   gemm          a 1024^3 float32 matrix product: GFLOP/s
@@ -28,7 +29,7 @@ import time
 import torch
 import torch.nn as nn
 
-WORKLOADS = ("mlp_epoch", "cnn_epoch", "cnn_bn_epoch", "mlp_infer", "cnn_infer", "gemm")
+WORKLOADS = ("mlp_epoch", "cnn_epoch", "cnn_bn_epoch", "lstm_epoch", "mlp_infer", "cnn_infer", "gemm")
 
 
 def mlp():
@@ -53,9 +54,22 @@ def cnn(batchnorm=False):
     return nn.Sequential(*layers)
 
 
-def data(samples, image, seed=1):
+class LSTM(nn.Module):
+    """Keras' LSTM(128) then Dense(10): the last step's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 128, batch_first=True)
+        self.out = nn.Linear(128, 10)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.out(y[:, -1])
+
+
+def data(samples, shape, seed=1):
     g = torch.Generator().manual_seed(seed)
-    shape = (samples, 1, 28, 28) if image else (samples, 784)
+    shape = (samples,) + shape
     x = torch.rand(shape, generator=g)
     y = torch.randint(0, 10, (samples,), generator=g)
     return x, y
@@ -81,11 +95,11 @@ def train_epoch(model, opt, x, y, batch):
     return total / x.shape[0], correct / x.shape[0]
 
 
-def run_epoch(args, build, image, optimizer):
+def run_epoch(args, build, shape, optimizer):
     torch.manual_seed(args.seed)
     model = build()
     opt = optimizer(model.parameters())
-    x, y = data(args.samples, image)
+    x, y = data(args.samples, shape)
     # Warm up: one step's worth of samples, so that allocators and thread
     # pools are ready, as on the Go side.
     train_epoch(model, opt, x[:args.batch], y[:args.batch], args.batch)
@@ -96,10 +110,10 @@ def run_epoch(args, build, image, optimizer):
     return {"seconds": secs, "steps": steps, "seconds_per_epoch": secs * 60000 / args.samples}
 
 
-def run_infer(args, build, image):
+def run_infer(args, build, shape):
     torch.manual_seed(args.seed)
     model = build().eval()
-    x, _ = data(args.samples, image)
+    x, _ = data(args.samples, shape)
     with torch.no_grad():
         model(x[:args.batch])
         t = time.perf_counter()
@@ -166,16 +180,19 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     w = args.workload
+    flat, image, rows = (784,), (1, 28, 28), (28, 28)
     if w == "mlp_epoch":
-        res = run_epoch(args, mlp, False, rmsprop)
+        res = run_epoch(args, mlp, flat, rmsprop)
     elif w == "cnn_epoch":
-        res = run_epoch(args, cnn, True, adam)
+        res = run_epoch(args, cnn, image, adam)
     elif w == "cnn_bn_epoch":
-        res = run_epoch(args, lambda: cnn(True), True, adam)
+        res = run_epoch(args, lambda: cnn(True), image, adam)
+    elif w == "lstm_epoch":
+        res = run_epoch(args, LSTM, rows, adam)
     elif w == "mlp_infer":
-        res = run_infer(args, mlp, False)
+        res = run_infer(args, mlp, flat)
     elif w == "cnn_infer":
-        res = run_infer(args, cnn, True)
+        res = run_infer(args, cnn, image)
     else:
         res = run_gemm(args)
     res.update({

@@ -36,13 +36,21 @@ type params struct {
 }
 
 var workloads = []workload{
-	{"mlp_epoch", "s/epoch", false, 60000, 10000, func(p params) (map[string]any, error) { return runEpoch(p, mlp(), false) }},
-	{"cnn_epoch", "s/epoch", false, 60000, 5000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(false), true) }},
-	{"cnn_bn_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(true), true) }},
-	{"mlp_infer", "images/s", true, 60000, 20000, func(p params) (map[string]any, error) { return runInfer(p, mlp(), false) }},
-	{"cnn_infer", "images/s", true, 10000, 3000, func(p params) (map[string]any, error) { return runInfer(p, cnn(false), true) }},
+	{"mlp_epoch", "s/epoch", false, 60000, 10000, func(p params) (map[string]any, error) { return runEpoch(p, mlp(), flat, false) }},
+	{"cnn_epoch", "s/epoch", false, 60000, 5000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(false), image, true) }},
+	{"cnn_bn_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(true), image, true) }},
+	{"lstm_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, lstm(), rows, true) }},
+	{"mlp_infer", "images/s", true, 60000, 20000, func(p params) (map[string]any, error) { return runInfer(p, mlp(), flat) }},
+	{"cnn_infer", "images/s", true, 10000, 3000, func(p params) (map[string]any, error) { return runInfer(p, cnn(false), image) }},
 	{"gemm", "GFLOP/s", true, 0, 0, runGemm},
 }
+
+// The shapes of a sample: flat pixels, an NHWC image, a sequence of rows.
+var (
+	flat  = []int{784}
+	image = []int{28, 28, 1}
+	rows  = []int{28, 28}
+)
 
 func workloadNamed(name string) (workload, bool) {
 	for _, w := range workloads {
@@ -86,14 +94,20 @@ func cnn(batchNorm bool) *keras.Model {
 	return m
 }
 
-// data returns n synthetic samples: images (n, 784) or (n, 28, 28, 1)
-// with uniform pixels, and uniform class indices.
-func data(n int, image bool, seed uint64) (*tensor.Dense, *tensor.Dense) {
+// lstm reads an image's 28 rows as a sequence: LSTM 128, Dense 10, Adam.
+func lstm() *keras.Model {
+	m := keras.NewSequential(&keras.Input{Shape: []int{28, 28}},
+		&keras.LSTM{Units: 128}, &keras.Dense{Units: 10, Activation: "softmax"})
+	m.SetSeed(1)
+	return m
+}
+
+// data returns n synthetic samples of the given shape (784 values each:
+// (784), (28, 28, 1) or (28, 28)) with uniform pixels, and uniform class
+// indices.
+func data(n int, sample []int, seed uint64) (*tensor.Dense, *tensor.Dense) {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	shape := []int{n, 784}
-	if image {
-		shape = []int{n, 28, 28, 1}
-	}
+	shape := append([]int{n}, sample...)
 	xs := make([]float32, n*784)
 	for i := range xs {
 		xs[i] = rng.Float32()
@@ -110,21 +124,21 @@ func data(n int, image bool, seed uint64) (*tensor.Dense, *tensor.Dense) {
 // Fit on one full and one partial batch (which builds both programs), and
 // counts the bytes and objects allocated per step, in Fit and in bare
 // training steps.
-func runEpoch(p params, m *keras.Model, image bool) (map[string]any, error) {
+func runEpoch(p params, m *keras.Model, shape []int, adam bool) (map[string]any, error) {
 	opt := training.Optimizer(&training.RMSprop{})
-	if image {
+	if adam {
 		opt = &training.Adam{}
 	}
 	if err := m.Compile(keras.CompileConfig{Optimizer: opt, Loss: "sparse_categorical_crossentropy",
 		Metrics: []string{"accuracy"}}); err != nil {
 		return nil, err
 	}
-	x, y := data(p.samples, image, p.seed)
+	x, y := data(p.samples, shape, p.seed)
 	warm := p.batch + p.samples%p.batch
 	if p.samples%p.batch == 0 {
 		warm = p.batch
 	}
-	xw, yw := data(warm, image, p.seed+1)
+	xw, yw := data(warm, shape, p.seed+1)
 	cfg := keras.FitConfig{Epochs: 1, BatchSize: p.batch}
 	if _, err := m.Fit(xw, yw, cfg); err != nil {
 		return nil, err
@@ -203,11 +217,11 @@ func stepAllocs(m *keras.Model, x, y *tensor.Dense, batch int) (float64, float64
 
 // runInfer times Predict at batch p.batch on p.samples samples, after a
 // warm-up Predict that builds the inference programs.
-func runInfer(p params, m *keras.Model, image bool) (map[string]any, error) {
+func runInfer(p params, m *keras.Model, shape []int) (map[string]any, error) {
 	if err := m.Compile(keras.CompileConfig{Optimizer: &training.Adam{}, Loss: "sparse_categorical_crossentropy"}); err != nil {
 		return nil, err
 	}
-	x, _ := data(p.samples, image, p.seed)
+	x, _ := data(p.samples, shape, p.seed)
 	cfg := keras.EvalConfig{BatchSize: p.batch}
 	if _, err := m.Predict(x, cfg); err != nil {
 		return nil, err

@@ -193,27 +193,20 @@ func (l *Conv2D) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, 
 		return nil, err
 	}
 	return convCall(ctx, l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer, l.Activation,
-		func(k *gorgonia.Node) (*gorgonia.Node, error) {
-			return ops.Conv2D(in[0], k, ops.ConvConfig{
+		func(k, b *gorgonia.Node, act string) (*gorgonia.Node, error) {
+			return ops.Conv2DBiasActivation(in[0], k, b, ops.ConvConfig{
 				Strides: [2]int{g.strides[0], g.strides[1]}, Padding: l.Padding,
 				Dilation: [2]int{g.dilation[0], g.dilation[1]},
-			})
+			}, act)
 		})
 }
 
-// convCall runs conv with the kernel, adds the bias, the regularisers and
-// the activation.
+// convCall runs conv with the kernel, the bias (nil without one) and the
+// activation, and adds the regularisers.
 func convCall(ctx *graph.Context, kernel, bias *graph.Weight, kreg, breg *ops.L1L2, act string,
-	conv func(k *gorgonia.Node) (*gorgonia.Node, error)) (*gorgonia.Node, error) {
+	conv func(k, b *gorgonia.Node, act string) (*gorgonia.Node, error)) (*gorgonia.Node, error) {
 	k, err := ctx.Param(kernel)
 	if err != nil {
-		return nil, err
-	}
-	y, err := conv(k)
-	if err != nil {
-		return nil, err
-	}
-	if err := regularize(ctx, kreg, k); err != nil {
 		return nil, err
 	}
 	var b *gorgonia.Node
@@ -221,12 +214,20 @@ func convCall(ctx *graph.Context, kernel, bias *graph.Weight, kreg, breg *ops.L1
 		if b, err = ctx.Param(bias); err != nil {
 			return nil, err
 		}
+	}
+	y, err := conv(k, b, act)
+	if err != nil {
+		return nil, err
+	}
+	if err := regularize(ctx, kreg, k); err != nil {
+		return nil, err
+	}
+	if b != nil {
 		if err := regularize(ctx, breg, b); err != nil {
 			return nil, err
 		}
 	}
-	// The bias and the activation in one pass (see ops.BiasActivation).
-	return ops.BiasActivation(y, b, act)
+	return y, nil
 }
 
 // Conv1D is a 1-D convolution layer over sequences, as keras.layers.Conv1D
@@ -309,8 +310,8 @@ func (l *Conv1D) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, 
 		return nil, err
 	}
 	return convCall(ctx, l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer, l.Activation,
-		func(k *gorgonia.Node) (*gorgonia.Node, error) {
-			return ops.Conv1D(in[0], k, ops.Conv1DConfig{Stride: s, Padding: l.Padding, Dilation: d})
+		func(k, b *gorgonia.Node, act string) (*gorgonia.Node, error) {
+			return ops.Conv1DBiasActivation(in[0], k, b, ops.Conv1DConfig{Stride: s, Padding: l.Padding, Dilation: d}, act)
 		})
 }
 
@@ -388,10 +389,15 @@ func (l *DepthwiseConv2D) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgon
 		return nil, err
 	}
 	return convCall(ctx, l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer, l.Activation,
-		func(k *gorgonia.Node) (*gorgonia.Node, error) {
-			return ops.DepthwiseConv2D(in[0], k, ops.ConvConfig{
+		func(k, b *gorgonia.Node, act string) (*gorgonia.Node, error) {
+			y, err := ops.DepthwiseConv2D(in[0], k, ops.ConvConfig{
 				Strides: [2]int{g.strides[0], g.strides[1]}, Padding: l.Padding,
 				Dilation: [2]int{g.dilation[0], g.dilation[1]},
 			})
+			if err != nil {
+				return nil, err
+			}
+			// The bias and the activation in one pass.
+			return ops.BiasActivation(y, b, act)
 		})
 }

@@ -32,19 +32,30 @@ func (g geom) chunk(per int) int {
 	return max(1, min(g.n, colsBudget/max(per, 1)))
 }
 
-func convForward[T float](g geom, o int, y, x, k []T) {
+func convForward[T float](g geom, o int, y, x, k []T) { convForwardThen(g, o, y, x, k, nil) }
+
+// convForwardThen is convForward calling then (when not nil) on each
+// chunk of the output right after its GEMM, while it is in cache.
+func convForwardThen[T float](g geom, o int, y, x, k []T, then func(chunk []T)) {
 	K, P := g.h.k*g.w.k*g.c, g.outPixels()
 	if g.pointwise() {
 		gemm(false, false, g.n*P, o, K, 1, x, K, k, o, 0, y, o)
+		if then != nil {
+			then(y)
+		}
 		return
 	}
-	per := g.chunk(P * K)
+	// Chunks bound the output too, so that then finds it in cache.
+	per := g.chunk(P * max(K, o))
 	buf := scratch[T](per * P * K)
 	defer release(buf)
 	for n0 := 0; n0 < g.n; n0 += per {
 		n1 := min(n0+per, g.n)
 		im2col(g, *buf, x, n0, n1)
 		gemm(false, false, (n1-n0)*P, o, K, 1, *buf, K, k, o, 0, y[n0*P*o:], o)
+		if then != nil {
+			then(y[n0*P*o : n1*P*o])
+		}
 	}
 }
 
