@@ -43,6 +43,26 @@ import (
 // children, a wrong child count for an N-ary cell) is an error of the run
 // naming the tree, level and slot.
 
+// treeMasked returns a tree layer's output with its mask: with
+// ReturnNodes, 1 on the trees' nodes and 0 on padding slots, so a loss
+// and metrics on every node (targets from tree.Encoder.EncodeLabels) leave
+// the padding out; no mask for a root output. The features' own mask
+// (from an Embedding with MaskZero) is not needed: the structure says
+// which slots are nodes.
+func treeMasked(y *gorgonia.Node, err error, in []*gorgonia.Node, nodes bool) ([]*gorgonia.Node, []*gorgonia.Node, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	if !nodes {
+		return []*gorgonia.Node{y}, []*gorgonia.Node{nil}, nil
+	}
+	mask, err := ops.TreeNodeMask(in[1], in[0].Shape()[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*gorgonia.Node{y}, []*gorgonia.Node{mask}, nil
+}
+
 // treeGeometry is what a tree layer reads from its input shapes.
 type treeGeometry struct {
 	nodes, features, levels, width, children int

@@ -58,7 +58,14 @@ type TreeLSTM struct {
 	kernel, recurrent, bias *graph.Weight
 }
 
-var _ Layer = (*TreeLSTM)(nil)
+var _ MaskedLayer = (*TreeLSTM)(nil)
+
+// CallMasked implements MaskedLayer: with ReturnNodes the output is
+// masked to the trees' nodes.
+func (l *TreeLSTM) CallMasked(ctx *graph.Context, in, _ []*gorgonia.Node) ([]*gorgonia.Node, []*gorgonia.Node, error) {
+	y, err := l.Call(ctx, in)
+	return treeMasked(y, err, in, l.ReturnNodes)
+}
 
 func init() { Register("TreeLSTM", func() Layer { return &TreeLSTM{} }) }
 

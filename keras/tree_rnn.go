@@ -51,7 +51,14 @@ type TreeRNN struct {
 	kernel, recurrent, bias *graph.Weight
 }
 
-var _ Layer = (*TreeRNN)(nil)
+var _ MaskedLayer = (*TreeRNN)(nil)
+
+// CallMasked implements MaskedLayer: with ReturnNodes the output is
+// masked to the trees' nodes.
+func (l *TreeRNN) CallMasked(ctx *graph.Context, in, _ []*gorgonia.Node) ([]*gorgonia.Node, []*gorgonia.Node, error) {
+	y, err := l.Call(ctx, in)
+	return treeMasked(y, err, in, l.ReturnNodes)
+}
 
 func init() { Register("TreeRNN", func() Layer { return &TreeRNN{} }) }
 

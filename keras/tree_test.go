@@ -458,3 +458,80 @@ func TestTreeLayerBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeLayerNodeLabels trains on every node (ReturnNodes, targets from
+// EncodeLabels): the layer masks padding slots, so their targets change
+// neither the loss nor the accuracy, and the loss is the mean over real
+// nodes.
+func TestTreeLayerNodeLabels(t *testing.T) {
+	trees := sumTrees()
+	rng := rand.New(rand.NewPCG(4, 0))
+	var label func(tr *tree.Tree)
+	label = func(tr *tree.Tree) {
+		tr.Label = rng.IntN(3)
+		for _, c := range tr.Children {
+			label(c)
+		}
+	}
+	for _, tr := range trees {
+		label(tr)
+		setVectors(rng, tr, 2)
+	}
+	enc, _ := encodeTrees(t, trees, 0, tensor.Float64)
+	x, st, err := enc.EncodeVectors(trees, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := enc.EncodeLabels(trees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xi := Apply(&Input{Shape: []int{enc.MaxNodes, 2}, Dtype: "float64"})
+	si := Apply(&Input{Shape: enc.StructureShape(), Dtype: "float64"})
+	out := Apply(&Dense{Units: 3, Activation: "softmax"}, Apply(&TreeLSTM{Units: 4, ReturnNodes: true}, xi, si))
+	m, err := NewModel([]*Tensor{xi, si}, []*Tensor{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetSeed(3)
+	if err := m.Compile(CompileConfig{Optimizer: &training.SGD{LearningRate: 0.1}, Loss: "sparse_categorical_crossentropy", Metrics: []string{"accuracy"}}); err != nil {
+		t.Fatal(err)
+	}
+	xs := []*tensor.Dense{x, st}
+	loss, metrics, err := m.EvaluateMulti(xs, []*tensor.Dense{y})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	// By hand: the mean of −log p(label) over the trees' nodes.
+	probs, err := m.PredictMulti(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, labels := floatsOf(probs[0]), floatsOf(y)
+	var sum float64
+	var n int
+	for s, tr := range trees {
+		for i := range tr.Size() {
+			sum -= math.Log(p[(s*enc.MaxNodes+i)*3+int(labels[s*enc.MaxNodes+i])])
+			n++
+		}
+	}
+	if want := sum / float64(n); math.Abs(loss-want) > 1e-12 {
+		t.Errorf("node loss %v, by hand over %d nodes %v", loss, n, want)
+	}
+	// Other targets on the padding slots change nothing.
+	y2 := y.Clone().(*tensor.Dense)
+	v := y2.Data().([]float64)
+	for s, tr := range trees {
+		for i := tr.Size(); i < enc.MaxNodes; i++ {
+			v[s*enc.MaxNodes+i] = 2
+		}
+	}
+	loss2, metrics2, err := m.EvaluateMulti(xs, []*tensor.Dense{y2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss2 != loss || metrics2["accuracy"] != metrics["accuracy"] {
+		t.Errorf("padding targets moved the loss %v → %v, accuracy %v → %v", loss, loss2, metrics["accuracy"], metrics2["accuracy"])
+	}
+}

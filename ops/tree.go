@@ -447,18 +447,9 @@ func TreeMaskNodes(x, structure *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:    fnType(2, 4, 2),
 		noDiff: []int{1},
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			var idx []int
-			root, _, err := treeSel{level: ss[1] - 1, slot1: 1, k1: 1}.indices(in[1], xs[0])
+			idx, err := treeNodeRows(in[1], xs[0])
 			if err != nil {
 				return err
-			}
-			idx = append(idx, root...)
-			for l := 0; l < ss[1]; l++ {
-				ch, _, err := treeSel{level: l, slot1: ss[2], k0: 1, k1: ss[3]}.indices(in[1], xs[0])
-				if err != nil {
-					return err
-				}
-				idx = append(idx, ch...)
 			}
 			return f32or64(o,
 				func() error { zeroRows(o.Data().([]float32), in[0].Data().([]float32), xs[1], idx, true); return nil },
@@ -470,6 +461,55 @@ func TreeMaskNodes(x, structure *gorgonia.Node) (*gorgonia.Node, error) {
 		},
 	}
 	return apply(op, x, structure)
+}
+
+// TreeNodeMask returns, for trees of nodes node slots, a (B, nodes) mask:
+// 1 for the slots that are nodes of their tree (the root or some node's
+// child), 0 for padding. It has no gradient.
+func TreeNodeMask(structure *gorgonia.Node, nodes int) (*gorgonia.Node, error) {
+	ss := structure.Shape()
+	if ss.Dims() != 4 || nodes < 1 {
+		return nil, errors.Errorf("ops: TreeNodeMask of %d nodes per tree from a structure of shape %v", nodes, ss)
+	}
+	op := &customOp{
+		id:    fmt.Sprintf("TreeNodeMask(%d)", nodes),
+		arity: 1,
+		typ:   fnType(4, 2),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{ss[0], nodes}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			idx, err := treeNodeRows(in[0], ss[0]*nodes)
+			if err != nil {
+				return err
+			}
+			v := make([]float64, ss[0]*nodes)
+			for _, r := range idx {
+				if r >= 0 {
+					v[r] = 1
+				}
+			}
+			treeSetFloats(o, v)
+			return nil
+		},
+	}
+	return apply(op, structure)
+}
+
+// treeNodeRows lists the table rows of every tree's nodes: the roots and
+// every scheduled child (−1 entries for none).
+func treeNodeRows(structure *tensor.Dense, tableRows int) ([]int, error) {
+	ss := structure.Shape()
+	idx, _, err := treeSel{level: ss[1] - 1, slot1: 1, k1: 1}.indices(structure, tableRows)
+	if err != nil {
+		return nil, err
+	}
+	for l := 0; l < ss[1]; l++ {
+		ch, _, err := treeSel{level: l, slot1: ss[2], k0: 1, k1: ss[3]}.indices(structure, tableRows)
+		if err != nil {
+			return nil, err
+		}
+		idx = append(idx, ch...)
+	}
+	return idx, nil
 }
 
 // Columns returns columns [from, to) of a matrix x (N, D): (N, to−from).

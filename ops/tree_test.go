@@ -130,6 +130,15 @@ func TestTreeUpdateAndMaskValues(t *testing.T) {
 	if want := []float64{0, 1, 2, 3, 4, 5, 6, 7, 0, 0}; sameFloats(got, want) != nil {
 		t.Errorf("TreeMaskNodes = %v, want %v", got, want)
 	}
+	got, err = runOp(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return TreeNodeMask(in[0], 5)
+	}, testSchedule())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{1, 1, 1, 1, 1, 1, 1, 1, 0, 0}; sameFloats(got, want) != nil {
+		t.Errorf("TreeNodeMask = %v, want %v", got, want)
+	}
 }
 
 func TestTreeOpGradients(t *testing.T) {

@@ -56,12 +56,15 @@ type ListOpsData struct {
 	// expression's last token.
 	Sequences *tensor.Dense
 	// Trees are the same expressions: an operator node (its token id)
-	// with its arguments as children, digits as leaves.
+	// with its arguments as children, digits as leaves. Every node's
+	// Label is its value (a digit's is the digit), for training on every
+	// sub-expression (tree.Encoder.EncodeLabels).
 	Trees []*tree.Tree
 	// BinaryTrees are the same trees binarised as Nangia and Bowman parse
 	// ListOps (tree.Binarize): a list is the left-branching chain
 	// ((((op a1) a2) …) ]) of nodes with token ListOpsJoin, every token of
-	// the sequence a leaf, for an N-ary cell with Arity 2.
+	// the sequence a leaf, for an N-ary cell with Arity 2. They carry no
+	// labels.
 	BinaryTrees []*tree.Tree
 	// Labels (n) are the values 0–9.
 	Labels *tensor.Dense
@@ -233,9 +236,9 @@ func (e *listExpr) depth() int {
 
 func (e *listExpr) tree() *tree.Tree {
 	if e.op == 0 {
-		return tree.Leaf(ListOpsDigit + e.digit)
+		return &tree.Tree{Token: ListOpsDigit + e.digit, Label: e.digit}
 	}
-	t := tree.New(e.op)
+	t := &tree.Tree{Token: e.op, Label: e.value()}
 	for _, a := range e.args {
 		t.Children = append(t.Children, a.tree())
 	}

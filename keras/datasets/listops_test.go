@@ -82,6 +82,25 @@ func treeText(tr *tree.Tree) string {
 	return strings.Join(append(words, "]"), " ")
 }
 
+// checkNodeLabels checks that every node's label is its sub-expression's
+// value.
+func checkNodeLabels(t *testing.T, tr *tree.Tree) {
+	t.Helper()
+	text := treeText(tr)
+	want := 0
+	if tr.IsLeaf() {
+		want, _ = strconv.Atoi(text)
+	} else {
+		want = evalListOps(t, text)
+	}
+	if tr.Label != want {
+		t.Errorf("node %q has label %d, evaluates to %d", text, tr.Label, want)
+	}
+	for _, c := range tr.Children {
+		checkNodeLabels(t, c)
+	}
+}
+
 // leaves lists a binary tree's leaves left to right, checking that inner
 // nodes are joins of two.
 func leaves(tr *tree.Tree, out []string) []string {
@@ -148,6 +167,7 @@ func TestListOps(t *testing.T) {
 		if got := treeText(d.Trees[i]); got != text {
 			t.Errorf("sample %d: tree %q, text %q", i, got, text)
 		}
+		checkNodeLabels(t, d.Trees[i])
 		if got := strings.Join(leaves(d.BinaryTrees[i], nil), " "); got != text {
 			t.Errorf("sample %d: binary tree leaves %q, text %q", i, got, text)
 		}

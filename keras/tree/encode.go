@@ -118,6 +118,27 @@ func (e Encoder) EncodeVectors(trees []*Tree, dim int) (features, structure *ten
 	return e.dense(feat, len(trees), e.MaxNodes, dim), e.dense(st, append([]int{len(trees)}, e.StructureShape()...)...), nil
 }
 
+// EncodeLabels returns every node's Label (n, MaxNodes), in the node
+// order of Encode, 0 on padding slots: the targets of a model whose tree
+// layer returns every node (ReturnNodes), which masks the padding slots
+// out of the loss. It fails as Encode does, and on a negative label.
+func (e Encoder) EncodeLabels(trees []*Tree) (*tensor.Dense, error) {
+	if _, _, err := e.encode(trees, 0); err != nil {
+		return nil, err
+	}
+	labels := make([]float64, len(trees)*e.MaxNodes)
+	for s, t := range trees {
+		flat, _ := flatten(t)
+		for i, n := range flat {
+			if n.t.Label < 0 {
+				return nil, errors.Errorf("tree: tree %d: node %d (token %d) has a negative label %d", s, i, n.t.Token, n.t.Label)
+			}
+			labels[s*e.MaxNodes+i] = float64(n.t.Label)
+		}
+	}
+	return e.dense(labels, len(trees), e.MaxNodes), nil
+}
+
 func (e Encoder) dense(v []float64, shape ...int) *tensor.Dense {
 	if e.Dtype == "float64" {
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))

@@ -16,6 +16,10 @@ type Tree struct {
 	// Vector holds the node's features when a model reads vectors rather
 	// than token ids (see Encoder.EncodeVectors); nil otherwise.
 	Vector []float64 `json:"vector,omitempty"`
+	// Label is the node's class, for models trained on every node (as Tai
+	// et al. train on the Stanford Sentiment Treebank's phrases); see
+	// Encoder.EncodeLabels.
+	Label int `json:"label,omitempty"`
 	// Children are the node's subtrees, in order; none for a leaf.
 	Children []*Tree `json:"children,omitempty"`
 }

@@ -194,3 +194,22 @@ func TestBinarize(t *testing.T) {
 		t.Errorf("Binarize of a cyclic tree: %v", err)
 	}
 }
+
+func TestEncodeLabels(t *testing.T) {
+	tr := &Tree{Label: 3, Children: []*Tree{{Label: 1}, {Label: 2}}}
+	e := Encoder{MaxNodes: 4, MaxChildren: 2, MaxHeight: 1, MaxWidth: 1, Dtype: "float64"}
+	got, err := e.EncodeLabels([]*Tree{tr, {Label: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{1, 2, 3, 0, 7, 0, 0, 0}; !reflect.DeepEqual(got.Data(), want) {
+		t.Errorf("labels %v, want %v", got.Data(), want)
+	}
+	tr.Children[1].Label = -1
+	if _, err := e.EncodeLabels([]*Tree{tr}); err == nil || !strings.Contains(err.Error(), "node 1 (token 0) has a negative label -1") {
+		t.Errorf("negative label: %v", err)
+	}
+	if _, err := e.EncodeLabels([]*Tree{nil}); err == nil {
+		t.Error("a nil tree gave no error")
+	}
+}
