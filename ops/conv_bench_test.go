@@ -86,6 +86,7 @@ func benchPass(b *testing.B, flops float64, xShape, kShape []int, wrtX bool, bui
 	}
 	m.Reset()
 	cpu0 := cpuTime()
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		if err := m.RunAll(); err != nil {
