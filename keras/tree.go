@@ -116,15 +116,16 @@ func treeOutput(ctx *graph.Context, h, st *gorgonia.Node, nodes int, all bool) (
 	return h, errors.Wrap(err, "keras: tree node states")
 }
 
-// matmulBias is x·w (+ b).
-func matmulBias(ctx *graph.Context, x *gorgonia.Node, w, b *graph.Weight) (*gorgonia.Node, error) {
+// matmulBias is x·w (+ b) for the nodes' features x (batch·nodes, F),
+// computed on the trees' nodes only (padding rows are bias only).
+func matmulBias(ctx *graph.Context, x, st *gorgonia.Node, w, b *graph.Weight) (*gorgonia.Node, error) {
 	wn, err := ctx.Param(w)
 	if err != nil {
 		return nil, err
 	}
-	y, err := gorgonia.Mul(x, wn)
+	y, err := ops.TreeMatMul(x, wn, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows})
 	if err != nil {
-		return nil, errors.Wrap(err, "keras: tree layer")
+		return nil, err
 	}
 	if b == nil {
 		return y, nil
@@ -136,10 +137,10 @@ func matmulBias(ctx *graph.Context, x *gorgonia.Node, w, b *graph.Weight) (*gorg
 	return ops.BiasAdd(y, bn)
 }
 
-// mul is a matrix product with the error wrapped.
-func mul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := gorgonia.Mul(a, b)
-	return y, errors.Wrapf(err, "keras: multiplying %v by %v", a.Shape(), b.Shape())
+// levelMul is a·b for a level's slot rows (or child rows), computed on
+// the slots that hold nodes (or the children that exist) only.
+func levelMul(a, b, st *gorgonia.Node, level int, kind ops.TreeRowKind) (*gorgonia.Node, error) {
+	return ops.TreeMatMul(a, b, ops.TreeRows{Structure: st, Level: level, Kind: kind})
 }
 
 // unitForgetBias initialises a bias with inner, then sets columns [from,

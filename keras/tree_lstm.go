@@ -128,7 +128,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := matmulBias(ctx, x, l.kernel, l.bias)
+	xw, err := matmulBias(ctx, x, st, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +173,11 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 			if err != nil {
 				return nil, err
 			}
-			zs, err := mul(hs, uiou)
+			zs, err := levelMul(hs, uiou, st, level, ops.TreeSlotRows)
 			if err != nil {
 				return nil, err
 			}
-			zf, err := mul(hk, uf)
+			zf, err := levelMul(hk, uf, st, level, ops.TreeChildRows)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 			if err != nil {
 				return nil, errors.Wrap(err, "keras: TreeLSTM")
 			}
-			z, err := mul(hcat, u)
+			z, err := levelMul(hcat, u, st, level, ops.TreeSlotRows)
 			if err != nil {
 				return nil, err
 			}

@@ -130,7 +130,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := matmulBias(ctx, x, l.kernel, l.bias)
+	xw, err := matmulBias(ctx, x, st, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 		if err != nil {
 			return nil, err
 		}
-		z, err := mul(hk, u)
+		z, err := levelMul(hk, u, st, level, ops.TreeSlotRows)
 		if err != nil {
 			return nil, err
 		}

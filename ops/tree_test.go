@@ -238,6 +238,53 @@ func TestTreeOpGradients(t *testing.T) {
 
 // TestTreeLSTMCellValues checks the cells against values worked by hand:
 // d = 1, every pre-activation 0 except where noted.
+// TestTreeMatMul checks TreeMatMul against the plain product with the
+// unselected rows zeroed, and its gradients by central differences, for
+// each kind of rows of testSchedule (B = 2, L = 2, W = 2, K = 2, M = 5).
+func TestTreeMatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	cases := []struct {
+		kind    TreeRowKind
+		level   int
+		rows    int
+		present []int
+	}{
+		{TreeSlotRows, 1, 4, []int{0, 2}},
+		{TreeSlotRows, 0, 4, []int{0}},
+		{TreeChildRows, 1, 8, []int{0, 1, 4, 5}},
+		{TreeNodeRows, 0, 10, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+	}
+	for _, c := range cases {
+		a := gradcheck.Random(rng, -1, 1, c.rows, 3)
+		b := gradcheck.Random(rng, -1, 1, 3, 2)
+		f := func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return TreeMatMul(in[0], in[1], TreeRows{Structure: in[2], Level: c.level, Kind: c.kind})
+		}
+		got, err := runOp(t, f, a, b, testSchedule())
+		if err != nil {
+			t.Fatalf("%v level %d: %+v", c.kind, c.level, err)
+		}
+		want := make([]float64, c.rows*2)
+		av, bv := a.Data().([]float64), b.Data().([]float64)
+		for _, r := range c.present {
+			for j := range 2 {
+				for k := range 3 {
+					want[r*2+j] += av[r*3+k] * bv[k*2+j]
+				}
+			}
+		}
+		for i := range want {
+			if abs(got[i]-want[i]) > 1e-14 {
+				t.Errorf("%v level %d: got %v, want %v", c.kind, c.level, got, want)
+				break
+			}
+		}
+		if err := gradcheck.Check(f, []*tensor.Dense{a, b, testSchedule()}, gradcheck.Options{Wrt: []int{0, 1}}); err != nil {
+			t.Errorf("%v level %d: %v", c.kind, c.level, err)
+		}
+	}
+}
+
 func TestTreeLSTMCellValues(t *testing.T) {
 	// Leaf with i = o = σ(0) = ½, u = tanh(a): c = ½·tanh(a), h = ½·tanh(c).
 	a := 0.5
