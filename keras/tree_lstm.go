@@ -145,7 +145,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 			return nil, err
 		}
 	}
-	state, err := ops.TreeLSTMLeaf(xw) // [h | c] of every node as a leaf
+	state, err := ops.TreeLSTMLeaf(xw, st) // [h | c] of every node as a leaf
 	if err != nil {
 		return nil, err
 	}

@@ -20,14 +20,27 @@ import (
 //
 //	c = σ(i)·tanh(u),  h = σ(o)·tanh(c)
 //
-// (the forget columns are unused).
-func TreeLSTMLeaf(xw *gorgonia.Node) (*gorgonia.Node, error) {
+// (the forget columns are unused). Given a structure (see
+// CheckTreeSchedule) whose trees have N/B node slots, it computes the
+// trees' nodes only; padding slots get zero rows.
+func TreeLSTMLeaf(xw *gorgonia.Node, structure ...*gorgonia.Node) (*gorgonia.Node, error) {
 	s := xw.Shape()
 	if s.Dims() != 2 || s[1]%4 != 0 {
 		return nil, errors.Errorf("ops: TreeLSTMLeaf takes pre-activations of shape (n, 4·units), got %v", s)
 	}
 	c := cellSpec{d: s[1] / 4}
-	return applyCell(c, gorgonia.Nodes{xw}, nil)
+	var at []TreeLevel
+	switch len(structure) {
+	case 0:
+	case 1:
+		if ss := structure[0].Shape(); ss.Dims() != 4 || s[0]%ss[0] != 0 {
+			return nil, errors.Errorf("ops: TreeLSTMLeaf of %d rows with a structure of shape %v", s[0], ss)
+		}
+		at = []TreeLevel{{Structure: structure[0], Level: -1}}
+	default:
+		return nil, errors.Errorf("ops: TreeLSTMLeaf takes one structure, got %d", len(structure))
+	}
+	return applyCell(c, gorgonia.Nodes{xw}, at)
 }
 
 // ChildSumTreeLSTM is the child-sum cell for nodes with up to k children:
@@ -155,7 +168,7 @@ func applyCell(c cellSpec, in gorgonia.Nodes, at []TreeLevel) (*gorgonia.Node, e
 	noDiff := []int(nil)
 	if len(at) == 1 {
 		ss := at[0].Structure.Shape()
-		if ss.Dims() != 4 || ss[0]*ss[2] != n || ss[3]-1 != c.k || at[0].Level < 0 || at[0].Level >= ss[1] {
+		if c.k > 0 && (ss.Dims() != 4 || ss[0]*ss[2] != n || ss[3]-1 != c.k || at[0].Level < 0 || at[0].Level >= ss[1]) {
 			return nil, errors.Errorf("ops: TreeLSTM cell of %d rows and %d children at level %d of a structure of shape %v", n, c.k, at[0].Level, ss)
 		}
 		c.sched, c.level = true, at[0].Level
@@ -169,7 +182,10 @@ func applyCell(c cellSpec, in gorgonia.Nodes, at []TreeLevel) (*gorgonia.Node, e
 		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, 2 * c.d}, nil },
 		noDiff: noDiff,
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			p := c.presence(in)
+			p, err := c.presence(in)
+			if err != nil {
+				return err
+			}
 			return normDispatch(o, in[:c.arity()],
 				func(o []float32, in [][]float32) { cellForward(c, o, in, p) },
 				func(o []float64, in [][]float64) { cellForward(c, o, in, p) })
@@ -186,12 +202,25 @@ type presence struct {
 	rows, children []bool
 }
 
-// presence reads the level's slots from the structure input, if any.
-func (c cellSpec) presence(in []*tensor.Dense) presence {
+// presence reads the level's slots from the structure input, if any; a
+// leaf cell (level −1) reads the trees' nodes.
+func (c cellSpec) presence(in []*tensor.Dense) (presence, error) {
 	if !c.sched {
-		return presence{}
+		return presence{}, nil
 	}
 	st := in[c.arity()]
+	if c.k == 0 {
+		n := in[0].Shape()[0]
+		idx, err := (TreeRows{Kind: TreeNodeRows}).present(st, n)
+		if err != nil {
+			return presence{}, err
+		}
+		p := presence{rows: make([]bool, n)}
+		for _, r := range idx {
+			p.rows[r] = true
+		}
+		return p, nil
+	}
 	s := st.Shape()
 	B, L, W, R := s[0], s[1], s[2], s[3]
 	v := treeFloats(st)
@@ -206,7 +235,7 @@ func (c cellSpec) presence(in []*tensor.Dense) presence {
 			}
 		}
 	}
-	return p
+	return p, nil
 }
 
 func (p presence) row(r int) bool   { return p.rows == nil || p.rows[r] }
@@ -225,7 +254,10 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 		typ:   fnType(c.dims(true)...),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, width}, nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			p := c.presence(in)
+			p, err := c.presence(in)
+			if err != nil {
+				return err
+			}
 			floats := append(in[:c.arity():c.arity()], in[len(in)-1])
 			return normDispatch(o, floats,
 				func(o []float32, in [][]float32) { cellBackward(c, o, in, p) },
@@ -233,8 +265,14 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 		},
 	}
 	p, err := apply(op, append(append(gorgonia.Nodes(nil), in...), grad)...)
-	if err != nil || c.k == 0 {
-		return gorgonia.Nodes{p}, err
+	if err != nil {
+		return nil, err
+	}
+	if c.k == 0 {
+		if c.sched {
+			return gorgonia.Nodes{p, nil}, nil
+		}
+		return gorgonia.Nodes{p}, nil
 	}
 	d, k := c.d, c.k
 	var parts []*gorgonia.Node

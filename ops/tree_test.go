@@ -227,8 +227,25 @@ func TestTreeOpGradients(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
+	// The leaf cell on the trees' nodes (rows 8 and 9 are padding).
+	leafOnNodes := func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return TreeLSTMLeaf(in[0], in[1]) }
+	xw := gradcheck.Random(rng, -2, 2, 10, 8)
+	if err := gradcheck.Check(leafOnNodes, []*tensor.Dense{xw, st}, gradcheck.Options{Wrt: []int{0}}); err != nil {
+		t.Errorf("TreeLSTMLeaf on nodes: %v", err)
+	}
+	onNodes, err := runOp(t, leafOnNodes, xw, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := runOp(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return TreeLSTMLeaf(in[0]) }, xw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameFloats(onNodes, append(plain[:8*4:8*4], make([]float64, 2*4)...)); err != nil {
+		t.Errorf("TreeLSTMLeaf on nodes: %v", err)
+	}
 	// TreeUpdate: both the table and the new rows.
-	err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+	err = gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 		return TreeUpdate(in[0], in[1], in[2], 1)
 	}, []*tensor.Dense{gradcheck.Random(rng, -1, 1, 10, 3), gradcheck.Random(rng, -1, 1, 4, 3), st}, gradcheck.Options{Wrt: []int{0, 1}})
 	if err != nil {
