@@ -22,7 +22,7 @@ func TestGemmBlocks(t *testing.T) {
 		{86528, 32, 9, true},   // first MNIST convolution
 		{288, 64, 15488, true}, // its kernel gradient
 		{17, 1000, 1000, true},
-		{1000, 15, 1000, true}, // rows only: too few columns to split them
+		{4000, 15, 1000, true}, // rows only: too few columns to split them
 	}
 	for _, c := range cases {
 		byRows, cuts := gemmBlocks(c.m, c.n, c.k)
@@ -36,6 +36,9 @@ func TestGemmBlocks(t *testing.T) {
 		size := c.n
 		if byRows {
 			size = c.m
+		}
+		if parts := len(cuts) - 1; parts&(parts-1) != 0 {
+			t.Errorf("%d×%d×%d: %d blocks, not a power of two", c.m, c.n, c.k, parts)
 		}
 		if cuts[0] != 0 || cuts[len(cuts)-1] != size || len(cuts)-1 > gemmMaxBlocks {
 			t.Errorf("%d×%d×%d: cuts %v do not cover [0, %d) in at most %d blocks", c.m, c.n, c.k, cuts, size, gemmMaxBlocks)
