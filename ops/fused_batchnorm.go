@@ -108,8 +108,10 @@ func batchNormGradX[T float](dx, x, g, m, v, stats, gamma []T, eps float64) {
 		c[j], mf[j] = s*float64(stats[ch+j])/(n*ve), float64(m[j])
 	}
 	parallelElems(len(x), ch, func(lo, hi int) {
+		// Slices of len(mf), so that the compiler drops the bounds checks.
+		a, b, c := a[:len(mf)], b[:len(mf)], c[:len(mf)]
 		for i := lo; i < hi; i += ch {
-			xs, gs, ds := x[i:i+ch], g[i:i+ch], dx[i:i+ch]
+			xs, gs, ds := x[i:i+len(mf)], g[i:i+len(mf)], dx[i:i+len(mf)]
 			for j, mj := range mf {
 				ds[j] = T(a[j]*float64(gs[j]) - b[j] - (float64(xs[j])-mj)*c[j])
 			}

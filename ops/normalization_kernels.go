@@ -69,8 +69,9 @@ func channelMomentGrad[T float](dx, x, g []T, variance bool) {
 	}
 	mean := channelMeans(x, c)
 	parallelElems(len(dx), c, func(lo, hi int) {
+		mean := mean[:len(g)]
 		for i := lo; i < hi; i += c {
-			xs, ds := x[i:i+c], dx[i:i+c]
+			xs, ds := x[i:i+len(g)], dx[i:i+len(g)]
 			for j, gj := range g {
 				ds[j] = T(2 * (float64(xs[j]) - mean[j]) * float64(gj) / n)
 			}
@@ -97,8 +98,10 @@ func normalizeRows[T float](out, x, m, v, gamma, beta []T, eps float64) {
 		mf[j] = float64(m[j])
 	}
 	parallelElems(len(x), c, func(lo, hi int) {
+		// Slices of len(mf), so that the compiler drops the bounds checks.
+		scale, shift := scale[:len(mf)], shift[:len(mf)]
 		for i := lo; i < hi; i += c {
-			xs, os := x[i:i+c], out[i:i+c]
+			xs, os := x[i:i+len(mf)], out[i:i+len(mf)]
 			for j, mj := range mf {
 				os[j] = T((float64(xs[j])-mj)*scale[j] + shift[j])
 			}
@@ -118,7 +121,7 @@ func normalizeGradX[T float](dx, g, v, gamma []T, eps float64) {
 	}
 	parallelElems(len(g), c, func(lo, hi int) {
 		for i := lo; i < hi; i += c {
-			gs, ds := g[i:i+c], dx[i:i+c]
+			gs, ds := g[i:i+len(scale)], dx[i:i+len(scale)]
 			for j, sj := range scale {
 				ds[j] = T(float64(gs[j]) * sj)
 			}
@@ -137,8 +140,9 @@ func normalizeStats[T float](out, x, m, g []T) {
 		for j := range mf {
 			mf[j] = float64(m[c0+j])
 		}
+		a0, a1 = a0[:len(mf)], a1[:len(mf)]
 		for i := 0; i < len(x); i += c {
-			xs, gs := x[i+c0:i+c1], g[i+c0:i+c1]
+			xs, gs := x[i+c0:i+c0+len(mf)], g[i+c0:i+c0+len(mf)]
 			for j, mj := range mf {
 				gj := float64(gs[j])
 				a0[j] += gj
