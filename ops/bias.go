@@ -47,7 +47,7 @@ func biasAdd[T float](out, x, b []T) {
 	c := len(b)
 	parallelElems(len(x), c, func(lo, hi int) {
 		for i := lo; i < hi; i += c {
-			xr, or := x[i:i+c], out[i:i+c]
+			xr, or := x[i:i+len(b)], out[i:i+len(b)]
 			for j, v := range b {
 				or[j] = xr[j] + v
 			}
@@ -88,7 +88,7 @@ func sumLeading[T float](out, x []T) {
 		o := out[c0:c1]
 		clear(o)
 		for i := 0; i < len(x); i += c {
-			for j, v := range x[i+c0 : i+c1] {
+			for j, v := range x[i+c0 : i+c0+len(o)] {
 				o[j] += v
 			}
 		}

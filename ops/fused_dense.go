@@ -180,7 +180,8 @@ func biasAct[T float](out, x, b []T, c int, k *unaryKernel, fast bool) {
 		o, xs := out[lo:hi], x[lo:hi]
 		if b != nil {
 			for i := 0; i < len(xs); i += c {
-				or, xr := o[i:i+c], xs[i:i+c]
+				// Rows of len(b): no bounds checks in the loop.
+				or, xr := o[i:i+len(b)], xs[i:i+len(b)]
 				for j, v := range b {
 					or[j] = xr[j] + v
 				}
