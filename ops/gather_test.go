@@ -52,3 +52,20 @@ func TestGatherValuesAndErrors(t *testing.T) {
 		t.Errorf("out-of-range index: got %v", err)
 	}
 }
+
+func TestSumGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, shape := range [][]int{{3}, {2, 3}, {2, 3, 2, 2}} {
+		x := gradcheck.Random(rng, -1, 1, shape...)
+		err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			y, err := Tanh(in[0])
+			if err != nil {
+				return nil, err
+			}
+			return Sum(y)
+		}, []*tensor.Dense{x}, gradcheck.Options{})
+		if err != nil {
+			t.Errorf("shape %v: %v", shape, err)
+		}
+	}
+}
