@@ -116,14 +116,16 @@ func treeOutput(ctx *graph.Context, h, st *gorgonia.Node, nodes int, all bool) (
 	return h, errors.Wrap(err, "keras: tree node states")
 }
 
-// matmulBias is x·w (+ b) for the nodes' features x (batch·nodes, F),
-// computed on the trees' nodes only (padding rows are bias only).
-func matmulBias(ctx *graph.Context, x, st *gorgonia.Node, w, b *graph.Weight) (*gorgonia.Node, error) {
+// inputProduct is x·w (+ b) for node features x, computed on the rows
+// that hold nodes only (other rows are bias only): every node's features
+// (batch·nodes, F) with ops.TreeNodeRows, a level's (batch·width, F) with
+// ops.TreeSlotRows.
+func inputProduct(ctx *graph.Context, x *gorgonia.Node, rows ops.TreeRows, w, b *graph.Weight) (*gorgonia.Node, error) {
 	wn, err := ctx.Param(w)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ops.TreeMatMul(x, wn, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows})
+	y, err := ops.TreeMatMul(x, wn, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +137,17 @@ func matmulBias(ctx *graph.Context, x, st *gorgonia.Node, w, b *graph.Weight) (*
 		return nil, err
 	}
 	return ops.BiasAdd(y, bn)
+}
+
+// levelInput is a level's nodes' x·w + b, (batch·width, columns of w):
+// gathering the features (F wide) rather than every node's product keeps
+// the gradient's scatter narrow.
+func levelInput(ctx *graph.Context, x, st *gorgonia.Node, level int, w, b *graph.Weight) (*gorgonia.Node, error) {
+	xl, err := ops.TreeNodes(x, st, level, 0, x.Shape()[1])
+	if err != nil {
+		return nil, err
+	}
+	return inputProduct(ctx, xl, ops.TreeRows{Structure: st, Level: level, Kind: ops.TreeSlotRows}, w, b)
 }
 
 // levelMul is a·b for a level's slot rows (or child rows), computed on

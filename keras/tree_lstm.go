@@ -128,7 +128,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := matmulBias(ctx, x, st, l.kernel, l.bias)
+	xw, err := inputProduct(ctx, x, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows}, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 		return nil, err
 	}
 	for level := range levels {
-		xl, err := ops.TreeNodes(xw, st, level, 0, 4*d)
+		xl, err := levelInput(ctx, x, st, level, l.kernel, l.bias)
 		if err != nil {
 			return nil, err
 		}

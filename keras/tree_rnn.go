@@ -130,7 +130,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := matmulBias(ctx, x, st, l.kernel, l.bias)
+	xw, err := inputProduct(ctx, x, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows}, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 		return nil, err
 	}
 	for level := range levels {
-		xl, err := ops.TreeNodes(xw, st, level, 0, d)
+		xl, err := levelInput(ctx, x, st, level, l.kernel, l.bias)
 		if err != nil {
 			return nil, err
 		}
