@@ -20,7 +20,10 @@ import (
 //	features  (batch, nodes, F)                        each node's input vector
 //	structure (batch, levels, width, 1+children)       the composition schedule
 //
-// features usually come from an Embedding of the encoder's token ids. The
+// features usually come from an Embedding of the encoder's token ids; with
+// VocabSize set, the layer takes the token ids (batch, nodes) themselves
+// and its kernel is a (VocabSize, ·) table of input pre-activations, an
+// Embedding and the kernel folded into one lookup. The
 // layer computes every node as a leaf first (one matrix product over all
 // nodes), then, for each of the levels, recomputes the inner nodes that the
 // structure schedules there from their children's states, for all trees of
@@ -68,19 +71,28 @@ type treeGeometry struct {
 	nodes, features, levels, width, children int
 }
 
-// treeInputs checks a tree layer's two input shapes.
-func treeInputs(layer string, in []Shape, arity int) (treeGeometry, error) {
+// treeInputs checks a tree layer's two input shapes; with vocab > 0 the
+// first input is token ids (nodes) rather than features (nodes, F).
+func treeInputs(layer string, in []Shape, arity, vocab int) (treeGeometry, error) {
 	if len(in) != 2 {
-		return treeGeometry{}, errors.Errorf("keras: %s takes two inputs, node features (nodes, features) and structure (levels, width, 1+children); got %d", layer, len(in))
+		return treeGeometry{}, errors.Errorf("keras: %s takes two inputs, node features (nodes, features) or token ids (nodes), and a structure (levels, width, 1+children); got %d", layer, len(in))
 	}
 	x, s := in[0], in[1]
-	if len(x) != 2 {
-		return treeGeometry{}, errors.Errorf("keras: %s takes node features of shape (nodes, features), got %v", layer, x)
+	switch {
+	case vocab < 0:
+		return treeGeometry{}, errors.Errorf("keras: %s needs VocabSize ≥ 0, got %d", layer, vocab)
+	case vocab > 0 && len(x) != 1:
+		return treeGeometry{}, errors.Errorf("keras: %s with VocabSize %d takes token ids of shape (nodes), got %v", layer, vocab, x)
+	case vocab == 0 && len(x) != 2:
+		return treeGeometry{}, errors.Errorf("keras: %s takes node features of shape (nodes, features), got %v (token ids need VocabSize)", layer, x)
 	}
 	if len(s) != 3 || s[2] < 2 {
 		return treeGeometry{}, errors.Errorf("keras: %s takes a structure of shape (levels, width, 1+children) with children ≥ 1, got %v", layer, s)
 	}
-	g := treeGeometry{nodes: x[0], features: x[1], levels: s[0], width: s[1], children: s[2] - 1}
+	g := treeGeometry{nodes: x[0], features: vocab, levels: s[0], width: s[1], children: s[2] - 1}
+	if vocab == 0 {
+		g.features = x[1]
+	}
 	if arity < 0 {
 		return g, errors.Errorf("keras: %s needs Arity ≥ 0 (0: child-sum), got %d", layer, arity)
 	}
@@ -90,15 +102,80 @@ func treeInputs(layer string, in []Shape, arity int) (treeGeometry, error) {
 	return g, nil
 }
 
-// treeFeatures checks the structure and returns the node features as a
-// (batch·nodes, F) matrix.
-func treeFeatures(ctx *graph.Context, x, st *gorgonia.Node, arity int) (xm, checked *gorgonia.Node, err error) {
-	xs := x.Shape()
-	if checked, err = ops.CheckTreeSchedule(st, xs[1], arity); err != nil {
-		return nil, nil, err
+// treeIn gives a tree layer's input pre-activations x·kernel + bias, for
+// every node or for a level's slots. x is every node's features
+// (batch·nodes, F), or with tokens their ids (batch·nodes, 1), whose
+// pre-activations are rows of the kernel.
+type treeIn struct {
+	ctx    *graph.Context
+	x, st  *gorgonia.Node
+	tokens bool
+	w, b   *graph.Weight
+}
+
+// newTreeIn checks the structure and flattens the first input.
+func newTreeIn(ctx *graph.Context, in []*gorgonia.Node, arity int, tokens bool, w, b *graph.Weight) (treeIn, error) {
+	xs := in[0].Shape()
+	st, err := ops.CheckTreeSchedule(in[1], xs[1], arity)
+	if err != nil {
+		return treeIn{}, err
 	}
-	xm, err = gorgonia.Reshape(x, tensor.Shape{ctx.Batch * xs[1], xs[2]})
-	return xm, checked, errors.Wrap(err, "keras: tree features")
+	f := 1
+	if !tokens {
+		f = xs[2]
+	}
+	x, err := gorgonia.Reshape(in[0], tensor.Shape{ctx.Batch * xs[1], f})
+	if err != nil {
+		return treeIn{}, errors.Wrap(err, "keras: tree inputs")
+	}
+	return treeIn{ctx: ctx, x: x, st: st, tokens: tokens, w: w, b: b}, nil
+}
+
+// all is every node's pre-activations, computed on the trees' nodes only
+// (padding rows are bias only).
+func (t treeIn) all() (*gorgonia.Node, error) {
+	return t.product(t.x, ops.TreeRows{Structure: t.st, Kind: ops.TreeNodeRows})
+}
+
+// level is the pre-activations of a level's slots (batch·width, ·):
+// gathering the features (F wide) rather than every node's product keeps
+// the gradient's scatter narrow.
+func (t treeIn) level(level int) (*gorgonia.Node, error) {
+	xl, err := ops.TreeNodes(t.x, t.st, level, 0, t.x.Shape()[1])
+	if err != nil {
+		return nil, err
+	}
+	return t.product(xl, ops.TreeRows{Structure: t.st, Level: level, Kind: ops.TreeSlotRows})
+}
+
+// product is x·w + b on the rows that hold nodes, or, for token ids, the
+// kernel's rows + b.
+func (t treeIn) product(x *gorgonia.Node, rows ops.TreeRows) (*gorgonia.Node, error) {
+	wn, err := t.ctx.Param(t.w)
+	if err != nil {
+		return nil, err
+	}
+	var y *gorgonia.Node
+	if t.tokens {
+		ids, err := gorgonia.Reshape(x, tensor.Shape{x.Shape()[0]})
+		if err != nil {
+			return nil, errors.Wrap(err, "keras: tree token ids")
+		}
+		y, err = ops.Gather(wn, ids)
+		if err != nil {
+			return nil, err
+		}
+	} else if y, err = ops.TreeMatMul(x, wn, rows); err != nil {
+		return nil, err
+	}
+	if t.b == nil {
+		return y, nil
+	}
+	bn, err := t.ctx.Param(t.b)
+	if err != nil {
+		return nil, err
+	}
+	return ops.BiasAdd(y, bn)
 }
 
 // treeOutput returns the roots' rows of h (batch·nodes, d), or with all
@@ -114,40 +191,6 @@ func treeOutput(ctx *graph.Context, h, st *gorgonia.Node, nodes int, all bool) (
 	}
 	h, err = gorgonia.Reshape(h, tensor.Shape{ctx.Batch, nodes, d})
 	return h, errors.Wrap(err, "keras: tree node states")
-}
-
-// inputProduct is x·w (+ b) for node features x, computed on the rows
-// that hold nodes only (other rows are bias only): every node's features
-// (batch·nodes, F) with ops.TreeNodeRows, a level's (batch·width, F) with
-// ops.TreeSlotRows.
-func inputProduct(ctx *graph.Context, x *gorgonia.Node, rows ops.TreeRows, w, b *graph.Weight) (*gorgonia.Node, error) {
-	wn, err := ctx.Param(w)
-	if err != nil {
-		return nil, err
-	}
-	y, err := ops.TreeMatMul(x, wn, rows)
-	if err != nil {
-		return nil, err
-	}
-	if b == nil {
-		return y, nil
-	}
-	bn, err := ctx.Param(b)
-	if err != nil {
-		return nil, err
-	}
-	return ops.BiasAdd(y, bn)
-}
-
-// levelInput is a level's nodes' x·w + b, (batch·width, columns of w):
-// gathering the features (F wide) rather than every node's product keeps
-// the gradient's scatter narrow.
-func levelInput(ctx *graph.Context, x, st *gorgonia.Node, level int, w, b *graph.Weight) (*gorgonia.Node, error) {
-	xl, err := ops.TreeNodes(x, st, level, 0, x.Shape()[1])
-	if err != nil {
-		return nil, err
-	}
-	return inputProduct(ctx, xl, ops.TreeRows{Structure: st, Level: level, Kind: ops.TreeSlotRows}, w, b)
 }
 
 // levelMul is a·b for a level's slot rows (or child rows), computed on

@@ -21,14 +21,15 @@ import (
 // has its own weights, U_g h̃ standing for Σ_l U_g^l h_l and U_f h_k for
 // Σ_l U_fk^l h_l. Leaves have no children (h_k = c_k = 0).
 //
-// Inputs: node features (batch, nodes, F) and a structure (batch, levels,
-// width, 1+children) from keras/tree.Encoder (see the tree layers' overview
-// in tree.go). Output: the root's h (batch, Units), or with ReturnNodes
-// every node's h (batch, nodes, Units), zero on padding slots.
+// Inputs: node features (batch, nodes, F), or token ids (batch, nodes) with
+// VocabSize, and a structure (batch, levels, width, 1+children) from
+// keras/tree.Encoder (see the tree layers' overview in tree.go). Output:
+// the root's h (batch, Units), or with ReturnNodes every node's h (batch,
+// nodes, Units), zero on padding slots.
 //
 // Weights, gates in the order i, o, u, f (d = Units):
 //
-//	kernel           (F, 4d)
+//	kernel           (F, 4d), or (VocabSize, 4d)
 //	recurrent_kernel (d, 4d) child-sum; (N·d, (3+N)·d) N-ary, rows per
 //	                 child position, columns i, o, u, f_1 … f_N
 //	bias             (4d)
@@ -36,6 +37,10 @@ type TreeLSTM struct {
 	Name string `json:"name,omitempty"`
 	// Units is the size of h and c; required, > 0.
 	Units int `json:"units"`
+	// VocabSize, if positive, makes the first input token ids (nodes) in
+	// [0, VocabSize) and the kernel a (VocabSize, ·) table; 0 means node
+	// features (nodes, F).
+	VocabSize int `json:"vocab_size,omitempty"`
 	// Arity is 0 for the child-sum cell, N ≥ 1 for the N-ary cell.
 	Arity int `json:"arity,omitempty"`
 	// ReturnNodes returns every node's h rather than the root's.
@@ -71,7 +76,7 @@ func init() { Register("TreeLSTM", func() Layer { return &TreeLSTM{} }) }
 
 // OutputShape implements Layer.
 func (l *TreeLSTM) OutputShape(in []Shape) (Shape, error) {
-	g, err := treeInputs("TreeLSTM", in, l.Arity)
+	g, err := treeInputs("TreeLSTM", in, l.Arity, l.VocabSize)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func (l *TreeLSTM) OutputShape(in []Shape) (Shape, error) {
 
 // Build implements Layer.
 func (l *TreeLSTM) Build(in []Shape) error {
-	g, err := treeInputs("TreeLSTM", in, l.Arity)
+	g, err := treeInputs("TreeLSTM", in, l.Arity, l.VocabSize)
 	if err != nil {
 		return err
 	}
@@ -121,14 +126,15 @@ func (l *TreeLSTM) Build(in []Shape) error {
 
 // Call implements Layer.
 func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
-	x, st, err := treeFeatures(ctx, in[0], in[1], l.Arity)
+	inputs, err := newTreeIn(ctx, in, l.Arity, l.VocabSize > 0, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
+	st := inputs.st
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := inputProduct(ctx, x, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows}, l.kernel, l.bias)
+	xw, err := inputs.all()
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +156,7 @@ func (l *TreeLSTM) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 		return nil, err
 	}
 	for level := range levels {
-		xl, err := levelInput(ctx, x, st, level, l.kernel, l.bias)
+		xl, err := inputs.level(level)
 		if err != nil {
 			return nil, err
 		}

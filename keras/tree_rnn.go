@@ -17,19 +17,25 @@ import (
 // node has exactly N ordered children and each position has its own
 // weights: Σ_l U_l h_l.
 //
-// Inputs: node features (batch, nodes, F) and a structure (batch, levels,
-// width, 1+children) from keras/tree.Encoder (see the tree layers' overview
-// in tree.go). Output: the root's h (batch, Units), or with ReturnNodes
-// every node's h (batch, nodes, Units), zero on padding slots.
+// Inputs: node features (batch, nodes, F), or token ids (batch, nodes) with
+// VocabSize, and a structure (batch, levels, width, 1+children) from
+// keras/tree.Encoder (see the tree layers' overview in tree.go). Output:
+// the root's h (batch, Units), or with ReturnNodes every node's h (batch,
+// nodes, Units), zero on padding slots.
 //
-// Weights: kernel (F, Units); recurrent_kernel (Units, Units), or (N·Units,
-// Units) with Arity N, rows per child position; bias (Units).
+// Weights: kernel (F, Units), or (VocabSize, Units); recurrent_kernel
+// (Units, Units), or (N·Units, Units) with Arity N, rows per child
+// position; bias (Units).
 type TreeRNN struct {
 	Name string `json:"name,omitempty"`
 	// Units is the size of h; required, > 0.
 	Units int `json:"units"`
 	// Activation defaults to "tanh".
 	Activation string `json:"activation,omitempty"`
+	// VocabSize, if positive, makes the first input token ids (nodes) in
+	// [0, VocabSize) and the kernel a (VocabSize, Units) table; 0 means
+	// node features (nodes, F).
+	VocabSize int `json:"vocab_size,omitempty"`
 	// Arity is 0 to sum the children, N ≥ 1 for N ordered positions.
 	Arity int `json:"arity,omitempty"`
 	// ReturnNodes returns every node's h rather than the root's.
@@ -71,7 +77,7 @@ func (l *TreeRNN) activation() string {
 
 // OutputShape implements Layer.
 func (l *TreeRNN) OutputShape(in []Shape) (Shape, error) {
-	g, err := treeInputs("TreeRNN", in, l.Arity)
+	g, err := treeInputs("TreeRNN", in, l.Arity, l.VocabSize)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +98,7 @@ func (l *TreeRNN) OutputShape(in []Shape) (Shape, error) {
 
 // Build implements Layer.
 func (l *TreeRNN) Build(in []Shape) error {
-	g, err := treeInputs("TreeRNN", in, l.Arity)
+	g, err := treeInputs("TreeRNN", in, l.Arity, l.VocabSize)
 	if err != nil {
 		return err
 	}
@@ -119,10 +125,11 @@ func (l *TreeRNN) Build(in []Shape) error {
 
 // Call implements Layer.
 func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
-	x, st, err := treeFeatures(ctx, in[0], in[1], l.Arity)
+	inputs, err := newTreeIn(ctx, in, l.Arity, l.VocabSize > 0, l.kernel, l.bias)
 	if err != nil {
 		return nil, err
 	}
+	st := inputs.st
 	act, err := ops.Activation(l.activation())
 	if err != nil {
 		return nil, err
@@ -130,7 +137,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 	d := l.Units
 	ss := st.Shape()
 	levels, k := ss[1], ss[3]-1
-	xw, err := inputProduct(ctx, x, ops.TreeRows{Structure: st, Kind: ops.TreeNodeRows}, l.kernel, l.bias)
+	xw, err := inputs.all()
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +150,7 @@ func (l *TreeRNN) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node,
 		return nil, err
 	}
 	for level := range levels {
-		xl, err := levelInput(ctx, x, st, level, l.kernel, l.bias)
+		xl, err := inputs.level(level)
 		if err != nil {
 			return nil, err
 		}

@@ -535,3 +535,79 @@ func TestTreeLayerNodeLabels(t *testing.T) {
 		t.Errorf("padding targets moved the loss %v → %v, accuracy %v → %v", loss, loss2, metrics["accuracy"], metrics2["accuracy"])
 	}
 }
+
+// TestTreeLayerVocabSize: with VocabSize the layer takes token ids, and
+// its kernel rows are the input pre-activations, so it equals the layer
+// on one-hot features with the same weights; a token outside the table is
+// an error naming it.
+func TestTreeLayerVocabSize(t *testing.T) {
+	const vocab = 4
+	trees := sumTrees()
+	rng := rand.New(rand.NewPCG(9, 0))
+	var tokens func(tr *tree.Tree)
+	tokens = func(tr *tree.Tree) {
+		tr.Token = rng.IntN(vocab)
+		tr.Vector = make([]float64, vocab)
+		tr.Vector[tr.Token] = 1
+		for _, c := range tr.Children {
+			tokens(c)
+		}
+	}
+	for _, tr := range trees {
+		tokens(tr)
+	}
+	enc, _ := encodeTrees(t, trees, 0, tensor.Float64)
+	tok, st, err := enc.Encode(trees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onehot, _, err := enc.EncodeVectors(trees, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name       string
+		ids, feats Layer
+	}{
+		{"TreeLSTM", &TreeLSTM{Units: 3, VocabSize: vocab, ReturnNodes: true}, &TreeLSTM{Units: 3, ReturnNodes: true}},
+		{"TreeRNN", &TreeRNN{Units: 3, VocabSize: vocab}, &TreeRNN{Units: 3}},
+	} {
+		xi := Apply(&Input{Shape: []int{enc.MaxNodes}, Dtype: "float64"})
+		si := Apply(&Input{Shape: enc.StructureShape(), Dtype: "float64"})
+		m, err := NewModel([]*Tensor{xi, si}, []*Tensor{Apply(c.ids, xi, si)})
+		if err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		m.SetSeed(1)
+		mf := treeModel(t, c.feats, enc, vocab, tensor.Float64)
+		if err := m.ready(); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range c.ids.base().Weights() {
+			if !Shape(w.Shape).Equal(c.feats.base().Weights()[i].Shape) {
+				t.Fatalf("%s: weight %s has shape %v, the one-hot layer's %v", c.name, w.Name, w.Shape, c.feats.base().Weights()[i].Shape)
+			}
+			setWeight(t, w, floatsOf(c.feats.base().Weights()[i].Value))
+		}
+		got, err := m.PredictMulti([]*tensor.Dense{tok, st})
+		if err != nil {
+			t.Fatalf("%s: %+v", c.name, err)
+		}
+		want, err := mf.PredictMulti([]*tensor.Dense{onehot, st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := closeTo(floatsOf(got[0]), floatsOf(want[0]), 1e-14, 1e-12); err != nil {
+			t.Errorf("%s: token ids vs one-hot features: %v", c.name, err)
+		}
+		bad := tok.Clone().(*tensor.Dense)
+		bad.Data().([]float64)[1] = vocab
+		if _, err := m.PredictMulti([]*tensor.Dense{bad, st}); err == nil || !strings.Contains(err.Error(), "index 4 at position 1 is not a row of a table of 4") {
+			t.Errorf("%s: token outside the vocabulary: %v", c.name, err)
+		}
+	}
+	if err := Apply(&TreeLSTM{Units: 2, VocabSize: 5}, NewInput(4, 2), NewInput(1, 1, 3)).Err(); err == nil || !strings.Contains(err.Error(), "VocabSize 5 takes token ids of shape (nodes)") {
+		t.Errorf("features with VocabSize: %v", err)
+	}
+	checkConfigRoundTrip(t, layerCase{make: func() Layer { return &TreeLSTM{Units: 2, VocabSize: 5} }})
+}
