@@ -61,10 +61,13 @@ type ListOpsData struct {
 	// sub-expression (tree.Encoder.EncodeLabels).
 	Trees []*tree.Tree
 	// BinaryTrees are the same trees binarised as Nangia and Bowman parse
-	// ListOps (tree.Binarize): a list is the left-branching chain
-	// ((((op a1) a2) …) ]) of nodes with token ListOpsJoin, every token of
-	// the sequence a leaf, for an N-ary cell with Arity 2. They carry no
-	// labels.
+	// ListOps (the shape tree.Binarize gives): a list is the
+	// left-branching chain ((((op a1) a2) …) ]) of nodes with token
+	// ListOpsJoin, every token of the sequence a leaf, for an N-ary cell
+	// with Arity 2. Every node's Label is the value read so far: a join
+	// node's is its operator over the arguments up to it (the last one's,
+	// with the bracket, the list's value), a digit's the digit; operator
+	// and bracket leaves, which have no value, carry 0.
 	BinaryTrees []*tree.Tree
 	// Labels (n) are the values 0–9.
 	Labels *tensor.Dense
@@ -115,13 +118,8 @@ func ListOps(cfg ListOpsConfig) (*ListOpsData, error) {
 			row[c.MaxLength-len(toks)+j] = float32(tk)
 		}
 		labels[i] = float32(e.value())
-		t := e.tree()
-		bt, err := tree.Binarize(t, ListOpsJoin, ListOpsClose)
-		if err != nil {
-			return nil, err
-		}
-		d.Trees = append(d.Trees, t)
-		d.BinaryTrees = append(d.BinaryTrees, bt)
+		d.Trees = append(d.Trees, e.tree())
+		d.BinaryTrees = append(d.BinaryTrees, e.binary())
 		d.Exprs = append(d.Exprs, text)
 		d.Depths = append(d.Depths, e.depth())
 		i++
@@ -243,6 +241,21 @@ func (e *listExpr) tree() *tree.Tree {
 		t.Children = append(t.Children, a.tree())
 	}
 	return t
+}
+
+// binary is the expression as a left-branching binary tree (see
+// ListOpsData.BinaryTrees), every node labelled with the value so far.
+func (e *listExpr) binary() *tree.Tree {
+	if e.op == 0 {
+		return e.tree()
+	}
+	acc := &tree.Tree{Token: e.op}
+	var vals []int
+	for _, a := range e.args {
+		vals = append(vals, a.value())
+		acc = &tree.Tree{Token: ListOpsJoin, Label: listOp(e.op, vals), Children: []*tree.Tree{acc, a.binary()}}
+	}
+	return &tree.Tree{Token: ListOpsJoin, Label: e.value(), Children: []*tree.Tree{acc, {Token: ListOpsClose}}}
 }
 
 func tokenText(toks []int) string {

@@ -243,3 +243,36 @@ func TestListOpsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// The binary trees have tree.Binarize's shape and label every node with
+// the value read so far: worked by hand on [SM 7 5 [MED 1 9 4 6 ] ].
+func TestListOpsBinaryLabels(t *testing.T) {
+	d := func(v int) *listExpr { return &listExpr{digit: v} }
+	med := &listExpr{op: ListOpsMed, args: []*listExpr{d(1), d(9), d(4), d(6)}}
+	e := &listExpr{op: ListOpsSum, args: []*listExpr{d(7), d(5), med}}
+	got := e.binary()
+	want, err := tree.Binarize(e.tree(), ListOpsJoin, ListOpsClose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("binary tree %s, tree.Binarize gives %s", got, want)
+	}
+	// Post-order labels: SM-chain: [SM 0, 7 7, join 7, 5 5, join 2 (7+5),
+	// MED-chain: [MED 0, 1 1, join 1, 9 9, join 5 (median 1 9), 4 4,
+	// join 4 (1 4 9), 6 6, join 5 ((4+6)/2), ] 0, join 5; join 7 (12+5),
+	// ] 0, join 7.
+	wantLabels := []int{0, 7, 7, 5, 2, 0, 1, 1, 9, 5, 4, 4, 6, 5, 0, 5, 7, 0, 7}
+	var labels []int
+	var walk func(n *tree.Tree)
+	walk = func(n *tree.Tree) {
+		for _, c := range n.Children {
+			walk(c)
+		}
+		labels = append(labels, n.Label)
+	}
+	walk(got)
+	if !reflect.DeepEqual(labels, wantLabels) {
+		t.Errorf("post-order labels %v, want %v", labels, wantLabels)
+	}
+}
