@@ -33,6 +33,22 @@
 // *tensor.Dense (gorgonia.org/tensor) with the batch axis first; sparse
 // labels are float tensors holding class indices.
 //
+// # Layers
+//
+//   - core: Input, Dense, Activation, LeakyReLU, Dropout, Flatten, Reshape,
+//     Embedding, Masking;
+//   - normalisation: BatchNormalization, LayerNormalization;
+//   - convolution and pooling (NHWC): Conv1D, Conv2D, DepthwiseConv2D,
+//     MaxPooling1D/2D, AveragePooling1D/2D, GlobalMax/AveragePooling1D/2D,
+//     ZeroPadding2D, UpSampling2D;
+//   - recurrent: SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, with
+//     Keras' masking of padded steps;
+//   - recursive: TreeRNN and TreeLSTM (child-sum and N-ary) over batches of
+//     trees encoded by package keras/tree.
+//
+// Ready models: NewPerceptron and NewLinearSVM. Package ensemble bags and
+// boosts any model.
+//
 // Underneath, every model is a static Gorgonia graph, one per mode (fit,
 // evaluate, predict) and batch size, differentiated symbolically and run by
 // Gorgonia's TapeMachine; see package graph.
