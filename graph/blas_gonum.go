@@ -1,9 +1,12 @@
-//go:build !openblas && !fastgemm
+//go:build gonumblas && !openblas
 
 package graph
 
-// BLASName names the BLAS in use: gonum's pure-Go implementation, unless
-// built with the tag openblas (see blas_openblas.go).
+// With the tag gonumblas (and not openblas), Gorgonia keeps gonum's
+// pure-Go BLAS for every product; the default build uses internal/sgemm
+// for float32 products instead (blas_fastgemm.go).
+
+// BLASName names the BLAS in use.
 const BLASName = "gonum"
 
 // BLASInfo describes the BLAS in use.
