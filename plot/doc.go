@@ -8,7 +8,8 @@
 // one from a training run's History, as Keras users plot history.history.
 // Images draws a grid of small images: MNIST digits, a Dense layer's weights
 // seen as images (Units), convolution filters (Filters) and feature maps
-// (Channels). Each becomes a Figure, which Row and Grid place side by side and
+// (Channels). Bars is a grouped bar chart over named categories (accuracy
+// by depth and model, say). Each becomes a Figure, which Row and Grid place side by side and
 // which writes itself as PNG or SVG:
 //
 //	history, err := model.Fit(x, y, keras.FitConfig{Epochs: 5, ValidationSplit: 0.1})
