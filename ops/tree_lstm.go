@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -296,8 +297,22 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 	return parts, nil
 }
 
-func treeSigmoid[T float](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
-func treeTanh[T float](x T) T    { return T(math.Tanh(float64(x))) }
+// treeSigmoid and treeTanh use the recurrent cells' float32 kernels
+// (rnn_act_fast.go) for float32: math.Exp in float64 was a seventh of a
+// ListOps training step. The size test is resolved per instantiation.
+func treeSigmoid[T float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		return T(sigmoid32(float32(x)))
+	}
+	return T(1 / (1 + math.Exp(-float64(x))))
+}
+
+func treeTanh[T float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		return T(tanh32(float32(x)))
+	}
+	return T(math.Tanh(float64(x)))
+}
 
 // cellInputs views one row's inputs: the x pre-activations, the
 // recurrent ones for i, o, u, and per child the forget pre-activation and
