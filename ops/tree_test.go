@@ -228,7 +228,9 @@ func TestTreeOpGradients(t *testing.T) {
 		}
 	}
 	// The leaf cell on the trees' nodes (rows 8 and 9 are padding).
-	leafOnNodes := func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return TreeLSTMLeaf(in[0], in[1]) }
+	leafOnNodes := func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return TreeLSTMLeaf(in[0], in[1])
+	}
 	xw := gradcheck.Random(rng, -2, 2, 10, 8)
 	if err := gradcheck.Check(leafOnNodes, []*tensor.Dense{xw, st}, gradcheck.Options{Wrt: []int{0}}); err != nil {
 		t.Errorf("TreeLSTMLeaf on nodes: %v", err)
