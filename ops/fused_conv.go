@@ -79,12 +79,9 @@ func convBiasActOp(g geom, o int, k *unaryKernel) *customOp {
 				})
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			dz := grad
-			if k != nil {
-				var err error
-				if dz, err = activationGrad(k, out, grad); err != nil {
-					return nil, err
-				}
+			dz, err := activationGrad(k, out, grad)
+			if err != nil {
+				return nil, err
 			}
 			dx, err := apply(convGradInputOp(g, o), dz, in[1])
 			if err != nil {

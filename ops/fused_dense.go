@@ -141,12 +141,9 @@ func denseOp(k *unaryKernel, hasBias bool) *customOp {
 			return biasActInto(out, out, b, k)
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			dz := grad
-			if k != nil {
-				var err error
-				if dz, err = activationGrad(k, out, grad); err != nil {
-					return nil, err
-				}
+			dz, err := activationGrad(k, out, grad)
+			if err != nil {
+				return nil, err
 			}
 			grads, err := matMulGrads(in[0], in[1], dz, false, false)
 			if err != nil || !hasBias {
@@ -203,8 +200,12 @@ func biasAct[T float](out, x, b []T, c int, k *unaryKernel, fast bool) {
 	})
 }
 
-// activationGrad returns g·k'(y) from the output y of a fused activation.
+// activationGrad returns g·k'(y) from the output y of a fused activation,
+// and g itself when there is no activation (k nil: linear).
 func activationGrad(k *unaryKernel, y, g *gorgonia.Node) (*gorgonia.Node, error) {
+	if k == nil {
+		return g, nil
+	}
 	op := &customOp{
 		id:    fmt.Sprintf("%s%v'(y)", k.name, k.params),
 		arity: 2,

@@ -122,8 +122,8 @@ func TreeMatMul(a, b *gorgonia.Node, rows TreeRows) (*gorgonia.Node, error) {
 				return err
 			}
 			return normDispatch(o, in[:2],
-				func(o []float32, in [][]float32) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1]) },
-				func(o []float64, in [][]float64) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1]) })
+				func(o []float32, in [][]float32) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1], false) },
+				func(o []float64, in [][]float64) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1], false) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			da, err := treeMatMulGrad(grad, in[1], in[2], rows, id, false, as)
@@ -162,8 +162,8 @@ func treeMatMulGrad(g, other, st *gorgonia.Node, rows TreeRows, id string, wrtB 
 					func(o []float64, in [][]float64) { rowsGradB(o, in[0], in[1], idx, os[1], gs[1]) })
 			}
 			return normDispatch(o, in[:2],
-				func(o []float32, in [][]float32) { rowsGradA(o, in[0], in[1], idx, gs[1], os[0]) },
-				func(o []float64, in [][]float64) { rowsGradA(o, in[0], in[1], idx, gs[1], os[0]) })
+				func(o []float32, in [][]float32) { rowsMatMul(o, in[0], in[1], idx, gs[1], os[0], true) },
+				func(o []float64, in [][]float64) { rowsMatMul(o, in[0], in[1], idx, gs[1], os[0], true) })
 		},
 	}
 	return apply(op, g, other, st)
@@ -186,28 +186,22 @@ func unpackRows[T float](out, p []T, idx []int, w int) {
 	}
 }
 
-// rowsMatMul sets out = a·b (a: rows of width k, b: (k, n)) on rows idx.
-func rowsMatMul[T float](out, a, b []T, idx []int, k, n int) {
+// rowsMatMul sets out = a·b on rows idx, a holding rows of width k and out
+// rows of width n; b is (k, n), or with transB (n, k) and used transposed
+// (the gradient g·bᵀ with respect to a).
+func rowsMatMul[T float](out, a, b []T, idx []int, k, n int, transB bool) {
 	if len(idx) == 0 {
 		clear(out)
 		return
+	}
+	ldb := n
+	if transB {
+		ldb = k
 	}
 	ap := packRows(a, idx, k)
 	cp := make([]T, len(idx)*n)
-	gemm(false, false, len(idx), n, k, 1, ap, k, b, n, 0, cp, n)
+	gemm(false, transB, len(idx), n, k, 1, ap, k, b, ldb, 0, cp, n)
 	unpackRows(out, cp, idx, n)
-}
-
-// rowsGradA sets out = g·bᵀ (g: rows of width n, b: (k, n)) on rows idx.
-func rowsGradA[T float](out, g, b []T, idx []int, n, k int) {
-	if len(idx) == 0 {
-		clear(out)
-		return
-	}
-	gp := packRows(g, idx, n)
-	cp := make([]T, len(idx)*k)
-	gemm(false, true, len(idx), k, n, 1, gp, n, b, n, 0, cp, k)
-	unpackRows(out, cp, idx, k)
 }
 
 // rowsGradB sets out = aᵀ·g (a: rows of width k, g: rows of width n) over
