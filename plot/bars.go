@@ -78,20 +78,7 @@ func (b Bars) Figure() *Figure {
 	if err != nil {
 		return errFigure(err)
 	}
-	w, h := b.Width, b.Height
-	if w == 0 {
-		w = DefaultWidth
-	}
-	if h == 0 {
-		h = DefaultHeight
-	}
-	if w < 0 || h < 0 {
-		return errFigure(errors.Errorf("plot: bar chart size must be positive, got %d×%d", w, h))
-	}
-	m := length(chartMargin)
-	return &Figure{width: w, height: h, draw: func(c draw.Canvas) {
-		p.Draw(draw.Crop(c, m, -m, m, -m))
-	}}
+	return plotFigure(p, b.Width, b.Height, "bar chart")
 }
 
 // PNG draws the bar chart as PNG; see Figure.PNG.

@@ -86,7 +86,12 @@ func (c Chart) Figure() *Figure {
 	if err != nil {
 		return errFigure(err)
 	}
-	w, h := c.Width, c.Height
+	return plotFigure(p, c.Width, c.Height, "chart")
+}
+
+// plotFigure is a gonum plot as a Figure of w×h pixels (0: the default
+// size) inside the charts' margin; what names the chart in errors.
+func plotFigure(p *plot.Plot, w, h int, what string) *Figure {
 	if w == 0 {
 		w = DefaultWidth
 	}
@@ -94,7 +99,7 @@ func (c Chart) Figure() *Figure {
 		h = DefaultHeight
 	}
 	if w < 0 || h < 0 {
-		return errFigure(errors.Errorf("plot: chart size must be positive, got %d×%d", w, h))
+		return errFigure(errors.Errorf("plot: %s size must be positive, got %d×%d", what, w, h))
 	}
 	m := length(chartMargin)
 	return &Figure{width: w, height: h, draw: func(c draw.Canvas) {
