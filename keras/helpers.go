@@ -14,18 +14,13 @@ func Tensors(ts ...*Tensor) []*Tensor { return append([]*Tensor(nil), ts...) }
 
 // Data32 wraps float32 values as a tensor of the given shape (the batch axis
 // first); with no shape it is a vector. The slice is used, not copied.
-func Data32(values []float32, shape ...int) (*tensor.Dense, error) {
-	if len(shape) == 0 {
-		shape = []int{len(values)}
-	}
-	if tensor.Shape(shape).TotalSize() != len(values) {
-		return nil, errors.Errorf("keras: %d values do not fill shape %v", len(values), shape)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(values)), nil
-}
+func Data32(values []float32, shape ...int) (*tensor.Dense, error) { return dataOf(values, shape) }
 
 // Data64 is Data32 for float64 values.
-func Data64(values []float64, shape ...int) (*tensor.Dense, error) {
+func Data64(values []float64, shape ...int) (*tensor.Dense, error) { return dataOf(values, shape) }
+
+// dataOf is Data32 and Data64 (exported without generics for gophernotes).
+func dataOf[T float32 | float64](values []T, shape []int) (*tensor.Dense, error) {
 	if len(shape) == 0 {
 		shape = []int{len(values)}
 	}
