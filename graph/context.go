@@ -81,7 +81,8 @@ func (c *Context) unique(name string) string {
 	return fmt.Sprintf("%s_%d", name, n)
 }
 
-// Param returns w's node in this graph, bound by reference to w.Value.
+// Param returns w's node in this graph, bound by reference to w.Value's
+// memory: w.Value must keep its backing array (Weight.Set copies into it).
 func (c *Context) Param(w *Weight) (*gorgonia.Node, error) {
 	if n, ok := c.params[w]; ok {
 		return n, nil
@@ -92,8 +93,14 @@ func (c *Context) Param(w *Weight) (*gorgonia.Node, error) {
 	if w.Dtype != c.Dtype {
 		return nil, errors.Errorf("graph: weight %s is %v in a %v graph", w.Name, w.Dtype, c.Dtype)
 	}
+	// Each graph binds a tensor header of its own over the weight's one
+	// backing array: updates made in place are seen by every program, and
+	// what Gorgonia writes into a bound tensor's header (NewTapeMachine
+	// sets its engine) stays in this program, so programs can be built
+	// while other goroutines read the weights.
+	view := tensor.New(tensor.WithShape(w.Shape...), tensor.WithBacking(w.Value.Data()))
 	n := gorgonia.NewTensor(c.G, w.Dtype, len(w.Shape), gorgonia.WithShape(w.Shape...),
-		gorgonia.WithName(c.unique(w.Name)), gorgonia.WithValue(w.Value))
+		gorgonia.WithName(c.unique(w.Name)), gorgonia.WithValue(view))
 	c.params[w] = n
 	c.order = append(c.order, w)
 	return n, nil

@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keragon/keragon/ops"
@@ -174,20 +176,31 @@ func TestProgramRunErrors(t *testing.T) {
 	}
 }
 
-func TestCacheBuildsOnce(t *testing.T) {
-	builds := map[Key]int{}
-	c := NewCache(func(k Key) (*Program, error) {
+func linearCache(t *testing.T, builds map[Key]int, mu *sync.Mutex) *Cache {
+	return NewCache(func(k Key) (*Program, error) {
+		mu.Lock()
 		builds[k]++
+		mu.Unlock()
 		w, b, unused, state := weights()
 		ctx, spec := linear(t, k.Mode.Phase(), k.Batch, w, b, unused, state, rand.New(rand.NewPCG(1, 1)))
 		spec.Grad = k.Mode == Fit
 		return Compile(ctx, spec)
 	})
+}
+
+// TestCacheLendsAndReuses: a program put back is lent again, not rebuilt;
+// one still lent is not lent twice.
+func TestCacheLendsAndReuses(t *testing.T) {
+	builds := map[Key]int{}
+	var mu sync.Mutex
+	c := linearCache(t, builds, &mu)
 	for i := 0; i < 3; i++ {
 		for _, k := range []Key{{Fit, 2}, {Fit, 3}, {Evaluate, 2}} {
-			if _, err := c.Get(k); err != nil {
+			p, err := c.Get(k)
+			if err != nil {
 				t.Fatal(err)
 			}
+			c.Put(p)
 		}
 	}
 	if c.Len() != 3 {
@@ -198,12 +211,121 @@ func TestCacheBuildsOnce(t *testing.T) {
 			t.Errorf("%v built %d times", k, n)
 		}
 	}
+	a, _ := c.Get(Key{Fit, 2})
+	b, _ := c.Get(Key{Fit, 2})
+	if a == b {
+		t.Error("the same program lent twice at once")
+	}
+	if builds[Key{Fit, 2}] != 2 {
+		t.Errorf("second concurrent Get built %d programs in all, want 2", builds[Key{Fit, 2}])
+	}
+	c.Put(a)
+	c.Put(a) // twice: ignored
+	c.Put(b)
+	if c.Len() != 4 {
+		t.Errorf("cache holds %d programs, want 4", c.Len())
+	}
 	if _, err := c.Get(Key{Predict, 0}); err == nil {
 		t.Error("batch 0: no error")
 	}
 	c.Clear()
 	if c.Len() != 0 {
 		t.Error("Clear left programs")
+	}
+}
+
+// TestCacheBounds: idle programs per key and keys are bounded; a program
+// lent before Clear is closed, not kept, when put back.
+func TestCacheBounds(t *testing.T) {
+	builds := map[Key]int{}
+	var mu sync.Mutex
+	c := linearCache(t, builds, &mu)
+	if err := c.SetLimits(1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetLimits(0, 2); err == nil {
+		t.Error("SetLimits(0, 2): no error")
+	}
+	a, _ := c.Get(Key{Predict, 1})
+	b, _ := c.Get(Key{Predict, 1})
+	c.Put(a)
+	c.Put(b)
+	if c.Len() != 1 {
+		t.Errorf("%d idle programs for one key with MaxIdle 1, want 1", c.Len())
+	}
+	for batch := 2; batch <= 5; batch++ {
+		p, err := c.Get(Key{Predict, batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Put(p)
+	}
+	if c.Len() != 2 {
+		t.Errorf("%d idle programs after 5 keys with MaxKeys 2, want 2", c.Len())
+	}
+	// The two most recent keys are kept: getting them builds nothing.
+	before := c.Builds()
+	for _, batch := range []int{4, 5} {
+		p, _ := c.Get(Key{Predict, batch})
+		c.Put(p)
+	}
+	if c.Builds() != before {
+		t.Errorf("recent keys were rebuilt (%d builds, want %d)", c.Builds(), before)
+	}
+	p, _ := c.Get(Key{Predict, 5})
+	c.Clear()
+	c.Put(p)
+	if c.Len() != 0 {
+		t.Errorf("a program lent before Clear was kept (%d idle)", c.Len())
+	}
+}
+
+// TestCacheConcurrent lends programs to many goroutines at once (run with
+// -race): each runs its own and gets the serial result.
+func TestCacheConcurrent(t *testing.T) {
+	builds := map[Key]int{}
+	var mu sync.Mutex
+	c := linearCache(t, builds, &mu)
+	x := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{1, 2, 3, 4}))
+	y := tensor.New(tensor.WithShape(2, 1), tensor.WithBacking([]float64{1, 0}))
+	p, err := c.Get(Key{Evaluate, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(x, y); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := p.Loss()
+	c.Put(p)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				p, err := c.Get(Key{Evaluate, 2})
+				if err != nil {
+					errs <- err
+					return
+				}
+				err = p.Run(x, y)
+				got, _ := p.Loss()
+				c.Put(p)
+				if err != nil || got != want {
+					errs <- fmt.Errorf("run: %v, loss %v, want %v", err, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := c.Len(); n > DefaultMaxIdle {
+		t.Errorf("%d idle programs kept, bound %d", n, DefaultMaxIdle)
 	}
 }
 

@@ -21,6 +21,9 @@ type Spec struct {
 	// Grad asks for the gradient of Loss with respect to every trainable
 	// weight the loss depends on.
 	Grad bool
+	// Layout names the roles of Inputs and Outputs; the zero Layout means
+	// that every input is a model input and every output a model output.
+	Layout Layout
 }
 
 // A Gradient pairs a trainable weight with its gradient from the last run.
@@ -35,16 +38,31 @@ type Program struct {
 	spec    Spec
 	vm      gorgonia.VM
 	outVals []gorgonia.Value
-	lossVal gorgonia.Value
+	// lossVal is allocated on its own: a Read into a field of the Program
+	// would make the machine's graph point back at the Program, a cycle
+	// through the machine's finaliser that Go never frees.
+	lossVal *gorgonia.Value
 	params  []*Weight
 	gradVal []gorgonia.Value
 	gradN   gorgonia.Nodes
 	updVal  []gorgonia.Value
 	grads   []Gradient
+
+	// Set by the Cache that lends the program (guarded by its mutex).
+	key   Key
+	owner *Cache
+	gen   uint64
+	lent  bool
 }
 
 // Compile differentiates (when asked) and compiles the graph of ctx.
 func Compile(ctx *Context, spec Spec) (*Program, error) {
+	if spec.Layout.Feeds() == 0 && spec.Layout.Outputs == 0 {
+		spec.Layout = Layout{Inputs: len(spec.Inputs), Outputs: len(spec.Outputs)}
+	}
+	if err := spec.Layout.check(spec); err != nil {
+		return nil, err
+	}
 	p := &Program{ctx: ctx, spec: spec}
 	// roots are the Read statements; only what they need is compiled.
 	var roots gorgonia.Nodes
@@ -80,7 +98,8 @@ func Compile(ctx *Context, spec Spec) (*Program, error) {
 		if !spec.Loss.IsScalar() {
 			return nil, errors.Errorf("graph: the loss must be a scalar, got shape %v", spec.Loss.Shape())
 		}
-		roots = append(roots, gorgonia.Read(spec.Loss, &p.lossVal))
+		p.lossVal = new(gorgonia.Value)
+		roots = append(roots, gorgonia.Read(spec.Loss, p.lossVal))
 	}
 	if ctx.Phase == Train {
 		p.updVal = make([]gorgonia.Value, len(ctx.updates))
@@ -116,6 +135,13 @@ func reachable(g *gorgonia.ExprGraph, root *gorgonia.Node) map[int64]bool {
 
 // Context returns the context the program was built from.
 func (p *Program) Context() *Context { return p.ctx }
+
+// Layout names the roles of the program's feeds and outputs.
+func (p *Program) Layout() Layout { return p.spec.Layout }
+
+// Key is the mode and batch size the program was lent for by a Cache
+// (the zero Key for a program compiled directly).
+func (p *Program) Key() Key { return p.key }
 
 // Batch is the program's static batch size.
 func (p *Program) Batch() int { return p.ctx.Batch }
@@ -174,10 +200,10 @@ func (p *Program) Output(i int) (*tensor.Dense, error) {
 
 // Loss returns the loss of the last run.
 func (p *Program) Loss() (float64, error) {
-	if p.lossVal == nil {
+	if p.lossVal == nil || *p.lossVal == nil {
 		return math.NaN(), errors.New("graph: the program has no loss, or has not run")
 	}
-	return scalarOf(p.lossVal)
+	return scalarOf(*p.lossVal)
 }
 
 // Gradients returns the gradient of each trainable weight from the last run.

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/keragon/keragon/ops"
+	"github.com/keragon/keragon/internal/dense"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -66,6 +67,13 @@ func (w *Weight) Size() int {
 
 // Set copies src into the weight's value; the shapes must match.
 func (w *Weight) Set(src *tensor.Dense) error {
+	src, err := dense.Contiguous(src)
+	if err != nil {
+		return errors.WithMessagef(err, "graph: setting %s", w.Name)
+	}
+	if src == nil {
+		return errors.Errorf("graph: setting %s from nil", w.Name)
+	}
 	if !src.Shape().Eq(tensor.Shape(w.Shape)) && src.Shape().TotalSize() != w.Size() {
 		return errors.Errorf("graph: %s has shape %v, cannot set it from %v", w.Name, w.Shape, src.Shape())
 	}

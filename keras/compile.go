@@ -38,6 +38,15 @@ type compiled struct {
 // the weights (from the model's seed) if that has not happened yet.
 // Compiling again keeps the weights and replaces the rest.
 func (m *Model) Compile(cfg CompileConfig) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fitting.Load() {
+		return errors.New("keras: Compile while Fit is running")
+	}
+	return m.compile(cfg)
+}
+
+func (m *Model) compile(cfg CompileConfig) error {
 	if m.err == nil && m.sequential && len(m.inputs) == 0 && len(m.pending) > 0 {
 		// Keras builds a Sequential model without an input shape when it
 		// first sees data; the compilation waits for that.
@@ -89,13 +98,10 @@ func (m *Model) Compile(cfg CompileConfig) error {
 		}
 		copy(c.lossWeights, cfg.LossWeights)
 	}
-	masked, err := m.maskedOutputs()
-	if err != nil {
+	if _, err := m.maskedOutputs(); err != nil {
 		return err
 	}
-	maskOutput := len(m.outputs) // masks follow the outputs in Fit and Evaluate programs
 	for i, out := range m.outputs {
-		hasMask := masked[i]
 		for _, name := range cfg.Metrics {
 			specific := strings.ToLower(name)
 			if specific == "accuracy" || specific == "acc" {
@@ -112,13 +118,11 @@ func (m *Model) Compile(cfg CompileConfig) error {
 			c.metrics = append(c.metrics, training.MetricSpec{Output: i, Name: logName, New: func() training.Metric {
 				mt, _ := training.NewMetric(metricName)
 				return mt
-			}, Masked: hasMask, MaskOutput: maskOutput})
-		}
-		if hasMask {
-			maskOutput++
+			}})
 		}
 	}
 	m.compiled = c
+	m.isCompiled.Store(true)
 	m.cache.Clear()
 	return nil
 }

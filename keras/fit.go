@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/keragon/keragon/internal/dense"
 	"github.com/keragon/keragon/training"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -61,35 +62,82 @@ func (m *Model) Fit(x, y *tensor.Dense, cfg FitConfig) (*training.History, error
 // FitMulti trains the model on inputs xs and targets ys (one per output),
 // as Keras' model.fit. Sparse labels are class indices, of shape (n) or
 // (n, 1). It returns the History even when training stops on an error.
+//
+// Other goroutines may Predict, Evaluate and Save the model meanwhile (see
+// Model); a second Fit on the same model returns an error at once.
 func (m *Model) FitMulti(xs, ys []*tensor.Dense, cfg FitConfig) (*training.History, error) {
-	if err := m.ensureBuilt(xs); err != nil {
+	if !m.fitting.CompareAndSwap(false, true) {
+		return nil, errors.New("keras: Fit is already running on this model")
+	}
+	defer m.fitting.Store(false)
+	m.mu.Lock()
+	opt, ds, tc, err := m.fitSetup(xs, ys, &cfg)
+	m.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
+	tc.Lock = &m.mu
+	return training.Fit(m, opt, ds, tc)
+}
+
+// fitSetup checks Fit's data and options and returns what training.Fit
+// takes. m.mu is held.
+func (m *Model) fitSetup(xs, ys []*tensor.Dense, cfg *FitConfig) (training.Optimizer, *training.Dataset, training.Config, error) {
+	var tc training.Config
+	if err := m.ensureBuilt(xs); err != nil {
+		return nil, nil, tc, err
+	}
 	if m.compiled == nil {
-		return nil, errors.New("keras: Fit before Compile")
+		return nil, nil, tc, errors.New("keras: Fit before Compile")
+	}
+	if err := cfg.check(); err != nil {
+		return nil, nil, tc, err
 	}
 	ds, err := m.dataset(xs, ys, cfg.SampleWeight, cfg.ClassWeight)
 	if err != nil {
-		return nil, err
+		return nil, nil, tc, err
 	}
 	var val *training.Dataset
 	switch {
 	case cfg.ValidationData != nil:
 		if val, err = m.dataset(cfg.ValidationData.X, cfg.ValidationData.Y, cfg.ValidationData.SampleWeight, nil); err != nil {
-			return nil, errors.WithMessage(err, "validation data")
+			return nil, nil, tc, errors.WithMessage(err, "validation data")
 		}
 	case cfg.ValidationSplit != 0:
 		if ds, val, err = ds.SplitTail(cfg.ValidationSplit); err != nil {
-			return nil, errors.WithMessage(err, "keras")
+			return nil, nil, tc, errors.WithMessage(err, "keras")
 		}
 	}
-	tc := training.Config{
+	tc = training.Config{
 		Epochs: cfg.Epochs, InitialEpoch: cfg.InitialEpoch, BatchSize: cfg.BatchSize,
 		NoShuffle: cfg.NoShuffle, Validation: val, ValidationBatchSize: cfg.ValidationBatchSize,
 		Metrics: m.compiled.metrics, Callbacks: cfg.Callbacks, Verbose: cfg.Verbose,
 		Output: cfg.Output, Rand: m.rng, Dtype: m.dtype,
 	}
-	return training.Fit(m, m.compiled.optimizer, ds, tc)
+	return m.compiled.optimizer, ds, tc, nil
+}
+
+// check refuses options no Keras user could mean.
+func (c *FitConfig) check() error {
+	if c.Epochs < 0 || c.BatchSize < 0 || c.InitialEpoch < 0 || c.ValidationBatchSize < 0 {
+		return errors.Errorf("keras: Fit: Epochs (%d), BatchSize (%d), InitialEpoch (%d) and ValidationBatchSize (%d) must not be negative",
+			c.Epochs, c.BatchSize, c.InitialEpoch, c.ValidationBatchSize)
+	}
+	if v := c.ValidationSplit; math.IsNaN(v) || v < 0 || v >= 1 {
+		return errors.Errorf("keras: Fit: validation split must be in (0, 1), got %v (0 means none)", v)
+	}
+	if c.ValidationSplit != 0 && c.ValidationData != nil {
+		return errors.New("keras: Fit: give ValidationSplit or ValidationData, not both")
+	}
+	if c.Verbose < 0 || c.Verbose > 2 {
+		return errors.Errorf("keras: Fit: Verbose must be 0, 1 or 2, got %d", c.Verbose)
+	}
+	for class, w := range c.ClassWeight {
+		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+			return errors.Errorf("keras: Fit: ClassWeight[%d] = %v is not a finite non-negative number", class, w)
+		}
+	}
+	return nil
 }
 
 // EvalConfig configures Evaluate and Predict.
@@ -98,6 +146,25 @@ type EvalConfig struct {
 	BatchSize int
 	// SampleWeight weights the samples' losses (Evaluate only).
 	SampleWeight *tensor.Dense
+	// AllowNonFinite lets Predict take inputs holding NaN or ±Inf, which
+	// it refuses by default (as Fit and Evaluate always do): many layers
+	// turn NaN into a plausible number (ReLU makes it 0).
+	AllowNonFinite bool
+}
+
+func evalConfig(cfg []EvalConfig) (EvalConfig, error) {
+	var c EvalConfig
+	switch len(cfg) {
+	case 0:
+	case 1:
+		c = cfg[0]
+	default:
+		return c, errors.Errorf("keras: give at most one EvalConfig, got %d", len(cfg))
+	}
+	if c.BatchSize < 0 {
+		return c, errors.Errorf("keras: BatchSize must be positive (or 0 for the default 32), got %d", c.BatchSize)
+	}
+	return c, nil
 }
 
 // Evaluate returns the loss and the metrics of a one-input, one-output
@@ -107,17 +174,19 @@ func (m *Model) Evaluate(x, y *tensor.Dense, cfg ...EvalConfig) (loss float64, m
 }
 
 // EvaluateMulti returns the loss (with regularisation terms, as Keras) and
-// the metrics on every sample.
+// the metrics on every sample. It is safe for concurrent use (see Model).
 func (m *Model) EvaluateMulti(xs, ys []*tensor.Dense, cfg ...EvalConfig) (float64, map[string]float64, error) {
-	if err := m.ensureBuilt(xs); err != nil {
+	c, err := evalConfig(cfg)
+	if err != nil {
 		return math.NaN(), nil, err
 	}
+	if err := m.prepare(xs); err != nil {
+		return math.NaN(), nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if m.compiled == nil {
 		return math.NaN(), nil, errors.New("keras: Evaluate before Compile")
-	}
-	var c EvalConfig
-	if len(cfg) > 0 {
-		c = cfg[0]
 	}
 	ds, err := m.dataset(xs, ys, c.SampleWeight, nil)
 	if err != nil {
@@ -146,19 +215,42 @@ func (m *Model) Predict(x *tensor.Dense, cfg ...EvalConfig) (*tensor.Dense, erro
 	return outs[0], nil
 }
 
-// PredictMulti returns one tensor per output for every sample.
+// PredictMulti returns one tensor per output for every sample. Inputs
+// holding NaN or ±Inf are refused unless EvalConfig.AllowNonFinite. It is
+// safe for concurrent use (see Model).
 func (m *Model) PredictMulti(xs []*tensor.Dense, cfg ...EvalConfig) ([]*tensor.Dense, error) {
-	if err := m.ensureBuilt(xs); err != nil {
+	c, err := evalConfig(cfg)
+	if err != nil {
 		return nil, err
 	}
-	if err := m.checkInputs(xs); err != nil {
+	if err := m.prepare(xs); err != nil {
 		return nil, err
 	}
-	var c EvalConfig
-	if len(cfg) > 0 {
-		c = cfg[0]
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	xs, err = m.inputData(xs)
+	if err != nil {
+		return nil, err
+	}
+	if !c.AllowNonFinite {
+		for i, x := range xs {
+			if j, v := dense.FirstNonFinite(x); j >= 0 {
+				return nil, errors.Errorf("keras: input %d holds %v at sample %d (set EvalConfig.AllowNonFinite to predict anyway)", i, v, j/max(1, x.Shape().TotalSize()/x.Shape()[0]))
+			}
+		}
 	}
 	return training.Predict(m, xs, c.BatchSize, m.dtype)
+}
+
+// prepare builds a Sequential model without Input from the data and
+// initialises the weights, once; afterwards it takes no lock.
+func (m *Model) prepare(xs []*tensor.Dense) error {
+	if m.prepared.Load() {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ensureBuilt(xs)
 }
 
 // ensureBuilt builds a Sequential model without Input from the data.
@@ -167,50 +259,63 @@ func (m *Model) ensureBuilt(xs []*tensor.Dense) error {
 		return m.err
 	}
 	if len(m.inputs) == 0 && m.sequential && len(xs) == 1 && xs[0] != nil && xs[0].Dims() > 1 {
-		if err := m.Build(xs[0].Shape()[1:]...); err != nil {
+		if err := m.build(xs[0].Shape()[1:]); err != nil {
 			return err
 		}
 	}
 	return m.ready()
 }
 
-func (m *Model) checkInputs(xs []*tensor.Dense) error {
+// inputData checks the data for the model's inputs and returns it with every
+// tensor contiguous (views and lazy transposes copied).
+func (m *Model) inputData(xs []*tensor.Dense) ([]*tensor.Dense, error) {
 	if len(xs) != len(m.inputs) {
-		return errors.Errorf("keras: the model takes %d inputs, got %d", len(m.inputs), len(xs))
+		return nil, errors.Errorf("keras: the model takes %d inputs, got %d", len(m.inputs), len(xs))
+	}
+	xs, err := dense.All(xs)
+	if err != nil {
+		return nil, errors.WithMessage(err, "keras: input")
 	}
 	n := -1
 	for i, x := range xs {
 		in := m.inputs[i]
 		name := in.layer.base().name
 		if x == nil {
-			return errors.Errorf("keras: input %d (%q) is nil", i, name)
+			return nil, errors.Errorf("keras: input %d (%q) is nil", i, name)
 		}
 		if x.Dims() == 0 || !Shape(x.Shape()[1:]).Equal(in.shape) {
-			return errors.Errorf("keras: input %d (%q) expects shape %v, got %v", i, name, in.shape, x.Shape())
+			return nil, errors.Errorf("keras: input %d (%q) expects shape %v, got %v", i, name, in.shape, x.Shape())
 		}
 		if x.Dtype() != tensor.Float32 && x.Dtype() != tensor.Float64 {
-			return errors.Errorf("keras: input %d (%q) must be float32 or float64, got %v", i, name, x.Dtype())
+			return nil, errors.Errorf("keras: input %d (%q) must be float32 or float64, got %v", i, name, x.Dtype())
 		}
 		if n >= 0 && x.Shape()[0] != n {
-			return errors.Errorf("keras: input %d has %d samples, input 0 has %d", i, x.Shape()[0], n)
+			return nil, errors.Errorf("keras: input %d has %d samples, input 0 has %d", i, x.Shape()[0], n)
 		}
 		n = x.Shape()[0]
 		if n == 0 {
-			return errors.New("keras: the input has no samples")
+			return nil, errors.New("keras: the input has no samples")
 		}
 	}
-	return nil
+	return xs, nil
 }
 
 // dataset checks inputs and targets against the model and the losses and
 // returns them as a training.Dataset.
 func (m *Model) dataset(xs, ys []*tensor.Dense, sw *tensor.Dense, classWeight map[int]float64) (*training.Dataset, error) {
-	if err := m.checkInputs(xs); err != nil {
+	xs, err := m.inputData(xs)
+	if err != nil {
 		return nil, err
 	}
 	n := xs[0].Shape()[0]
 	if len(ys) != len(m.outputs) {
 		return nil, errors.Errorf("keras: the model has %d outputs, got %d targets", len(m.outputs), len(ys))
+	}
+	if ys, err = dense.All(ys); err != nil {
+		return nil, errors.WithMessage(err, "keras: target")
+	}
+	if sw, err = dense.Contiguous(sw); err != nil {
+		return nil, errors.WithMessage(err, "keras: SampleWeight")
 	}
 	ds := &training.Dataset{Inputs: xs}
 	for i, y := range ys {

@@ -51,8 +51,11 @@ func TestModelGraphErrors(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			m.Add(&Dense{Units: 1})
-			return m.Err()
+			// Refused, and the model stays usable.
+			if err := m.Err(); err != nil {
+				return err
+			}
+			return m.Add(&Dense{Units: 1})
 		}, "Add works on Sequential models only"},
 		{"Add(nil)", func() error { return NewSequential(&Input{Shape: []int{3}}, nil).Err() }, "Add(nil)"},
 		{"an empty Sequential", func() error {

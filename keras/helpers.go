@@ -107,6 +107,10 @@ func (m *Model) Gradients(x, y *tensor.Dense) (float64, []graph.Gradient, error)
 
 // GradientsMulti is Gradients for several inputs and outputs.
 func (m *Model) GradientsMulti(xs, ys []*tensor.Dense) (float64, []graph.Gradient, error) {
+	// The pass draws dropout masks from the model's random stream: it
+	// holds the model as a training step does.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if err := m.ensureBuilt(xs); err != nil {
 		return 0, nil, err
 	}
@@ -118,10 +122,11 @@ func (m *Model) GradientsMulti(xs, ys []*tensor.Dense) (float64, []graph.Gradien
 		return 0, nil, err
 	}
 	n := ds.Len()
-	p, err := m.Program(graph.Key{Mode: graph.Fit, Batch: n})
+	p, err := m.cache.Get(graph.Key{Mode: graph.Fit, Batch: n})
 	if err != nil {
 		return 0, nil, err
 	}
+	defer m.ReleaseProgram(p)
 	feeds := make([]*tensor.Dense, 0, len(ds.Inputs)+2*len(ds.Targets))
 	for _, t := range append(append([]*tensor.Dense(nil), ds.Inputs...), ds.Targets...) {
 		c, err := castTo(t, m.dtype)

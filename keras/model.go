@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keragon/keragon/graph"
@@ -16,8 +18,20 @@ import (
 // A Model is a graph of layers with inputs and outputs: a Sequential stack
 // or a functional model. Compile it, then Fit, Evaluate and Predict.
 //
-// A Model is not safe for concurrent use; separate models train in
-// parallel safely.
+// # Concurrency
+//
+// Predict, Evaluate, Save and the other methods that only read the model
+// are safe to call from any number of goroutines at once, also while one
+// goroutine trains the model with Fit. Each call runs its own compiled
+// program (a model keeps a bounded pool of them per batch size) and sees
+// the weights of one moment: Fit updates them between calls' batches, never
+// during one call, so a concurrent reader sees the weights before or after
+// a training step, never a mix. A call waits for the training step under
+// way, and a training step waits for the calls under way.
+//
+// Only one Fit runs at a time: a second one returns an error, as do
+// Compile, Add and Build while Fit runs. Declaring a model (NewSequential,
+// Add, Apply, NewModel) is not meant to be shared between goroutines.
 type Model struct {
 	name    string
 	inputs  []*Tensor
@@ -37,6 +51,20 @@ type Model struct {
 	compiled *compiled
 	deferred *CompileConfig // Compile of a Sequential model not built yet
 	err      error
+
+	// mu guards the weights, the optimizer and the random stream: readers
+	// (Predict, Evaluate, Save) hold it shared for a whole call; training
+	// steps, Compile and weight loads hold it exclusively.
+	mu sync.RWMutex
+	// buildMu makes program builds one at a time: layers' Call methods
+	// are not written to run concurrently on one layer.
+	buildMu sync.Mutex
+	// fitting is set while Fit runs.
+	fitting atomic.Bool
+	// prepared and isCompiled mirror, for lock-free reads, that the model
+	// is built and initialised, and that it is compiled.
+	prepared   atomic.Bool
+	isCompiled atomic.Bool
 }
 
 // NewSequential stacks layers, as keras.Sequential. Start with an Input to
@@ -50,32 +78,43 @@ func NewSequential(layers ...Layer) *Model {
 	return m
 }
 
-// Add appends a layer to a Sequential model.
-func (m *Model) Add(l Layer) {
+// Add appends a layer to a Sequential model. An error in the layer (it
+// cannot be built on the previous output, or is nil) is also kept and
+// reported by Compile, Fit and the like, as with NewSequential's layers.
+// Adding to a model that is already compiled or initialised is refused and
+// leaves the model as it was, still usable.
+func (m *Model) Add(l Layer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.err != nil {
-		return
+		return m.err
 	}
 	if !m.sequential {
-		m.err = errors.New("keras: Add works on Sequential models only")
-		return
+		return errors.New("keras: Add works on Sequential models only")
 	}
-	if m.initialized || m.compiled != nil {
-		m.err = errors.New("keras: cannot Add a layer after the model is compiled or initialised")
-		return
+	if m.initialized || m.compiled != nil || m.fitting.Load() {
+		return errors.New("keras: cannot Add a layer after the model is compiled or initialised (the model is unchanged)")
 	}
 	if l == nil {
 		m.err = errors.New("keras: Add(nil)")
-		return
+		return m.err
 	}
 	m.pending = append(m.pending, l)
 	if in, ok := m.pending[0].(*Input); ok {
 		m.err = m.buildSequential(in.Shape)
 	}
+	return m.err
 }
 
 // Build fixes the input shape of a Sequential model that has no Input
 // layer (batch axis excluded), as Keras' model.build.
 func (m *Model) Build(inputShape ...int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.build(inputShape)
+}
+
+func (m *Model) build(inputShape []int) error {
 	if m.err != nil {
 		return m.err
 	}
@@ -93,7 +132,7 @@ func (m *Model) Build(inputShape ...int) error {
 	}
 	if cfg := m.deferred; cfg != nil {
 		m.deferred = nil
-		return m.Compile(*cfg)
+		return m.compile(*cfg)
 	}
 	return nil
 }
@@ -265,6 +304,12 @@ const seedStream = 0x6b657261676f6e
 // Call it before the first Compile (which initialises the weights);
 // calling it later restarts the stream used for shuffling and dropout.
 func (m *Model) SetSeed(seed uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seed(seed)
+}
+
+func (m *Model) seed(seed uint64) {
 	if m.src == nil {
 		m.src = rand.NewPCG(seed, seedStream)
 		m.rng = rand.New(m.src)
@@ -286,7 +331,7 @@ func (m *Model) randomState() ([]byte, error) {
 // setRandomState restores what randomState returned.
 func (m *Model) setRandomState(b []byte) error {
 	if m.src == nil {
-		m.SetSeed(0)
+		m.seed(0)
 	}
 	return errors.Wrap(m.src.UnmarshalBinary(b), "keras: restoring the random state")
 }
@@ -357,10 +402,11 @@ func (m *Model) ready() error {
 // initialize draws the initial weights once, from the model's seed.
 func (m *Model) initialize() error {
 	if m.initialized {
+		m.prepared.Store(true)
 		return nil
 	}
 	if m.rng == nil {
-		m.SetSeed(uint64(time.Now().UnixNano()))
+		m.seed(uint64(time.Now().UnixNano()))
 	}
 	for _, w := range m.Weights() {
 		if w.Value != nil {
@@ -371,19 +417,46 @@ func (m *Model) initialize() error {
 		}
 	}
 	m.initialized = true
+	m.prepared.Store(true)
 	return nil
 }
 
-// Program returns the compiled program for a mode and batch size,
-// building it on first use (training.Model).
+// Program lends the compiled program for a mode and batch size, building
+// it on first use (training.Model): the caller has it to itself until it
+// gives it back with ReleaseProgram, and should not run it while another
+// goroutine trains the model. Programs are for tools and tests that need
+// a graph's nodes; Fit, Evaluate and Predict manage their own.
 func (m *Model) Program(k graph.Key) (*graph.Program, error) {
-	if err := m.ready(); err != nil {
-		return nil, err
+	if !m.prepared.Load() {
+		m.mu.Lock()
+		err := m.ready()
+		m.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 	}
-	if k.Mode != graph.Predict && m.compiled == nil {
+	if k.Mode != graph.Predict && !m.isCompiled.Load() {
 		return nil, errors.New("keras: the model must be compiled first (Compile)")
 	}
 	return m.cache.Get(k)
+}
+
+// ReleaseProgram gives back a program lent by Program
+// (training.ProgramReleaser), to be reused.
+func (m *Model) ReleaseProgram(p *graph.Program) { m.cache.Put(p) }
+
+// SetProgramLimits bounds the compiled programs the model keeps: at most
+// perBatchSize idle programs for each (mode, batch size) — the number of
+// goroutines that can run one without waiting for a build; the default is
+// GOMAXPROCS, at least 2 — and programs for at most batchSizes
+// (mode, batch size) pairs, the least recently used dropped first (default
+// 16). Bounds apply to what is kept between calls: a program in use is
+// never taken away.
+func (m *Model) SetProgramLimits(perBatchSize, batchSizes int) error {
+	if m.cache == nil {
+		return errors.New("keras: SetProgramLimits: the model has no input shape yet")
+	}
+	return errors.WithMessage(m.cache.SetLimits(perBatchSize, batchSizes), "keras: SetProgramLimits")
 }
 
 // forward adds the model's layers to ctx and returns the input nodes to
@@ -471,12 +544,15 @@ func (m *Model) call(ctx *graph.Context, app *application, vals, maskOf map[*Ten
 
 // buildProgram builds the graph for one mode and batch size.
 func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
+	m.buildMu.Lock()
+	defer m.buildMu.Unlock()
 	ctx := graph.NewContext(k.Mode.Phase(), k.Batch, m.dtype, m.rng)
 	inputs, outputs, masks, err := m.forward(ctx)
 	if err != nil {
 		return nil, err
 	}
-	spec := graph.Spec{Inputs: inputs, Outputs: outputs}
+	spec := graph.Spec{Inputs: inputs, Outputs: outputs,
+		Layout: graph.Layout{Inputs: len(inputs), Outputs: len(outputs)}}
 	if k.Mode != graph.Predict {
 		c := m.compiled
 		var terms []*gorgonia.Node
@@ -502,10 +578,12 @@ func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 			terms = append(terms, term)
 		}
 		spec.Inputs = append(spec.Inputs, sws...)
+		spec.Layout.Targets = len(outputs)
 		// The masks of masked outputs follow the outputs, for the metrics.
-		for _, mk := range masks {
+		for i, mk := range masks {
 			if mk != nil {
 				spec.Outputs = append(spec.Outputs, mk)
+				spec.Layout.Masked = append(spec.Layout.Masked, i)
 			}
 		}
 		terms = append(terms, ctx.Losses()...)
@@ -605,6 +683,8 @@ func (m *Model) WriteDOT(w io.Writer, mode graph.Mode) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, p.DOT())
+	dot := p.DOT()
+	m.ReleaseProgram(p)
+	_, err = io.WriteString(w, dot)
 	return errors.Wrap(err, "keras: WriteDOT")
 }

@@ -26,6 +26,11 @@ import (
 // intact. A model that has not been initialised yet is initialised first
 // (from its seed), as Predict would.
 func (m *Model) Save(path string) error {
+	if err := m.prepare(nil); err != nil {
+		return errors.WithMessagef(err, "keras: Save %s", path)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if err := m.ready(); err != nil {
 		return errors.WithMessagef(err, "keras: Save %s", path)
 	}

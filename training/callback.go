@@ -2,6 +2,7 @@ package training
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/pkg/errors"
 )
@@ -50,9 +51,22 @@ type Run struct {
 	Steps int
 	// History holds the logs of finished epochs.
 	History *History
-	// StopTraining, set by a callback, ends training at the end of the
-	// current epoch (Keras' model.stop_training).
+	// StopTraining, set by a callback, ends training after the current
+	// batch; the epoch then ends normally, validation and epoch-end hooks
+	// included (Keras' model.stop_training).
 	StopTraining bool
+
+	lock sync.Locker // Config.Lock
+}
+
+// UpdateWeights runs f while no other goroutine reads the model (Predict,
+// Evaluate or Save on a keras.Model): callbacks that write weights or
+// change the optimizer do it inside f. Callbacks run on Fit's goroutine,
+// without the lock, so they may Save or Evaluate the model themselves.
+func (r *Run) UpdateWeights(f func() error) error {
+	var err error
+	withLock(r.lock, func() { err = f() })
+	return err
 }
 
 // callbacks runs hooks in order.

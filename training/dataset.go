@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/keragon/keragon/internal/dense"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -62,6 +63,9 @@ func checkTensor(kind string, i int, t *tensor.Dense, n int) error {
 	}
 	if t.Dims() == 0 || t.Shape()[0] != n {
 		return errors.Errorf("training: %s %d has shape %v, want %d samples on the first axis", kind, i, t.Shape(), n)
+	}
+	if c, err := dense.Contiguous(t); err != nil || c != t {
+		return errors.Errorf("training: %s %d (shape %v) is a view or a lazily transposed tensor: give a contiguous one (Materialize it)", kind, i, t.Shape())
 	}
 	row := t.Shape().TotalSize() / n
 	switch d := t.Data().(type) {

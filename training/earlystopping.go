@@ -166,5 +166,5 @@ func (s *earlyStopping) trainEnd(r *Run, _ Logs) error {
 	if r == nil || r.Model == nil {
 		return errors.New("training: EarlyStopping: RestoreBestWeights needs Run.Model")
 	}
-	return errors.WithMessage(s.weights.restore(r.Model.Weights()), "training: EarlyStopping")
+	return errors.WithMessage(r.UpdateWeights(func() error { return s.weights.restore(r.Model.Weights()) }), "training: EarlyStopping")
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/keragon/keragon/graph"
@@ -16,12 +17,26 @@ import (
 // Model is what the loop trains: programs by mode and batch size, and the
 // weights they share. keras.Model implements it.
 //
-// Programs of mode Fit and Evaluate take the inputs, then the targets, then
-// one sample-weight vector per target, and output the model's outputs;
-// Predict programs take the inputs only.
+// A program's feeds and outputs are named by its graph.Layout: Fit and
+// Evaluate programs take the inputs, the targets and one sample-weight
+// vector per target; Predict programs take the inputs only.
 type Model interface {
 	Program(k graph.Key) (*graph.Program, error)
 	Weights() []*graph.Weight
+}
+
+// A ProgramReleaser is a Model that lends its programs (keras.Model keeps a
+// pool of them): the loop gives every program back with ReleaseProgram as
+// soon as it is done with it.
+type ProgramReleaser interface {
+	ReleaseProgram(p *graph.Program)
+}
+
+// release gives p back to m, if m takes programs back.
+func release(m Model, p *graph.Program) {
+	if r, ok := m.(ProgramReleaser); ok {
+		r.ReleaseProgram(p)
+	}
 }
 
 // MetricSpec attaches a metric to one output of the model.
@@ -32,12 +47,6 @@ type MetricSpec struct {
 	Name string
 	// New makes a fresh instance (training and validation each get one).
 	New func() Metric
-	// Masked says the output is a masked sequence (batch, steps, …) whose
-	// (batch, steps) mask of 1s and 0s is program output MaskOutput: the
-	// metric then counts every real step as a sample and skips padding,
-	// as Keras does.
-	Masked     bool
-	MaskOutput int
 }
 
 // Config tells Fit what to do. The zero value of a field means Keras'
@@ -70,10 +79,51 @@ type Config struct {
 	Rand *rand.Rand
 	// Dtype of the model (default float32).
 	Dtype tensor.Dtype
+	// Lock, when not nil, is held from the start of each training step's
+	// run to the end of its weight update (and while the samples are
+	// shuffled), so that goroutines reading the model under the matching
+	// read lock see the weights before or after a step, never a mix.
+	// Callbacks run without it; they change weights through
+	// Run.UpdateWeights.
+	Lock sync.Locker
+}
+
+// check validates the numeric options and fills in the defaults.
+func (c *Config) check() error {
+	if c.Epochs == 0 {
+		c.Epochs = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 32
+	}
+	if c.ValidationBatchSize == 0 {
+		c.ValidationBatchSize = c.BatchSize
+	}
+	if c.Epochs < 0 || c.BatchSize < 0 || c.InitialEpoch < 0 || c.ValidationBatchSize < 0 {
+		return errors.Errorf("training: epochs (%d), batch size (%d), validation batch size (%d) and initial epoch (%d) must not be negative",
+			c.Epochs, c.BatchSize, c.ValidationBatchSize, c.InitialEpoch)
+	}
+	if c.Verbose < 0 || c.Verbose > 2 {
+		return errors.Errorf("training: Verbose must be 0, 1 or 2, got %d", c.Verbose)
+	}
+	if c.Dtype == (tensor.Dtype{}) {
+		c.Dtype = tensor.Float32
+	}
+	if !c.NoShuffle && c.Rand == nil {
+		return errors.New("training: shuffling needs Config.Rand")
+	}
+	if c.Output == nil {
+		c.Output = os.Stdout
+	}
+	return nil
 }
 
 // Fit trains m with opt on train, as Keras' Model.fit. It returns the
 // History even when stopped early.
+//
+// ErrStopTraining from any hook, like setting Run.StopTraining, ends
+// training after the current batch; the epoch still ends normally
+// (validation, epoch-end hooks), as in Keras 3.
 func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 	if err := train.Validate(); err != nil {
 		return nil, err
@@ -86,164 +136,207 @@ func Fit(m Model, opt Optimizer, train *Dataset, cfg Config) (*History, error) {
 	if opt == nil {
 		return nil, errors.New("training: no optimizer")
 	}
-	if cfg.Epochs == 0 {
-		cfg.Epochs = 1
-	}
-	if cfg.BatchSize == 0 {
-		cfg.BatchSize = 32
-	}
-	if cfg.Epochs < 0 || cfg.BatchSize < 0 || cfg.InitialEpoch < 0 {
-		return nil, errors.Errorf("training: epochs (%d), batch size (%d) and initial epoch (%d) must not be negative", cfg.Epochs, cfg.BatchSize, cfg.InitialEpoch)
-	}
-	if cfg.Dtype == (tensor.Dtype{}) {
-		cfg.Dtype = tensor.Float32
-	}
-	if !cfg.NoShuffle && cfg.Rand == nil {
-		return nil, errors.New("training: shuffling needs Config.Rand")
-	}
-	out := cfg.Output
-	if out == nil {
-		out = os.Stdout
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	n := train.Len()
 	steps := (n + cfg.BatchSize - 1) / cfg.BatchSize
 	hist := NewHistory()
-	run := &Run{Model: m, Optimizer: opt, Epochs: cfg.Epochs, Steps: steps, History: hist}
-	cbs := callbacks(cfg.Callbacks)
-	b := newBatcher(train, cfg.Dtype)
-	metrics := make([]Metric, len(cfg.Metrics))
-	for i, s := range cfg.Metrics {
-		metrics[i] = s.New()
+	l := &loop{
+		m: m, opt: opt, cfg: &cfg, train: train, n: n,
+		run:     &Run{Model: m, Optimizer: opt, Epochs: cfg.Epochs, Steps: steps, History: hist, lock: cfg.Lock},
+		cbs:     callbacks(cfg.Callbacks),
+		batcher: newBatcher(train, cfg.Dtype),
+		metrics: newMetrics(cfg.Metrics),
 	}
-	nOut := len(train.Targets)
-	// ErrStopTraining from any hook, like Run.StopTraining, ends training
-	// after the current batch; the epoch still ends normally (validation,
-	// epoch-end hooks), as in Keras 3.
-	stop := func(err error) error {
-		if errors.Is(err, ErrStopTraining) {
-			run.StopTraining = true
-			return nil
-		}
-		return err
-	}
-	if err := stop(cbs.trainBegin(run)); err != nil {
+	if err := l.stop(l.cbs.trainBegin(l.run)); err != nil {
 		return hist, err
 	}
 	var lastLogs Logs
-	for epoch := cfg.InitialEpoch; epoch < cfg.Epochs && !run.StopTraining; epoch++ {
-		if err := stop(cbs.epochBegin(run, epoch)); err != nil {
+	for epoch := cfg.InitialEpoch; epoch < cfg.Epochs && !l.run.StopTraining; epoch++ {
+		if err := l.stop(l.cbs.epochBegin(l.run, epoch)); err != nil {
 			return hist, err
 		}
-		if run.StopTraining {
+		if l.run.StopTraining {
 			break
 		}
-		bar := newProgress(out, cfg.Verbose, epoch, cfg.Epochs, steps)
-		var rng *rand.Rand
-		if !cfg.NoShuffle {
-			rng = cfg.Rand
-		}
-		var lossSum float64
-		var seen int
-		for _, mt := range metrics {
-			mt.Reset()
-		}
-		logs := Logs{}
-		for step, idx := range batches(n, cfg.BatchSize, rng) {
-			if err := stop(cbs.batchBegin(run, step)); err != nil {
-				return hist, err
-			}
-			if run.StopTraining {
-				break
-			}
-			p, err := m.Program(graph.Key{Mode: graph.Fit, Batch: len(idx)})
-			if err != nil {
-				return hist, err
-			}
-			feeds, err := b.gather(idx, true)
-			if err != nil {
-				return hist, err
-			}
-			if err := p.Run(feeds...); err != nil {
-				return hist, errors.WithMessagef(err, "training: epoch %d, batch %d", epoch+1, step+1)
-			}
-			loss, err := p.Loss()
-			if err != nil {
-				return hist, err
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return hist, errors.Errorf("training: the loss became %v at epoch %d, batch %d: the model diverged (try a lower learning rate, or check the data)", loss, epoch+1, step+1)
-			}
-			grads, err := p.Gradients()
-			if err != nil {
-				return hist, err
-			}
-			if err := opt.Step(grads); err != nil {
-				return hist, errors.WithMessagef(err, "training: optimizer step at epoch %d, batch %d", epoch+1, step+1)
-			}
-			if err := p.ApplyUpdates(); err != nil {
-				return hist, err
-			}
-			lossSum += loss * float64(len(idx))
-			seen += len(idx)
-			logs["loss"] = lossSum / float64(seen)
-			if err := updateMetrics(metrics, cfg.Metrics, p, feeds, len(train.Inputs), nOut); err != nil {
-				return hist, err
-			}
-			for i, mt := range metrics {
-				logs[cfg.Metrics[i].Name] = mt.Result()
-			}
-			bar.update(step+1, logs)
-			if err := stop(cbs.batchEnd(run, step, logs)); err != nil {
-				return hist, err
-			}
-			if run.StopTraining {
-				break
-			}
-		}
-		epochLogs := Logs{}
-		for k, v := range logs {
-			epochLogs[k] = v
-		}
-		if cfg.Validation != nil && seen > 0 {
-			vb := cfg.ValidationBatchSize
-			if vb == 0 {
-				vb = cfg.BatchSize
-			}
-			vl, err := Evaluate(m, cfg.Validation, vb, cfg.Metrics, cfg.Dtype)
-			if err != nil {
-				return hist, errors.WithMessage(err, "validation")
-			}
-			for k, v := range vl {
-				epochLogs["val_"+k] = v
-			}
-		}
-		bar.done(epochLogs)
-		if err := stop(cbs.epochEnd(run, epoch, epochLogs)); err != nil {
+		logs, err := l.epoch(epoch, steps)
+		if err != nil {
 			return hist, err
 		}
-		hist.Add(epoch, epochLogs)
-		lastLogs = epochLogs
+		if err := l.stop(l.cbs.epochEnd(l.run, epoch, logs)); err != nil {
+			return hist, err
+		}
+		hist.Add(epoch, logs)
+		lastLogs = logs
 	}
-	if err := stop(cbs.trainEnd(run, lastLogs)); err != nil {
+	if err := l.stop(l.cbs.trainEnd(l.run, lastLogs)); err != nil {
 		return hist, err
 	}
 	return hist, nil
 }
 
-func updateMetrics(ms []Metric, specs []MetricSpec, p *graph.Program, feeds []*tensor.Dense, nIn, nOut int) error {
+// loop is one Fit call's state.
+type loop struct {
+	m       Model
+	opt     Optimizer
+	cfg     *Config
+	train   *Dataset
+	n       int
+	run     *Run
+	cbs     callbacks
+	batcher *batcher
+	metrics []Metric
+}
+
+// stop turns ErrStopTraining into a request to stop, which is not an error.
+func (l *loop) stop(err error) error {
+	if errors.Is(err, ErrStopTraining) {
+		l.run.StopTraining = true
+		return nil
+	}
+	return err
+}
+
+// epoch runs one epoch's batches, then validation, and returns its logs.
+func (l *loop) epoch(epoch, steps int) (Logs, error) {
+	cfg := l.cfg
+	bar := newProgress(cfg.Output, cfg.Verbose, epoch, cfg.Epochs, steps)
+	var order [][]int
+	if cfg.NoShuffle {
+		order = batches(l.n, cfg.BatchSize, nil)
+	} else {
+		withLock(cfg.Lock, func() { order = batches(l.n, cfg.BatchSize, cfg.Rand) })
+	}
+	var lossSum float64
+	var seen int
+	for _, mt := range l.metrics {
+		mt.Reset()
+	}
+	logs := Logs{}
+	for step, idx := range order {
+		if err := l.stop(l.cbs.batchBegin(l.run, step)); err != nil {
+			return nil, err
+		}
+		if l.run.StopTraining {
+			break
+		}
+		loss, err := l.step(epoch, step, idx)
+		if err != nil {
+			return nil, err
+		}
+		lossSum += loss * float64(len(idx))
+		seen += len(idx)
+		logs["loss"] = lossSum / float64(seen)
+		for i, mt := range l.metrics {
+			logs[cfg.Metrics[i].Name] = mt.Result()
+		}
+		bar.update(step+1, logs)
+		if err := l.stop(l.cbs.batchEnd(l.run, step, logs)); err != nil {
+			return nil, err
+		}
+		if l.run.StopTraining {
+			break
+		}
+	}
+	epochLogs := Logs{}
+	for k, v := range logs {
+		epochLogs[k] = v
+	}
+	if cfg.Validation != nil && seen > 0 {
+		vl, err := Evaluate(l.m, cfg.Validation, cfg.ValidationBatchSize, cfg.Metrics, cfg.Dtype)
+		if err != nil {
+			return nil, errors.WithMessage(err, "validation")
+		}
+		for k, v := range vl {
+			epochLogs["val_"+k] = v
+		}
+	}
+	bar.done(epochLogs)
+	return epochLogs, nil
+}
+
+// step runs one training step on the samples idx (forward, backward,
+// optimizer, state updates) under the lock, then updates the metrics, and
+// returns the batch's loss.
+func (l *loop) step(epoch, step int, idx []int) (loss float64, err error) {
+	p, err := l.m.Program(graph.Key{Mode: graph.Fit, Batch: len(idx)})
+	if err != nil {
+		return 0, err
+	}
+	defer release(l.m, p)
+	feeds, err := l.batcher.gather(idx, true)
+	if err != nil {
+		return 0, err
+	}
+	withLock(l.cfg.Lock, func() { loss, err = l.update(p, feeds, epoch, step) })
+	if err != nil {
+		return 0, err
+	}
+	if err := updateMetrics(l.metrics, l.cfg.Metrics, p, feeds); err != nil {
+		return 0, err
+	}
+	return loss, nil
+}
+
+// update is the part of a step that runs the program and writes the
+// weights.
+func (l *loop) update(p *graph.Program, feeds []*tensor.Dense, epoch, step int) (float64, error) {
+	if err := p.Run(feeds...); err != nil {
+		return 0, errors.WithMessagef(err, "training: epoch %d, batch %d", epoch+1, step+1)
+	}
+	loss, err := p.Loss()
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, errors.Errorf("training: the loss became %v at epoch %d, batch %d: the model diverged (try a lower learning rate, or check the data)", loss, epoch+1, step+1)
+	}
+	grads, err := p.Gradients()
+	if err != nil {
+		return 0, err
+	}
+	if err := l.opt.Step(grads); err != nil {
+		return 0, errors.WithMessagef(err, "training: optimizer step at epoch %d, batch %d", epoch+1, step+1)
+	}
+	if err := p.ApplyUpdates(); err != nil {
+		return 0, err
+	}
+	return loss, nil
+}
+
+// withLock runs f holding lock, if there is one.
+func withLock(lock sync.Locker, f func()) {
+	if lock != nil {
+		lock.Lock()
+		defer lock.Unlock()
+	}
+	f()
+}
+
+func newMetrics(specs []MetricSpec) []Metric {
+	ms := make([]Metric, len(specs))
+	for i, s := range specs {
+		ms[i] = s.New()
+	}
+	return ms
+}
+
+func updateMetrics(ms []Metric, specs []MetricSpec, p *graph.Program, feeds []*tensor.Dense) error {
+	lay := p.Layout()
 	for i, mt := range ms {
 		o := specs[i].Output
-		if o < 0 || o >= nOut {
-			return errors.Errorf("training: metric %q watches output %d of %d", specs[i].Name, o, nOut)
+		if o < 0 || o >= lay.Targets {
+			return errors.Errorf("training: metric %q watches output %d of %d", specs[i].Name, o, lay.Targets)
 		}
 		pred, err := p.Output(o)
 		if err != nil {
 			return err
 		}
-		yTrue := feeds[nIn+o]
+		yTrue := feeds[lay.Target(o)]
 		var sw []float64
-		if specs[i].Masked {
-			mask, err := p.Output(specs[i].MaskOutput)
+		if mo, masked := lay.Mask(o); masked {
+			mask, err := p.Output(mo)
 			if err != nil {
 				return err
 			}
@@ -260,43 +353,28 @@ func updateMetrics(ms []Metric, specs []MetricSpec, p *graph.Program, feeds []*t
 
 // Evaluate returns the loss and metrics of m on ds, in inference mode.
 // Every sample counts: a last partial batch runs in a program of its size.
+// A batch of 0 means 32.
 func Evaluate(m Model, ds *Dataset, batch int, specs []MetricSpec, dt tensor.Dtype) (Logs, error) {
 	if err := ds.Validate(); err != nil {
 		return nil, err
 	}
-	if batch <= 0 {
-		batch = 32
+	batch, err := batchSize(batch)
+	if err != nil {
+		return nil, err
 	}
 	if dt == (tensor.Dtype{}) {
 		dt = tensor.Float32
 	}
 	b := newBatcher(ds, dt)
-	ms := make([]Metric, len(specs))
-	for i, s := range specs {
-		ms[i] = s.New()
-	}
+	ms := newMetrics(specs)
 	var lossSum float64
 	n := ds.Len()
 	for _, idx := range batches(n, batch, nil) {
-		p, err := m.Program(graph.Key{Mode: graph.Evaluate, Batch: len(idx)})
-		if err != nil {
-			return nil, err
-		}
-		feeds, err := b.gather(idx, true)
-		if err != nil {
-			return nil, err
-		}
-		if err := p.Run(feeds...); err != nil {
-			return nil, err
-		}
-		loss, err := p.Loss()
+		loss, err := evaluateBatch(m, b, idx, ms, specs)
 		if err != nil {
 			return nil, err
 		}
 		lossSum += loss * float64(len(idx))
-		if err := updateMetrics(ms, specs, p, feeds, len(ds.Inputs), len(ds.Targets)); err != nil {
-			return nil, err
-		}
 	}
 	logs := Logs{"loss": lossSum / float64(n)}
 	for i, mt := range ms {
@@ -305,9 +383,45 @@ func Evaluate(m Model, ds *Dataset, batch int, specs []MetricSpec, dt tensor.Dty
 	return logs, nil
 }
 
+func evaluateBatch(m Model, b *batcher, idx []int, ms []Metric, specs []MetricSpec) (float64, error) {
+	p, err := m.Program(graph.Key{Mode: graph.Evaluate, Batch: len(idx)})
+	if err != nil {
+		return 0, err
+	}
+	defer release(m, p)
+	feeds, err := b.gather(idx, true)
+	if err != nil {
+		return 0, err
+	}
+	if err := p.Run(feeds...); err != nil {
+		return 0, err
+	}
+	loss, err := p.Loss()
+	if err != nil {
+		return 0, err
+	}
+	return loss, updateMetrics(ms, specs, p, feeds)
+}
+
+// batchSize checks a batch size option; 0 means 32.
+func batchSize(b int) (int, error) {
+	switch {
+	case b == 0:
+		return 32, nil
+	case b < 0:
+		return 0, errors.Errorf("training: batch size must be positive, got %d", b)
+	}
+	return b, nil
+}
+
 // Predict runs m on inputs in inference mode and returns one tensor per
-// model output, with every sample (a last partial batch gets a program of
-// its own size).
+// model output, with every sample. A batch of 0 means 32.
+//
+// A last partial batch of r samples runs in the program of the smallest
+// power of two at least r (at most the batch size), its extra rows copies
+// of the last sample, dropped from the result: inference treats every
+// sample on its own, and whatever the sizes asked for, a model compiles at
+// most log2(batch)+2 prediction programs.
 func Predict(m Model, inputs []*tensor.Dense, batch int, dt tensor.Dtype) ([]*tensor.Dense, error) {
 	ds := &Dataset{Inputs: inputs}
 	n := ds.Len()
@@ -319,8 +433,9 @@ func Predict(m Model, inputs []*tensor.Dense, batch int, dt tensor.Dtype) ([]*te
 			return nil, errors.Errorf("training: input %d has shape %v, want %d samples first", i, shapeOf(t), n)
 		}
 	}
-	if batch <= 0 {
-		batch = 32
+	batch, err := batchSize(batch)
+	if err != nil {
+		return nil, err
 	}
 	if dt == (tensor.Dtype{}) {
 		dt = tensor.Float32
@@ -329,38 +444,71 @@ func Predict(m Model, inputs []*tensor.Dense, batch int, dt tensor.Dtype) ([]*te
 	var outs []*tensor.Dense
 	start := 0
 	for _, idx := range batches(n, batch, nil) {
-		p, err := m.Program(graph.Key{Mode: graph.Predict, Batch: len(idx)})
-		if err != nil {
-			return nil, err
-		}
-		feeds, err := b.gather(idx, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := p.Run(feeds...); err != nil {
-			return nil, err
-		}
-		if outs == nil {
-			for i := 0; i < p.NumOutputs(); i++ {
-				o, err := p.Output(i)
-				if err != nil {
-					return nil, err
-				}
-				shape := o.Shape().Clone()
-				shape[0] = n
-				outs = append(outs, tensor.New(tensor.Of(o.Dtype()), tensor.WithShape(shape...)))
+		rows := len(idx)
+		if size := bucket(rows, batch); size > rows {
+			padded := make([]int, size)
+			copy(padded, idx)
+			for i := rows; i < size; i++ {
+				padded[i] = idx[rows-1]
 			}
+			idx = padded
 		}
-		for i := range outs {
+		if outs, err = predictBatch(m, b, idx, rows, start, n, outs); err != nil {
+			return nil, err
+		}
+		start += rows
+	}
+	return outs, nil
+}
+
+// bucket is the program size for a batch of r samples when full batches
+// have b: the smallest power of two at least r, at most b.
+func bucket(r, b int) int {
+	if r >= b {
+		return r
+	}
+	size := 1
+	for size < r {
+		size *= 2
+	}
+	return min(size, b)
+}
+
+// predictBatch runs the samples idx and copies the first rows of each
+// output to outs (made on first use, n samples) at row start.
+func predictBatch(m Model, b *batcher, idx []int, rows, start, n int, outs []*tensor.Dense) ([]*tensor.Dense, error) {
+	p, err := m.Program(graph.Key{Mode: graph.Predict, Batch: len(idx)})
+	if err != nil {
+		return nil, err
+	}
+	defer release(m, p)
+	feeds, err := b.gather(idx, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Run(feeds...); err != nil {
+		return nil, err
+	}
+	nOut := p.Layout().Outputs
+	if outs == nil {
+		for i := 0; i < nOut; i++ {
 			o, err := p.Output(i)
 			if err != nil {
 				return nil, err
 			}
-			if err := copyRows(outs[i], o, start); err != nil {
-				return nil, err
-			}
+			shape := o.Shape().Clone()
+			shape[0] = n
+			outs = append(outs, tensor.New(tensor.Of(o.Dtype()), tensor.WithShape(shape...)))
 		}
-		start += len(idx)
+	}
+	for i := range outs {
+		o, err := p.Output(i)
+		if err != nil {
+			return nil, err
+		}
+		if err := copyRows(outs[i], o, start, rows); err != nil {
+			return nil, err
+		}
 	}
 	return outs, nil
 }
@@ -372,8 +520,8 @@ func shapeOf(t *tensor.Dense) tensor.Shape {
 	return t.Shape()
 }
 
-// copyRows writes src's rows into dst starting at row start.
-func copyRows(dst, src *tensor.Dense, start int) error {
+// copyRows writes the first rows of src into dst starting at row start.
+func copyRows(dst, src *tensor.Dense, start, rows int) error {
 	row := dst.Shape().TotalSize() / dst.Shape()[0]
 	switch d := dst.Data().(type) {
 	case []float32:
@@ -381,13 +529,13 @@ func copyRows(dst, src *tensor.Dense, start int) error {
 		if !ok {
 			return errors.Errorf("training: output dtype changed to %v", src.Dtype())
 		}
-		copy(d[start*row:], s)
+		copy(d[start*row:(start+rows)*row], s[:rows*row])
 	case []float64:
 		s, ok := src.Data().([]float64)
 		if !ok {
 			return errors.Errorf("training: output dtype changed to %v", src.Dtype())
 		}
-		copy(d[start*row:], s)
+		copy(d[start*row:(start+rows)*row], s[:rows*row])
 	default:
 		return errors.Errorf("training: unsupported output dtype %v", dst.Dtype())
 	}

@@ -29,7 +29,7 @@ func LearningRateScheduler(schedule func(epoch int, lr float64) float64) Callbac
 			if !(lr >= 0) || math.IsInf(lr, 0) {
 				return errors.Errorf("training: LearningRateScheduler: the schedule gave the learning rate %v for epoch %d", lr, epoch)
 			}
-			r.Optimizer.SetLearningRate(lr)
+			_ = r.UpdateWeights(func() error { r.Optimizer.SetLearningRate(lr); return nil })
 			return nil
 		},
 		OnEpochEnd: func(r *Run, _ int, logs Logs) error {

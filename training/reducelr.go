@@ -148,7 +148,7 @@ func (s *reduceLR) epochEnd(r *Run, epoch int, logs Logs) error {
 		return nil
 	}
 	newLR := math.Max(lr*s.factor, s.cfg.MinLR)
-	r.Optimizer.SetLearningRate(newLR)
+	_ = r.UpdateWeights(func() error { r.Optimizer.SetLearningRate(newLR); return nil })
 	if s.cfg.Verbose > 0 {
 		fmt.Fprintf(writerOr(s.cfg.Output), "Epoch %d: ReduceLROnPlateau reducing learning rate to %s.\n", epoch+1, pyFloat(newLR))
 	}
