@@ -3,8 +3,8 @@ package graph
 import (
 	"math/rand/v2"
 
-	"github.com/keragon/keragon/ops"
 	"github.com/keragon/keragon/internal/dense"
+	"github.com/keragon/keragon/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
