@@ -2,6 +2,7 @@ package keras
 
 import (
 	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/internal/dense"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -30,13 +31,16 @@ func dataOf[T float32 | float64](values []T, shape []int) (*tensor.Dense, error)
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(values)), nil
 }
 
-// Values returns a tensor's values as float64, whatever its dtype.
+// Values returns a tensor's values as float64 in row-major order, whatever
+// its dtype and memory layout (views and transposes are read as they look);
+// nil for a masked tensor.
 func Values(t *tensor.Dense) []float64 {
 	if t == nil {
 		return nil
 	}
-	if t.IsView() {
-		t = t.Materialize().(*tensor.Dense)
+	t, err := dense.Contiguous(t)
+	if err != nil {
+		return nil
 	}
 	out := floatsOf(t)
 	if d, ok := t.Data().([]float64); ok {
@@ -49,6 +53,10 @@ func Values(t *tensor.Dense) []float64 {
 func Rows(x *tensor.Dense, idx ...int) (*tensor.Dense, error) {
 	if x == nil || x.Dims() == 0 {
 		return nil, errors.New("keras: Rows needs a tensor with a batch axis")
+	}
+	x, err := dense.Contiguous(x)
+	if err != nil {
+		return nil, errors.WithMessage(err, "keras: Rows")
 	}
 	n := x.Shape()[0]
 	row := x.Shape().TotalSize() / max(n, 1)

@@ -143,3 +143,30 @@ func TestServiceBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpersReadViews: Values and Rows read a transposed tensor and a
+// column slice as they look.
+func TestHelpersReadViews(t *testing.T) {
+	x := f32([]float64{1, 2, 3, 4, 5, 6}, 2, 3)
+	tr := x.ShallowClone()
+	if err := tr.T(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Values(tr), []float64{1, 4, 2, 5, 3, 6}; !sameFloats(got, want) {
+		t.Errorf("Values of the transpose = %v, want %v", got, want)
+	}
+	col, err := x.Slice(nil, tensor.S(2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Values(col.(*tensor.Dense)), []float64{3, 6}; !sameFloats(got, want) {
+		t.Errorf("Values of column 2 = %v, want %v", got, want)
+	}
+	r, err := Rows(tr, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Values(r), []float64{3, 6, 1, 4}; !sameFloats(got, want) {
+		t.Errorf("Rows(transpose, 2, 0) = %v, want %v", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"github.com/keragon/keragon/internal/dense"
 	"math"
 	"reflect"
 
@@ -23,6 +24,10 @@ func OneHot(labels *tensor.Dense, classes int) (*tensor.Dense, error) {
 	shape := labels.Shape()
 	if len(shape) == 0 || len(shape) > 2 || (len(shape) == 2 && shape[1] != 1) {
 		return nil, errors.Errorf("datasets: OneHot takes labels of shape (n) or (n, 1), got %v", shape)
+	}
+	labels, err := dense.Contiguous(labels)
+	if err != nil {
+		return nil, errors.WithMessage(err, "datasets: OneHot")
 	}
 	n := shape[0]
 	var at func(i int) float64

@@ -101,3 +101,23 @@ func TestTake(t *testing.T) {
 		}
 	}
 }
+
+// TestOneHotOfAView: labels given as a column of a table are read as they
+// look, not as the table's backing slice.
+func TestOneHotOfAView(t *testing.T) {
+	table := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{9, 2, 9, 0, 9, 1}))
+	col, err := table.Slice(nil, tensor.S(1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot, err := OneHot(col.(*tensor.Dense), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{0, 0, 1, 1, 0, 0, 0, 1, 0}
+	for i, v := range hot.Data().([]float32) {
+		if v != want[i] {
+			t.Fatalf("OneHot of column 1 = %v, want %v", hot.Data(), want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"github.com/keragon/keragon/internal/dense"
 	"math"
 	"reflect"
 	"sort"
@@ -293,6 +294,10 @@ func labelValues(y *tensor.Dense, name string) ([]float64, error) {
 	shape := y.Shape()
 	if len(shape) == 0 || len(shape) > 2 || (len(shape) == 2 && shape[1] != 1) {
 		return nil, errors.Errorf("datasets: %s takes labels of shape (n) or (n, 1), got %v", name, shape)
+	}
+	y, err := dense.Contiguous(y)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "datasets: %s", name)
 	}
 	n := shape[0]
 	out := make([]float64, n)
