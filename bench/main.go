@@ -156,6 +156,8 @@ func figure(w workload, r result) (float64, bool) {
 		return r.num("seconds_per_epoch")
 	case "images/s":
 		return r.num("images_per_second")
+	case "req/s":
+		return r.num("requests_per_second")
 	}
 	return r.num("gflops")
 }
@@ -180,7 +182,7 @@ func runBench(cfg config, out io.Writer) error {
 	for round := 0; round < cfg.rounds; round++ {
 		for _, w := range cfg.workloads {
 			sides := []string{"keragon", "pytorch"}
-			if !cfg.torch {
+			if !cfg.torch || w.keragonOnly {
 				sides = sides[:1]
 			} else if round%2 == 1 {
 				sides[0], sides[1] = sides[1], sides[0]
@@ -275,7 +277,7 @@ func report(cfg config, got map[string]map[string][]result, out io.Writer) error
 	}
 	for _, w := range cfg.workloads {
 		runs := got[w.name]["keragon"]
-		for _, key := range []string{"step_bytes", "step_objects", "fit_bytes_per_step"} {
+		for _, key := range append([]string{"step_bytes", "step_objects", "fit_bytes_per_step"}, serveKeys...) {
 			var vs []float64
 			for _, r := range runs {
 				if v, ok := r.num(key); ok {
@@ -288,8 +290,17 @@ func report(cfg config, got map[string]map[string][]result, out io.Writer) error
 			m := median(vs)
 			summary[w.name+"_"+key] = round4(m)
 			unit := "B"
-			if key == "step_objects" {
+			switch {
+			case key == "step_objects":
 				unit = "objects"
+			case strings.HasPrefix(key, "requests_per_second"):
+				unit = "req/s"
+			case strings.Contains(key, "_ms_"):
+				unit = "ms"
+			case key == "predict_images_per_second":
+				unit = "images/s"
+			case strings.HasPrefix(key, "mean_batch"):
+				unit = "samples"
 			}
 			fmt.Fprintf(out, "| %s %s | %s | %s | — | — |\n", w.name, strings.ReplaceAll(key, "_", " "), unit, fmtNum(m))
 		}

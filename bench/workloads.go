@@ -27,6 +27,8 @@ type workload struct {
 	// samples in a full run and in a -quick one.
 	samples, quick int
 	run            func(p params) (map[string]any, error)
+	// keragonOnly workloads have no PyTorch side.
+	keragonOnly bool
 }
 
 // params are a worker's command line.
@@ -36,13 +38,15 @@ type params struct {
 }
 
 var workloads = []workload{
-	{"mlp_epoch", "s/epoch", false, 60000, 10000, func(p params) (map[string]any, error) { return runEpoch(p, mlp(), flat, false) }},
-	{"cnn_epoch", "s/epoch", false, 60000, 5000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(false), image, true) }},
-	{"cnn_bn_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(true), image, true) }},
-	{"lstm_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, lstm(), rows, true) }},
-	{"mlp_infer", "images/s", true, 60000, 20000, func(p params) (map[string]any, error) { return runInfer(p, mlp(), flat) }},
-	{"cnn_infer", "images/s", true, 10000, 3000, func(p params) (map[string]any, error) { return runInfer(p, cnn(false), image) }},
-	{"gemm", "GFLOP/s", true, 0, 0, runGemm},
+	{"mlp_epoch", "s/epoch", false, 60000, 10000, func(p params) (map[string]any, error) { return runEpoch(p, mlp(), flat, false) }, false},
+	{"cnn_epoch", "s/epoch", false, 60000, 5000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(false), image, true) }, false},
+	{"cnn_bn_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, cnn(true), image, true) }, false},
+	{"lstm_epoch", "s/epoch", false, 60000, 3000, func(p params) (map[string]any, error) { return runEpoch(p, lstm(), rows, true) }, false},
+	{"mlp_infer", "images/s", true, 60000, 20000, func(p params) (map[string]any, error) { return runInfer(p, mlp(), flat) }, false},
+	{"cnn_infer", "images/s", true, 10000, 3000, func(p params) (map[string]any, error) { return runInfer(p, cnn(false), image) }, false},
+	{"gemm", "GFLOP/s", true, 0, 0, runGemm, false},
+	{"serve_mlp", "req/s", true, 6000, 2000, func(p params) (map[string]any, error) { return runServe(p, mlp(), flat) }, true},
+	{"serve_cnn", "req/s", true, 6000, 2000, func(p params) (map[string]any, error) { return runServe(p, cnn(false), image) }, true},
 }
 
 // The shapes of a sample: flat pixels, an NHWC image, a sequence of rows.
