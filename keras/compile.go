@@ -76,6 +76,9 @@ func (m *Model) compile(cfg CompileConfig) error {
 	default:
 		return errors.Errorf("keras: Compile: Optimizer must be a training.Optimizer or a name, got %T", cfg.Optimizer)
 	}
+	if err := training.CheckOptimizer(c.optimizer); err != nil {
+		return errors.WithMessage(err, "keras: Compile")
+	}
 	specs, err := m.lossSpecs(cfg.Loss)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keragon/keragon/training"
 	"gorgonia.org/tensor"
 )
 
@@ -168,5 +169,28 @@ func TestHelpersReadViews(t *testing.T) {
 	}
 	if got, want := Values(r), []float64{3, 6, 1, 4}; !sameFloats(got, want) {
 		t.Errorf("Rows(transpose, 2, 0) = %v, want %v", got, want)
+	}
+}
+
+// TestCompileChecksTheOptimizer: bad hyperparameters are refused at
+// Compile, before any data is seen.
+func TestCompileChecksTheOptimizer(t *testing.T) {
+	cases := []struct {
+		opt  training.Optimizer
+		want string
+	}{
+		{&training.Adam{LearningRate: math.NaN()}, "adam learning rate is NaN"},
+		{&training.SGD{LearningRate: -0.1}, "sgd learning rate is -0.1"},
+		{&training.Adam{Beta1: 1.5}, "adam"},
+		{&training.RMSprop{Rho: math.Inf(1)}, "rmsprop"},
+		{&training.Adam{ClipNorm: 1, ClipValue: 1}, "only one of ClipNorm, ClipValue and GlobalClipNorm"},
+		{&training.SGD{Momentum: -1}, "sgd"},
+	}
+	for i, c := range cases {
+		m := NewSequential(&Input{Shape: []int{4}}, &Dense{Units: 1})
+		err := m.Compile(CompileConfig{Optimizer: c.opt, Loss: "mse"})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d (%T): error %v, want it to contain %q", i, c.opt, err, c.want)
+		}
 	}
 }

@@ -481,3 +481,36 @@ func unmarshalConfig(data []byte, fields any, lr *float64, sched *Schedule, zero
 	}
 	return nil
 }
+
+// CheckOptimizer reports what is wrong with o's settings before it takes
+// a step (Compile calls it): a NaN, infinite, negative or out-of-range
+// hyperparameter, or two clipping settings at once. An optimizer defined
+// outside this package is checked when it has a Check() error method.
+func CheckOptimizer(o Optimizer) error {
+	if o == nil {
+		return errors.New("training: no optimizer")
+	}
+	r, ok := o.(rule)
+	if !ok {
+		if c, ok := o.(interface{ Check() error }); ok {
+			return c.Check()
+		}
+		return nil
+	}
+	h := r.common()
+	if err := h.check(r.Name()); err != nil {
+		return err
+	}
+	if err := r.check(); err != nil {
+		return err
+	}
+	if v, ok := h.schedule.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return errors.WithMessagef(err, "training: %s schedule", r.Name())
+		}
+	}
+	if h.schedule == nil && (!(h.lr >= 0) || math.IsInf(h.lr, 0)) {
+		return errors.Errorf("training: %s learning rate is %v; want a finite number >= 0", r.Name(), h.lr)
+	}
+	return nil
+}
