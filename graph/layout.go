@@ -10,12 +10,14 @@ import "github.com/pkg/errors"
 // Targets targets and one sample-weight vector per target. Outputs come in
 // this order: Outputs model outputs, then one mask per entry of Masked
 // (Masked[j] is the index of the model output whose (batch, steps) mask is
-// program output Outputs+j).
+// program output Outputs+j), then one scalar per entry of Losses (the
+// batch's loss of one model output, logged under that name).
 type Layout struct {
 	Inputs  int
 	Targets int
 	Outputs int
 	Masked  []int
+	Losses  []string
 }
 
 // Feeds is the number of tensors Run takes.
@@ -43,14 +45,17 @@ func (l Layout) Mask(o int) (int, bool) {
 	return 0, false
 }
 
+// LossOutput is the program output holding the loss logged as Losses[j].
+func (l Layout) LossOutput(j int) int { return l.Outputs + len(l.Masked) + j }
+
 // check reports a layout that does not describe spec.
 func (l Layout) check(spec Spec) error {
 	if l.Inputs < 0 || l.Targets < 0 || l.Outputs < 0 {
 		return errors.Errorf("graph: layout %+v has a negative count", l)
 	}
-	if l.Feeds() != len(spec.Inputs) || l.Outputs+len(l.Masked) != len(spec.Outputs) {
+	if outs := l.Outputs + len(l.Masked) + len(l.Losses); l.Feeds() != len(spec.Inputs) || outs != len(spec.Outputs) {
 		return errors.Errorf("graph: layout %+v describes %d feeds and %d outputs; the spec has %d and %d",
-			l, l.Feeds(), l.Outputs+len(l.Masked), len(spec.Inputs), len(spec.Outputs))
+			l, l.Feeds(), outs, len(spec.Inputs), len(spec.Outputs))
 	}
 	for _, o := range l.Masked {
 		if o < 0 || o >= l.Outputs {

@@ -555,21 +555,34 @@ func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 		Layout: graph.Layout{Inputs: len(inputs), Outputs: len(outputs)}}
 	if k.Mode != graph.Predict {
 		c := m.compiled
-		var terms []*gorgonia.Node
-		var sws []*gorgonia.Node
+		var terms, raws, sws []*gorgonia.Node
+		// With several outputs, each output's unweighted loss is also an
+		// output of the program, logged as "<output>_loss" (Keras 3).
+		several := len(outputs) > 1
 		for i, out := range outputs {
 			lf := c.losses[i]
 			target := ctx.Input(fmt.Sprintf("target_%d", i), append([]int{k.Batch}, lf.targetShape...)...)
 			sw := ctx.Input(fmt.Sprintf("sample_weight_%d", i), k.Batch)
 			spec.Inputs = append(spec.Inputs, target)
 			sws = append(sws, sw)
+			scale := c.lossWeights[i]
+			if several {
+				scale = 1
+			}
 			var term *gorgonia.Node
 			if masks[i] != nil {
-				term, err = maskedLoss(lf, target, out, sw, masks[i], c.lossWeights[i])
+				term, err = maskedLoss(lf, target, out, sw, masks[i], scale)
 			} else {
 				var per *gorgonia.Node
 				if per, err = lf.perSample(target, out); err == nil {
-					term, err = weightedMean(ctx, per, sw, c.lossWeights[i])
+					term, err = weightedMean(ctx, per, sw, scale)
+				}
+			}
+			if err == nil && several {
+				raws = append(raws, term)
+				spec.Layout.Losses = append(spec.Layout.Losses, m.outputName(i)+"_loss")
+				if w := c.lossWeights[i]; w != 1 {
+					term, err = gorgonia.Mul(term, ctx.Constant(w))
 				}
 			}
 			if err != nil {
@@ -586,6 +599,7 @@ func (m *Model) buildProgram(k graph.Key) (*graph.Program, error) {
 				spec.Layout.Masked = append(spec.Layout.Masked, i)
 			}
 		}
+		spec.Outputs = append(spec.Outputs, raws...)
 		terms = append(terms, ctx.Losses()...)
 		total := terms[0]
 		for _, t := range terms[1:] {

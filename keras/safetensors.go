@@ -97,7 +97,9 @@ type compileConfig struct {
 	Optimizer   optimizerConfig `json:"optimizer"`
 	Loss        []Loss          `json:"loss"`
 	LossWeights []float64       `json:"loss_weights"`
-	Metrics     []string        `json:"metrics"`
+	// Metrics is a list of names for every output, or a list of lists,
+	// one per output.
+	Metrics any `json:"metrics"`
 }
 
 // optimizerConfig is an optimizer's Keras name and its JSON config, as

@@ -76,7 +76,7 @@ func (m *Model) encode() ([]safetensors.Tensor, map[string]string, error) {
 			Optimizer:   optimizerConfig{Name: c.optimizer.Name(), Config: opt},
 			Loss:        c.lossSpecs,
 			LossWeights: c.lossWeights,
-			Metrics:     c.cfg.Metrics,
+			Metrics:     c.savedMetrics(),
 		}
 		ccJSON, err := json.Marshal(cc)
 		if err != nil {

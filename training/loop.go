@@ -208,7 +208,7 @@ func (l *loop) epoch(epoch, steps int) (Logs, error) {
 	} else {
 		withLock(cfg.Lock, func() { order = batches(l.n, cfg.BatchSize, cfg.Rand) })
 	}
-	var lossSum float64
+	var losses lossMeans
 	var seen int
 	for _, mt := range l.metrics {
 		mt.Reset()
@@ -221,13 +221,11 @@ func (l *loop) epoch(epoch, steps int) (Logs, error) {
 		if l.run.StopTraining {
 			break
 		}
-		loss, err := l.step(epoch, step, idx)
-		if err != nil {
+		if err := l.step(epoch, step, idx, &losses); err != nil {
 			return nil, err
 		}
-		lossSum += loss * float64(len(idx))
 		seen += len(idx)
-		logs["loss"] = lossSum / float64(seen)
+		losses.log(logs)
 		for i, mt := range l.metrics {
 			logs[cfg.Metrics[i].Name] = mt.Result()
 		}
@@ -257,26 +255,77 @@ func (l *loop) epoch(epoch, steps int) (Logs, error) {
 }
 
 // step runs one training step on the samples idx (forward, backward,
-// optimizer, state updates) under the lock, then updates the metrics, and
-// returns the batch's loss.
-func (l *loop) step(epoch, step int, idx []int) (loss float64, err error) {
+// optimizer, state updates) under the lock, then adds the batch's losses
+// to losses and updates the metrics.
+func (l *loop) step(epoch, step int, idx []int, losses *lossMeans) error {
 	p, err := l.m.Program(graph.Key{Mode: graph.Fit, Batch: len(idx)})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer release(l.m, p)
 	feeds, err := l.batcher.gather(idx, true)
 	if err != nil {
-		return 0, err
+		return err
 	}
+	var loss float64
 	withLock(l.cfg.Lock, func() { loss, err = l.update(p, feeds, epoch, step) })
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := updateMetrics(l.metrics, l.cfg.Metrics, p, feeds); err != nil {
-		return 0, err
+	if err := losses.add(p, loss, len(idx)); err != nil {
+		return err
 	}
-	return loss, nil
+	return updateMetrics(l.metrics, l.cfg.Metrics, p, feeds)
+}
+
+// lossMeans averages, over the samples seen, the total loss and the loss
+// of each output a program's Layout names.
+type lossMeans struct {
+	names []string
+	sums  []float64 // total first, then by name
+	n     int
+}
+
+// add counts one batch of n samples whose total loss is loss.
+func (lm *lossMeans) add(p *graph.Program, loss float64, n int) error {
+	lay := p.Layout()
+	if lm.sums == nil {
+		lm.names = append([]string{"loss"}, lay.Losses...)
+		lm.sums = make([]float64, len(lm.names))
+	}
+	if len(lay.Losses)+1 != len(lm.sums) {
+		return errors.Errorf("training: a program logs %d losses, an earlier one %d", len(lay.Losses), len(lm.sums)-1)
+	}
+	lm.sums[0] += loss * float64(n)
+	for j := range lay.Losses {
+		t, err := p.Output(lay.LossOutput(j))
+		if err != nil {
+			return err
+		}
+		var v float64
+		switch d := t.Data().(type) {
+		case []float32:
+			v = float64(d[0])
+		case []float64:
+			v = d[0]
+		case float32:
+			v = float64(d)
+		case float64:
+			v = d
+		default:
+			return errors.Errorf("training: loss %q is %T", lay.Losses[j], t.Data())
+		}
+		lm.sums[j+1] += v * float64(n)
+	}
+	lm.n += n
+	return nil
+}
+
+// log writes the means so far into logs.
+func (lm *lossMeans) log(logs Logs) {
+	for j, name := range lm.names {
+		logs[name] = lm.sums[j] / float64(max(lm.n, 1))
+	}
 }
 
 // update is the part of a step that runs the program and writes the
@@ -367,40 +416,42 @@ func Evaluate(m Model, ds *Dataset, batch int, specs []MetricSpec, dt tensor.Dty
 	}
 	b := newBatcher(ds, dt)
 	ms := newMetrics(specs)
-	var lossSum float64
+	var losses lossMeans
 	n := ds.Len()
 	for _, idx := range batches(n, batch, nil) {
-		loss, err := evaluateBatch(m, b, idx, ms, specs)
-		if err != nil {
+		if err := evaluateBatch(m, b, idx, ms, specs, &losses); err != nil {
 			return nil, err
 		}
-		lossSum += loss * float64(len(idx))
 	}
-	logs := Logs{"loss": lossSum / float64(n)}
+	logs := Logs{}
+	losses.log(logs)
 	for i, mt := range ms {
 		logs[specs[i].Name] = mt.Result()
 	}
 	return logs, nil
 }
 
-func evaluateBatch(m Model, b *batcher, idx []int, ms []Metric, specs []MetricSpec) (float64, error) {
+func evaluateBatch(m Model, b *batcher, idx []int, ms []Metric, specs []MetricSpec, losses *lossMeans) error {
 	p, err := m.Program(graph.Key{Mode: graph.Evaluate, Batch: len(idx)})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer release(m, p)
 	feeds, err := b.gather(idx, true)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if err := p.Run(feeds...); err != nil {
-		return 0, err
+		return err
 	}
 	loss, err := p.Loss()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return loss, updateMetrics(ms, specs, p, feeds)
+	if err := losses.add(p, loss, len(idx)); err != nil {
+		return err
+	}
+	return updateMetrics(ms, specs, p, feeds)
 }
 
 // batchSize checks a batch size option; 0 means 32.
