@@ -25,4 +25,10 @@
 // Metrics (NewMetric by Keras name) accumulate over batches; every metric
 // scores a sample as the mean over its entries and weights samples by their
 // sample weight.
+//
+// Progress (Config.Verbose): 1 draws Keras' bar, redrawn in place when
+// Config.Output is a terminal (an *os.File on a character device) and
+// written once at the end of each epoch otherwise (a file, a pipe, a
+// notebook), so logs hold one line per epoch and no "\r"; 2 writes one
+// shorter line per epoch.
 package training
