@@ -19,6 +19,11 @@
 // on a shared two-core machine, ran the MLP epoch 15 times slower (72 s
 // against 4.7 s). The last line printed is one JSON object with every
 // median and ratio.
+//
+// PyTorch is optional. Without it (no -python, or no torch module there)
+// bench says in one line what to install and measures Keragon alone;
+// -install-torch installs Debian's python3-torch with apt-get first (as
+// root or through sudo), and -notorch never looks for Python.
 package main
 
 import (
@@ -54,7 +59,8 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 	script := flag.String("script", "", "path of torch_bench.py (default: next to this package's source)")
 	only := flag.String("workloads", "", "comma-separated workloads to run (default: all)")
-	noTorch := flag.Bool("notorch", false, "run the Keragon side only")
+	noTorch := flag.Bool("notorch", false, "run the Keragon side only (no Python needed)")
+	installTorch := flag.Bool("install-torch", false, "when -python cannot import torch, install Debian's python3-torch with apt-get (as root or through sudo)")
 	samples := flag.Int("samples", 0, "samples per workload (0: the workload's default)")
 	batch := flag.Int("batch", 128, "batch size")
 	reps := flag.Int("reps", 9, "GEMM repetitions")
@@ -77,6 +83,9 @@ func main() {
 	var err error
 	if cfg.workloads, err = selectWorkloads(*only); err != nil {
 		check(err)
+	}
+	if cfg.torch {
+		cfg.torch = torchAvailable(cfg.python, *installTorch, os.Stderr)
 	}
 	check(runBench(cfg, os.Stdout))
 }
@@ -175,7 +184,11 @@ func runBench(cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "Keragon vs PyTorch, %s\n", time.Now().Format(time.RFC3339))
 	fmt.Fprintf(out, "machine: %s, %d cores; load average before: %s\n", cpuModel(), runtime.NumCPU(), loadAverage())
 	fmt.Fprintf(out, "Keragon: %s, BLAS %s; both sides: %s\n", runtime.Version(), graph.BLASName, strings.Join(env, " "))
-	fmt.Fprintf(out, "PyTorch: torch.set_num_threads(%d), OMP_NUM_THREADS=%d, OMP_WAIT_POLICY=%q\n", cfg.torchThreadCount(), cfg.torchThreadCount(), cfg.ompWait)
+	if cfg.torch {
+		fmt.Fprintf(out, "PyTorch: torch.set_num_threads(%d), OMP_NUM_THREADS=%d, OMP_WAIT_POLICY=%q\n", cfg.torchThreadCount(), cfg.torchThreadCount(), cfg.ompWait)
+	} else {
+		fmt.Fprintf(out, "PyTorch: not run\n")
+	}
 	fmt.Fprintf(out, "batch %d, %d rounds, sides alternating; quick=%v\n", cfg.batch, cfg.rounds, cfg.quick)
 
 	got := map[string]map[string][]result{} // workload → side → runs

@@ -13,6 +13,13 @@ import (
 // every activation, on rank-3 inputs (softmax then works on the last axis
 // of each row), and on LeakyReLU.
 func TestActivationContract(t *testing.T) {
+	for _, c := range activationContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// activationContractCases are TestActivationContract's cases (also listed in allContractCases).
+func activationContractCases() []layerCase {
 	var cases []layerCase
 	for _, act := range ops.ActivationNames() {
 		act := act
@@ -26,9 +33,7 @@ func TestActivationContract(t *testing.T) {
 		layerCase{name: "leaky_relu_0.1", make: func() Layer { return &LeakyReLU{NegativeSlope: 0.1, Name: "leaky"} },
 			input: []int{2, 2}, output: []int{2, 2}, lo: -2, hi: 2},
 	)
-	for _, c := range cases {
-		runLayerTest(t, c)
-	}
+	return cases
 }
 
 // TestActivationValues checks a few outputs worked by hand.

@@ -45,48 +45,6 @@ type Conv2D struct {
 
 func init() { Register("Conv2D", func() Layer { return &Conv2D{} }) }
 
-// pair reads a Keras int-or-tuple argument of n numbers; empty means def.
-func pair(field string, v []int, n, def int) ([]int, error) {
-	switch len(v) {
-	case 0:
-		out := make([]int, n)
-		for i := range out {
-			out[i] = def
-		}
-		return out, nil
-	case 1:
-		out := make([]int, n)
-		for i := range out {
-			out[i] = v[0]
-		}
-		v = out
-	}
-	if len(v) != n {
-		return nil, errors.Errorf("keras: %s needs %d numbers, got %v", field, n, v)
-	}
-	for _, d := range v {
-		if d <= 0 {
-			return nil, errors.Errorf("keras: %s must be positive, got %v", field, v)
-		}
-	}
-	return append([]int(nil), v...), nil
-}
-
-// convOut is the output length of a convolution or pooling along one axis.
-func convOut(in, k, stride, dilation int, padding string) (int, error) {
-	eff := (k-1)*dilation + 1
-	switch strings.ToLower(padding) {
-	case "", "valid":
-		if in < eff {
-			return 0, errors.Errorf("keras: a window of %d does not fit an input of %d with \"valid\" padding", eff, in)
-		}
-		return (in-eff)/stride + 1, nil
-	case "same", "causal":
-		return (in + stride - 1) / stride, nil
-	}
-	return 0, errors.Errorf("keras: unknown padding %q (want \"valid\" or \"same\")", padding)
-}
-
 type convGeometry struct{ kernel, strides, dilation []int }
 
 func (l *Conv2D) geometry() (convGeometry, error) {

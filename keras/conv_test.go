@@ -22,7 +22,14 @@ func convWeights(kernel []int, filters int, noBias bool) []weightSpec {
 // rules: valid (in−span)/stride+1, same and causal ceil(in/stride), with
 // span = (k−1)·dilation+1.
 func TestConv1DContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range conv1DContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// conv1DContractCases are TestConv1DContract's cases (also listed in allContractCases).
+func conv1DContractCases() []layerCase {
+	return []layerCase{
 		{name: "valid", make: func() Layer { return &Conv1D{Filters: 3, KernelSize: 3} },
 			input: []int{6, 2}, output: []int{4, 3}, weights: convWeights([]int{3, 2, 3}, 3, false)},
 		{name: "same", make: func() Layer { return &Conv1D{Filters: 3, KernelSize: 3, Padding: "same", Activation: "tanh"} },
@@ -48,13 +55,18 @@ func TestConv1DContract(t *testing.T) {
 			return &Conv1D{Filters: 2, KernelSize: 2, KernelRegularizer: &ops.L1L2{L2: 0.1}, BiasRegularizer: &ops.L1L2{L1: 0.01},
 				KernelInitializer: "he_normal", BiasInitializer: "ones"}
 		}, input: []int{4, 3}, output: []int{3, 2}, weights: convWeights([]int{2, 3, 2}, 2, false)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 
 func TestConv2DContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range conv2DContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// conv2DContractCases are TestConv2DContract's cases (also listed in allContractCases).
+func conv2DContractCases() []layerCase {
+	return []layerCase{
 		{name: "valid", make: func() Layer { return &Conv2D{Filters: 3, KernelSize: []int{3}} },
 			input: []int{4, 5, 2}, output: []int{2, 3, 3}, weights: convWeights([]int{3, 3, 2, 3}, 3, false)},
 		{name: "same", make: func() Layer { return &Conv2D{Filters: 2, KernelSize: []int{3, 2}, Padding: "same"} },
@@ -86,15 +98,20 @@ func TestConv2DContract(t *testing.T) {
 			return &Conv2D{Filters: 2, KernelSize: []int{2}, KernelRegularizer: &ops.L1L2{L1: 0.01, L2: 0.1}, BiasRegularizer: &ops.L1L2{L2: 0.5},
 				KernelInitializer: "glorot_normal", BiasInitializer: "ones"}
 		}, input: []int{3, 3, 1}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 1, 2}, 2, false)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 
 // TestDepthwiseConv2DContract: the kernel is (kh, kw, channels,
 // multiplier) and the output has channels·multiplier channels.
 func TestDepthwiseConv2DContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range depthwiseConv2DContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// depthwiseConv2DContractCases are TestDepthwiseConv2DContract's cases (also listed in allContractCases).
+func depthwiseConv2DContractCases() []layerCase {
+	return []layerCase{
 		{name: "multiplier2", make: func() Layer { return &DepthwiseConv2D{KernelSize: []int{3}, DepthMultiplier: 2} },
 			input: []int{4, 4, 2}, output: []int{2, 2, 4}, weights: convWeights([]int{3, 3, 2, 2}, 4, false)},
 		{name: "multiplier1", make: func() Layer { return &DepthwiseConv2D{KernelSize: []int{2, 3}, Activation: "tanh"} },
@@ -108,8 +125,6 @@ func TestDepthwiseConv2DContract(t *testing.T) {
 		{name: "regularized", make: func() Layer {
 			return &DepthwiseConv2D{KernelSize: []int{2}, KernelRegularizer: &ops.L1L2{L2: 0.1}, BiasRegularizer: &ops.L1L2{L1: 0.1}}
 		}, input: []int{3, 3, 2}, output: []int{2, 2, 2}, weights: convWeights([]int{2, 2, 2, 1}, 2, false)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 

@@ -167,12 +167,17 @@ func matchTorchModel(t *testing.T, c torchCase, p precision, layers []Layer) {
 // normalises each channel over batch, height and width, in training
 // (batch statistics) and inference (moving averages).
 func TestBatchNormalizationImagesContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range batchNormImagesContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// batchNormImagesContractCases are TestBatchNormalizationImagesContract's cases (also listed in allContractCases).
+func batchNormImagesContractCases() []layerCase {
+	return []layerCase{
 		{name: "nhwc", make: func() Layer { return &BatchNormalization{} }, input: []int{3, 4, 2}, output: []int{3, 4, 2}, weights: bnWeights(2, true, true)},
 		{name: "nhwc_momentum", make: func() Layer { return &BatchNormalization{Momentum: 0.5, Epsilon: 0.1} },
 			input: []int{2, 3, 3}, output: []int{2, 3, 3}, weights: bnWeights(3, true, true)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 

@@ -121,35 +121,5 @@ func (l *Dense) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, e
 	return y, nil
 }
 
-// activate applies a named activation.
-func activate(name string, x *gorgonia.Node) (*gorgonia.Node, error) {
-	f, err := ops.Activation(name)
-	if err != nil {
-		return nil, err
-	}
-	return f(x)
-}
-
-// regularize adds a weight penalty to the loss of training and evaluation
-// graphs.
-func regularize(ctx *graph.Context, r *ops.L1L2, w *gorgonia.Node) error {
-	if r == nil || (r.L1 == 0 && r.L2 == 0) {
-		return nil
-	}
-	p, err := r.Penalty(w)
-	if err != nil {
-		return err
-	}
-	return ctx.AddLoss(p)
-}
-
-// initializer resolves an initialiser name, with a default for "".
-func initializer(name, def string) (ops.Initializer, error) {
-	if name == "" {
-		name = def
-	}
-	return ops.InitializerByName(name)
-}
-
 // PassesMask implements MaskPasser: the output keeps the input's mask.
 func (l *Dense) PassesMask() bool { return true }

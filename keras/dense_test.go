@@ -19,6 +19,13 @@ func denseWeights(in, units int, bias bool) []weightSpec {
 // inputs, with and without bias, with regularisers, and with every
 // activation Keragon knows.
 func TestDenseContract(t *testing.T) {
+	for _, c := range denseContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// denseContractCases are TestDenseContract's cases (also listed in allContractCases).
+func denseContractCases() []layerCase {
 	cases := []layerCase{
 		{name: "rank2", make: func() Layer { return &Dense{Units: 3} },
 			input: []int{4}, output: []int{3}, weights: denseWeights(4, 3, true)},
@@ -42,7 +49,5 @@ func TestDenseContract(t *testing.T) {
 			input: []int{4}, output: []int{3}, weights: denseWeights(4, 3, true),
 			phases: []graph.Phase{graph.Infer}})
 	}
-	for _, c := range cases {
-		runLayerTest(t, c)
-	}
+	return cases
 }

@@ -12,12 +12,17 @@ import (
 )
 
 func TestDropoutContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range dropoutContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// dropoutContractCases are TestDropoutContract's cases (also listed in allContractCases).
+func dropoutContractCases() []layerCase {
+	return []layerCase{
 		{name: "rate_0.3", make: func() Layer { return &Dropout{Rate: 0.3} }, input: []int{4}, output: []int{4}},
 		{name: "rate_0.5_rank3", make: func() Layer { return &Dropout{Rate: 0.5, Name: "drop"} }, input: []int{2, 3}, output: []int{2, 3}},
 		{name: "rate_0", make: func() Layer { return &Dropout{} }, input: []int{3}, output: []int{3}},
-	} {
-		runLayerTest(t, c)
 	}
 }
 

@@ -154,11 +154,24 @@ var (
 )
 
 // Register makes a layer type loadable by its class name, as Keras'
-// register_keras_serializable. Keragon's own layers register themselves.
-func Register(className string, make func() Layer) {
+// register_keras_serializable: Load calls make for every layer saved under
+// className, then fills its exported fields from the saved config.
+// Keragon's own layers register themselves. A class name is registered
+// once: registering it again (a built-in name, or a notebook cell run
+// twice) returns an error and keeps the first constructor, as Keras raises
+// on a duplicate name; the other registries (training.RegisterOptimizer,
+// RegisterMetric, RegisterSchedule) behave alike.
+func Register(className string, make func() Layer) error {
+	if className == "" || make == nil {
+		return errors.Errorf("keras: Register(%q) needs a class name and a constructor", className)
+	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
+	if _, dup := registry[className]; dup {
+		return errors.Errorf("keras: layer class %q is already registered", className)
+	}
 	registry[className] = make
+	return nil
 }
 
 // newLayer returns a zero layer of the registered class.

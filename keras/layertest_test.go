@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/keragon/keragon/graph"
@@ -36,6 +37,22 @@ type layerCase struct {
 	phases []graph.Phase
 	// lo, hi bound the random inputs (default [-1, 1)).
 	lo, hi float64
+	// ids > 0 makes the inputs integer ids in [0, ids) (Embedding), which
+	// are not differentiated.
+	ids int
+}
+
+// caseInput draws a batch of n inputs for c.
+func caseInput(c layerCase, rng *rand.Rand, dt tensor.Dtype, n int) *tensor.Dense {
+	shape := append([]int{n}, c.input...)
+	if c.ids == 0 {
+		return randomTensor(rng, dt, c.lo, c.hi, shape...)
+	}
+	v := make([]float64, tensor.Shape(shape).TotalSize())
+	for i := range v {
+		v[i] = float64(rng.IntN(c.ids))
+	}
+	return denseOf(dt, v, shape...)
 }
 
 // weightSpec is a weight's name suffix ("kernel"), shape and trainability.
@@ -63,13 +80,69 @@ func runLayerTest(t *testing.T, c layerCase) {
 		for _, ph := range phases {
 			l := builtLayer(t, c, tensor.Float64)
 			randomizeWeights(l, 11)
-			x := randomTensor(rand.New(rand.NewPCG(12, 0)), tensor.Float64, c.lo, c.hi, append([]int{contractBatch}, c.input...)...)
-			if err := checkLayerGradients(l, ph, x, 13); err != nil {
+			x := caseInput(c, rand.New(rand.NewPCG(12, 0)), tensor.Float64, contractBatch)
+			if err := checkLayerGradientsOf(l, ph, x, c.ids == 0, 13); err != nil {
 				t.Errorf("%v phase: %+v", ph, err)
 			}
 		}
 		checkTrainingStep(t, c)
 	})
+}
+
+// allContractCases lists every case of the layer contract, from the
+// layers' test files; a new layer's cases belong here too, which
+// TestEveryLayerHasContractCase enforces.
+func allContractCases() []layerCase {
+	var all []layerCase
+	for _, cases := range [][]layerCase{
+		activationContractCases(),
+		conv1DContractCases(), conv2DContractCases(), depthwiseConv2DContractCases(),
+		denseContractCases(),
+		dropoutContractCases(),
+		embeddingContractCases(),
+		batchNormContractCases(), batchNormImagesContractCases(), layerNormContractCases(),
+		poolingContractCases(), paddingUpSamplingContractCases(),
+		reshapeContractCases(),
+		recurrentContractCases(), recurrentDropoutContractCases(),
+	} {
+		all = append(all, cases...)
+	}
+	return all
+}
+
+// notContractClasses are registered classes the contract does not apply
+// to: Input (no computation) and the tests' own layers.
+var notContractClasses = map[string]string{
+	"Input":       "a model's entry point, not a layer that computes",
+	"twoHeads":    "a test double (multioutput_test.go)",
+	"saveTestSum": "a test double (save_test.go)",
+}
+
+// TestEveryLayerHasContractCase checks that every registered layer class
+// is the outer layer of at least one contract case: the cases of
+// allContractCases, or, for the tree layers, whose structure input the
+// one-input contract cannot feed, treeLayerCases (tree_test.go runs the
+// same checks on them: shapes, config, gradients, a training step).
+func TestEveryLayerHasContractCase(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range allContractCases() {
+		covered[ClassName(c.make())] = true
+	}
+	for _, c := range treeLayerCases {
+		covered[ClassName(c.make())] = true
+	}
+	registryMu.RLock()
+	classes := make([]string, 0, len(registry))
+	for class := range registry {
+		classes = append(classes, class)
+	}
+	registryMu.RUnlock()
+	sort.Strings(classes)
+	for _, class := range classes {
+		if _, skip := notContractClasses[class]; !skip && !covered[class] {
+			t.Errorf("layer class %s has no layer-contract case: add one to its test file and to allContractCases", class)
+		}
+	}
 }
 
 // oneLayerModel is Input → l, in dtype dt, seeded.
@@ -127,7 +200,7 @@ func checkShapesAndWeights(t *testing.T, c layerCase) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		l := c.make()
 		m := oneLayerModel(t, l, c.input, dt)
-		x := randomTensor(rand.New(rand.NewPCG(1, 0)), dt, c.lo, c.hi, append([]int{contractBatch}, c.input...)...)
+		x := caseInput(c, rand.New(rand.NewPCG(1, 0)), dt, contractBatch)
 		y, err := m.Predict(x)
 		if err != nil {
 			t.Fatalf("%v Predict: %+v", dt, err)
@@ -201,9 +274,15 @@ func checkConfigRoundTrip(t *testing.T, c layerCase) {
 // layer's added losses. The random inputs (dropout masks) are drawn again
 // from the same seed before every run, so they stay fixed.
 func checkLayerGradients(l Layer, phase graph.Phase, x *tensor.Dense, seed uint64) error {
+	return checkLayerGradientsOf(l, phase, x, true, seed)
+}
+
+// checkLayerGradientsOf is checkLayerGradients, the input differentiated
+// only when diffInput is set (not for token ids).
+func checkLayerGradientsOf(l Layer, phase graph.Phase, x *tensor.Dense, diffInput bool, seed uint64) error {
 	pcg := rand.NewPCG(seed, 1)
 	ctx := graph.NewContext(phase, x.Shape()[0], tensor.Float64, rand.New(pcg))
-	xw := graph.NewWeight("input", tensor.Float64, x.Shape(), nil, true)
+	xw := graph.NewWeight("input", tensor.Float64, x.Shape(), nil, diffInput)
 	if err := xw.Set(x); err != nil {
 		return err
 	}
@@ -257,7 +336,7 @@ func checkLayerGradients(l Layer, phase graph.Phase, x *tensor.Dense, seed uint6
 	if err != nil {
 		return err
 	}
-	want := map[*graph.Weight]bool{xw: true}
+	want := map[*graph.Weight]bool{xw: diffInput}
 	for _, w := range l.base().weights {
 		if w.Trainable {
 			want[w] = true
@@ -267,8 +346,8 @@ func checkLayerGradients(l Layer, phase graph.Phase, x *tensor.Dense, seed uint6
 	for _, g := range grads {
 		symbolic[g.Weight] = append([]float64(nil), floatsOf(materialized(g.Value))...)
 	}
-	for w := range want {
-		if symbolic[w] == nil {
+	for w, wanted := range want {
+		if wanted && symbolic[w] == nil {
 			return errors.Errorf("no gradient for %s", w.Name)
 		}
 	}
@@ -321,7 +400,7 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 	m := oneLayerModel(t, l, c.input, tensor.Float64)
 	const n = 8
 	rng := rand.New(rand.NewPCG(21, 0))
-	x := randomTensor(rng, tensor.Float64, c.lo, c.hi, append([]int{n}, c.input...)...)
+	x := caseInput(c, rng, tensor.Float64, n)
 	y := randomTensor(rng, tensor.Float64, -1, 1, append([]int{n}, c.output...)...)
 	if err := m.Compile(CompileConfig{Optimizer: &training.SGD{LearningRate: 0.05}, Loss: "mse"}); err != nil {
 		t.Fatalf("Compile: %+v", err)

@@ -24,7 +24,14 @@ func bnWeights(c int, scale, center bool) []weightSpec {
 // TestBatchNormalizationContract checks the gradient in the training phase
 // (through the batch mean and variance) and in inference (moving averages).
 func TestBatchNormalizationContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range batchNormContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// batchNormContractCases are TestBatchNormalizationContract's cases (also listed in allContractCases).
+func batchNormContractCases() []layerCase {
+	return []layerCase{
 		{name: "rank2", make: func() Layer { return &BatchNormalization{} }, input: []int{4}, output: []int{4}, weights: bnWeights(4, true, true)},
 		{name: "rank3_channels_last", make: func() Layer { return &BatchNormalization{Momentum: 0.9, Epsilon: 0.01} },
 			input: []int{2, 3}, output: []int{2, 3}, weights: bnWeights(3, true, true)},
@@ -32,22 +39,25 @@ func TestBatchNormalizationContract(t *testing.T) {
 		{name: "no_scale", make: func() Layer { return &BatchNormalization{NoScale: true} }, input: []int{3}, output: []int{3}, weights: bnWeights(3, false, true)},
 		{name: "no_center", make: func() Layer { return &BatchNormalization{NoCenter: true} }, input: []int{3}, output: []int{3}, weights: bnWeights(3, true, false)},
 		{name: "state_only", make: func() Layer { return &BatchNormalization{NoCenter: true, NoScale: true} }, input: []int{3}, output: []int{3}, weights: bnWeights(3, false, false)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 
 func TestLayerNormalizationContract(t *testing.T) {
+	for _, c := range layerNormContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// layerNormContractCases are TestLayerNormalizationContract's cases (also listed in allContractCases).
+func layerNormContractCases() []layerCase {
 	ln := func(c int, scale, center bool) []weightSpec {
 		return bnWeights(c, scale, center)[:btoi(scale)+btoi(center)]
 	}
-	for _, c := range []layerCase{
+	return []layerCase{
 		{name: "rank2", make: func() Layer { return &LayerNormalization{} }, input: []int{4}, output: []int{4}, weights: ln(4, true, true)},
 		{name: "rank3", make: func() Layer { return &LayerNormalization{Epsilon: 1e-5, Name: "ln"} }, input: []int{2, 3}, output: []int{2, 3}, weights: ln(3, true, true)},
 		{name: "no_scale", make: func() Layer { return &LayerNormalization{NoScale: true} }, input: []int{3}, output: []int{3}, weights: ln(3, false, true)},
 		{name: "no_center", make: func() Layer { return &LayerNormalization{NoCenter: true} }, input: []int{3}, output: []int{3}, weights: ln(3, true, false)},
-	} {
-		runLayerTest(t, c)
 	}
 }
 

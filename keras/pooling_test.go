@@ -14,7 +14,14 @@ import (
 // their gradients by finite differences (max pooling at random inputs,
 // away from ties).
 func TestPoolingContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range poolingContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// poolingContractCases are TestPoolingContract's cases (also listed in allContractCases).
+func poolingContractCases() []layerCase {
+	return []layerCase{
 		{name: "max1d_default", make: func() Layer { return &MaxPooling1D{} }, input: []int{6, 2}, output: []int{3, 2}},
 		// (6−3)/1+1 = 4.
 		{name: "max1d_size3_stride1", make: func() Layer { return &MaxPooling1D{PoolSize: 3, Strides: 1} }, input: []int{6, 2}, output: []int{4, 2}},
@@ -32,15 +39,20 @@ func TestPoolingContract(t *testing.T) {
 		{name: "global_avg1d", make: func() Layer { return &GlobalAveragePooling1D{} }, input: []int{5, 3}, output: []int{3}},
 		{name: "global_max2d", make: func() Layer { return &GlobalMaxPooling2D{} }, input: []int{3, 4, 2}, output: []int{2}},
 		{name: "global_avg2d", make: func() Layer { return &GlobalAveragePooling2D{Name: "gap"} }, input: []int{3, 4, 2}, output: []int{2}},
-	} {
-		runLayerTest(t, c)
 	}
 }
 
 // TestPaddingAndUpSamplingContract: ZeroPadding2D takes one number (all
 // sides), two (rows, columns) or four (top, bottom, left, right).
 func TestPaddingAndUpSamplingContract(t *testing.T) {
-	for _, c := range []layerCase{
+	for _, c := range paddingUpSamplingContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// paddingUpSamplingContractCases are TestPaddingAndUpSamplingContract's cases (also listed in allContractCases).
+func paddingUpSamplingContractCases() []layerCase {
+	return []layerCase{
 		{name: "pad_default", make: func() Layer { return &ZeroPadding2D{} }, input: []int{2, 3, 2}, output: []int{4, 5, 2}},
 		{name: "pad_1", make: func() Layer { return &ZeroPadding2D{Padding: []int{2}} }, input: []int{2, 3, 2}, output: []int{6, 7, 2}},
 		{name: "pad_2", make: func() Layer { return &ZeroPadding2D{Padding: []int{1, 2}} }, input: []int{2, 3, 1}, output: []int{4, 7, 1}},
@@ -48,8 +60,6 @@ func TestPaddingAndUpSamplingContract(t *testing.T) {
 		{name: "upsample_default", make: func() Layer { return &UpSampling2D{} }, input: []int{2, 3, 2}, output: []int{4, 6, 2}},
 		{name: "upsample_2_3", make: func() Layer { return &UpSampling2D{Size: []int{2, 3}, Name: "up"} }, input: []int{2, 2, 1}, output: []int{4, 6, 1}},
 		{name: "upsample_3", make: func() Layer { return &UpSampling2D{Size: []int{3}} }, input: []int{1, 2, 2}, output: []int{3, 6, 2}},
-	} {
-		runLayerTest(t, c)
 	}
 }
 

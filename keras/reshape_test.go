@@ -9,6 +9,13 @@ import (
 )
 
 func TestReshapeContract(t *testing.T) {
+	for _, c := range reshapeContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// reshapeContractCases are TestReshapeContract's cases (also listed in allContractCases).
+func reshapeContractCases() []layerCase {
 	cases := []layerCase{
 		{name: "flatten_rank3", make: func() Layer { return &Flatten{} }, input: []int{2, 3, 2}, output: []int{12}},
 		{name: "flatten_rank1", make: func() Layer { return &Flatten{Name: "flat"} }, input: []int{5}, output: []int{5}},
@@ -17,9 +24,7 @@ func TestReshapeContract(t *testing.T) {
 		{name: "reshape_infer_last", make: func() Layer { return &Reshape{TargetShape: []int{4, -1}} }, input: []int{2, 6}, output: []int{4, 3}},
 		{name: "reshape_same", make: func() Layer { return &Reshape{TargetShape: []int{2, 3}} }, input: []int{2, 3}, output: []int{2, 3}},
 	}
-	for _, c := range cases {
-		runLayerTest(t, c)
-	}
+	return cases
 }
 
 // TestReshapeKeepsOrder checks that Flatten and Reshape keep each sample's

@@ -30,21 +30,48 @@ func rnnWeightSpecs(prefix string, features, units, gates int, bias []int) []wei
 // config round trip, finite differences through the unrolled steps in
 // both phases, one training step) on each recurrent layer and wrapper.
 func TestRecurrentLayerContract(t *testing.T) {
-	lstmW := func(prefix string) []weightSpec { return rnnWeightSpecs(prefix, 2, 2, 4, []int{8}) }
-	for _, c := range []layerCase{
+	for _, c := range recurrentContractCases() {
+		runLayerTest(t, c)
+	}
+	// With dropout the training loss is random (new masks every run), so
+	// the contract's "one step lowers the loss" does not apply; the rest
+	// does, the masks staying fixed within a gradient check.
+	for _, c := range recurrentDropoutContractCases() {
+		t.Run(c.name, func(t *testing.T) {
+			checkShapesAndWeights(t, c)
+			checkConfigRoundTrip(t, c)
+			for _, ph := range []graph.Phase{graph.Infer, graph.Train} {
+				l := builtLayer(t, c, tensor.Float64)
+				randomizeWeights(l, 11)
+				x := randomTensor(rand.New(rand.NewPCG(12, 0)), tensor.Float64, -1, 1, append([]int{contractBatch}, c.input...)...)
+				if err := checkLayerGradients(l, ph, x, 13); err != nil {
+					t.Errorf("%v phase: %+v", ph, err)
+				}
+			}
+		})
+	}
+}
+
+// lstmWeights are the weight specs of an LSTM of 2 units on 2 features.
+func lstmWeights(prefix string) []weightSpec { return rnnWeightSpecs(prefix, 2, 2, 4, []int{8}) }
+
+// recurrentContractCases are TestRecurrentLayerContract's full-contract
+// cases (also listed in allContractCases).
+func recurrentContractCases() []layerCase {
+	return []layerCase{
 		{name: "SimpleRNN", make: func() Layer { return &SimpleRNN{Units: 3} },
 			input: []int{4, 2}, output: []int{3}, weights: rnnWeightSpecs("", 2, 3, 1, []int{3})},
 		{name: "SimpleRNN_softsign_sequences_backwards", make: func() Layer {
 			return &SimpleRNN{Units: 2, Activation: "softsign", ReturnSequences: true, GoBackwards: true}
 		}, input: []int{3, 2}, output: []int{3, 2}, weights: rnnWeightSpecs("", 2, 2, 1, []int{2})},
 		{name: "LSTM_sequences", make: func() Layer { return &LSTM{Units: 2, ReturnSequences: true} },
-			input: []int{3, 2}, output: []int{3, 2}, weights: lstmW("")},
+			input: []int{3, 2}, output: []int{3, 2}, weights: lstmWeights("")},
 		{name: "GRU_sequences_backwards", make: func() Layer { return &GRU{Units: 2, ReturnSequences: true, GoBackwards: true} },
 			input: []int{3, 2}, output: []int{3, 2}, weights: rnnWeightSpecs("", 2, 2, 3, []int{2, 6})},
 		{name: "GRU_no_bias", make: func() Layer { return &GRU{Units: 2, NoBias: true} },
 			input: []int{3, 3}, output: []int{2}, weights: rnnWeightSpecs("", 3, 2, 3, nil)},
 		{name: "Bidirectional_LSTM_concat", make: func() Layer { return &Bidirectional{Layer: &LSTM{Units: 2, ReturnSequences: true}} },
-			input: []int{3, 2}, output: []int{3, 4}, weights: append(lstmW("forward_lstm/"), lstmW("backward_lstm/")...)},
+			input: []int{3, 2}, output: []int{3, 4}, weights: append(lstmWeights("forward_lstm/"), lstmWeights("backward_lstm/")...)},
 		{name: "Bidirectional_GRU_ave", make: func() Layer { return &Bidirectional{Layer: &GRU{Units: 2, Name: "g"}, MergeMode: "ave"} },
 			input: []int{3, 2}, output: []int{2},
 			weights: append(rnnWeightSpecs("forward_g/", 2, 2, 3, []int{2, 6}), rnnWeightSpecs("backward_g/", 2, 2, 3, []int{2, 6})...)},
@@ -59,35 +86,22 @@ func TestRecurrentLayerContract(t *testing.T) {
 			input: []int{4, 2}, output: []int{4, 3}, weights: []weightSpec{{"dense/kernel", []int{2, 3}, true}, {"dense/bias", []int{3}, true}}},
 		{name: "TimeDistributed_Flatten", make: func() Layer { return &TimeDistributed{Layer: &Flatten{}} },
 			input: []int{3, 2, 2}, output: []int{3, 4}},
-	} {
-		runLayerTest(t, c)
 	}
-	// With dropout the training loss is random (new masks every run), so
-	// the contract's "one step lowers the loss" does not apply; the rest
-	// does, the masks staying fixed within a gradient check.
-	for _, c := range []layerCase{
+}
+
+// recurrentDropoutContractCases are TestRecurrentLayerContract's cases
+// with dropout, which skip the training step.
+func recurrentDropoutContractCases() []layerCase {
+	return []layerCase{
 		{name: "LSTM_dropout_backwards", make: func() Layer {
 			return &LSTM{Units: 2, Dropout: 0.3, RecurrentDropout: 0.4, GoBackwards: true}
-		}, input: []int{3, 2}, output: []int{2}, weights: lstmW("")},
+		}, input: []int{3, 2}, output: []int{2}, weights: lstmWeights("")},
 		{name: "LSTM_input_dropout_only", make: func() Layer { return &LSTM{Units: 2, Dropout: 0.5, ReturnSequences: true} },
-			input: []int{3, 2}, output: []int{3, 2}, weights: lstmW("")},
+			input: []int{3, 2}, output: []int{3, 2}, weights: lstmWeights("")},
 		{name: "GRU_dropout", make: func() Layer { return &GRU{Units: 2, Dropout: 0.4, RecurrentDropout: 0.2} },
 			input: []int{3, 3}, output: []int{2}, weights: rnnWeightSpecs("", 3, 2, 3, []int{2, 6})},
 		{name: "SimpleRNN_dropout", make: func() Layer { return &SimpleRNN{Units: 2, Dropout: 0.4, RecurrentDropout: 0.4, ReturnSequences: true} },
 			input: []int{3, 3}, output: []int{3, 2}, weights: rnnWeightSpecs("", 3, 2, 1, []int{2})},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			checkShapesAndWeights(t, c)
-			checkConfigRoundTrip(t, c)
-			for _, ph := range []graph.Phase{graph.Infer, graph.Train} {
-				l := builtLayer(t, c, tensor.Float64)
-				randomizeWeights(l, 11)
-				x := randomTensor(rand.New(rand.NewPCG(12, 0)), tensor.Float64, -1, 1, append([]int{contractBatch}, c.input...)...)
-				if err := checkLayerGradients(l, ph, x, 13); err != nil {
-					t.Errorf("%v phase: %+v", ph, err)
-				}
-			}
-		})
 	}
 }
 

@@ -3,15 +3,19 @@ package keras
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
 // Summary prints the model's layers, their output shapes and parameter
 // counts, as Keras' model.summary(). Functional models also list each
-// layer's inputs.
+// layer's inputs. A nil w means os.Stdout.
 func (m *Model) Summary(w io.Writer) error {
 	if m.err != nil {
 		return m.err
+	}
+	if w == nil {
+		w = os.Stdout
 	}
 	if len(m.inputs) == 0 {
 		return fmt.Errorf("keras: the model is not built yet: start it with an Input layer or call Build")

@@ -201,7 +201,7 @@ func TestTreeLayerBatching(t *testing.T) {
 	for _, c := range treeLayerCases {
 		trees := append(c.trees(), c.trees()...)
 		trees = append(trees, c.trees()[0])
-		enc, st := encodeTrees(t, trees, c.arity, tensor.Float64)
+		enc, _ := encodeTrees(t, trees, c.arity, tensor.Float64)
 		l := c.make()
 		m := treeModel(t, l, enc, f, tensor.Float64)
 		randomizeWeights(l, 5)

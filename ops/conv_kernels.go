@@ -200,6 +200,7 @@ func copyShort[T float](dst, src []T) {
 		return
 	}
 	src = src[:len(dst)]
+	//lint:ignore S1001 the loop is the point: copy would call memmove
 	for i, v := range src {
 		dst[i] = v
 	}

@@ -6,21 +6,36 @@
 //
 // ops knows nothing of layers or models. It offers
 //
-//   - activations (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus,
-//     Softsign, Swish, GELU, Softmax, LogSoftmax, Linear), also by name
+//   - activations (Sigmoid, HardSigmoid, LogSigmoid, Tanh, ReLU, ReLU6,
+//     LeakyReLU, ELU, SELU, Softplus, Softsign, Swish, Mish, GELU,
+//     GELUTanh, Exponential, Softmax, LogSoftmax, Linear), also by name
 //     through Activation;
 //   - losses, each returning one value per sample (Keras' reduction is left
 //     to the caller): MSE, MAE, Huber, binary, categorical and sparse
-//     categorical cross-entropy from logits or probabilities, hinge and
-//     squared hinge;
-//   - dropout (the mask is an input the caller feeds, so it can be seeded)
-//     and batch and layer normalisation;
+//     categorical cross-entropy from logits or probabilities (with label
+//     smoothing: SmoothedBinaryCrossentropy, SmoothedCategoricalCrossentropy),
+//     hinge and squared hinge, and the linear models' Perceptron and
+//     SVMHinge/SVMSquaredHinge (with sparse forms);
+//   - products: MatMul (reusing its output buffer), BiasAdd, and the fused
+//     Dense, BiasActivation, Conv1DBiasActivation and Conv2DBiasActivation,
+//     one op each for x·W + b and the activation;
+//   - dropout (the mask is an input the caller feeds, so it can be seeded),
+//     batch and layer normalisation (BatchMoments, Normalize, LayerNorm);
 //   - convolutions on channel-last data with kernels in Keras' layouts
 //     (Conv1D with causal padding, Conv2D, DepthwiseConv2D and the
 //     transposed convolutions), max and average pooling in one and two
 //     dimensions and their global forms, zero padding and up-sampling;
-//   - initialisers (InitializerByName) and regularisers (L1L2);
-//   - label smoothing for the cross-entropies.
+//   - Gather (embedding lookup) and the sequence masks (NotEqualMask,
+//     StepMask, ApplyStepMask, MaskedLossWeights);
+//   - Recurrent: SimpleRNN, LSTM and GRU cells unrolled over the time steps
+//     as one op per layer, with masks, dropout, initial and final states;
+//   - tree ops over a level schedule (CheckTreeSchedule, TreeNodes,
+//     TreeChildren, TreeChildSum, TreeRoots, TreeUpdate, TreeMatMul,
+//     TreeNodeMask, TreeMaskNodes) and the TreeLSTM cells (TreeLSTMLeaf,
+//     ChildSumTreeLSTM, NaryTreeLSTM);
+//   - reductions and reshaping helpers (Sum, SumLeading, SumGroups,
+//     BroadcastLeading, Columns);
+//   - initialisers (InitializerByName) and regularisers (L1L2).
 //
 // Where Gorgonia v0.9.18's own op is wrong or slow (its dropout gradient, its
 // softmax under the Log stabiliser, its broadcasting add, its NCHW

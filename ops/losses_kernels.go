@@ -176,10 +176,8 @@ func cceProbRow(t, p, dp, dt []float64, b bounds) float64 {
 			aq += a * q
 		}
 	}
-	if dp != nil {
-		for j := range dp {
-			dp[j] = (dp[j] - aq) / s
-		}
+	for j := range dp { // dp is nil when no gradient is wanted
+		dp[j] = (dp[j] - aq) / s
 	}
 	return loss
 }

@@ -3,7 +3,6 @@ package ops
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // Parallel kernels. The elementwise and per-row kernels of this package
@@ -72,37 +71,4 @@ func parallelCols(rows, c int, f func(c0, c1 int)) {
 	const line = 16
 	units := (c + line - 1) / line
 	parallelFor(units, rows*line, func(lo, hi int) { f(lo*line, min(hi*line, c)) })
-}
-
-// fixedChunks calls f(i, lo, hi) for the chunks [i·size, min((i+1)·size,
-// n)) of [0, n), several at once; which goroutine runs a chunk does not
-// matter to the result, since each chunk writes only its own partial.
-func fixedChunks(n, size int, f func(i, lo, hi int)) {
-	size = max(size, 1)
-	chunks := (n + size - 1) / size
-	w := workers(n, chunks)
-	var next atomic.Int64
-	run := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= chunks {
-				return
-			}
-			f(i, i*size, min((i+1)*size, n))
-		}
-	}
-	if w <= 1 {
-		run()
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for range w - 1 {
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
 }

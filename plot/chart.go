@@ -188,9 +188,8 @@ func (c Chart) plot() (*plot.Plot, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "plot: histogram %d (%q)", i, h.Label)
 		}
-		fill := col
-		fill.A = 0x80
-		hist.FillColor = color.NRGBA{fill.R, fill.G, fill.B, fill.A}
+		// Half-transparent fill: col's components, not premultiplied.
+		hist.FillColor = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 0x80}
 		hist.LineStyle.Color = col
 		p.Add(hist)
 		if h.Label != "" {

@@ -8,7 +8,10 @@ import (
 )
 
 // ErrStopTraining, returned by a callback, ends training cleanly after the
-// current batch: Fit returns the History so far and no error.
+// current batch: the epoch's remaining batches are skipped, the epoch still
+// ends normally (validation when a batch ran, OnEpochEnd, History, as in
+// Keras 3), no other epoch starts, and Fit returns the History and no
+// error.
 var ErrStopTraining = errors.New("training: stop training")
 
 // Logs maps a figure's Keras name ("loss", "accuracy", "val_loss", "lr") to
@@ -51,9 +54,10 @@ type Run struct {
 	Steps int
 	// History holds the logs of finished epochs.
 	History *History
-	// StopTraining, set by a callback, ends training after the current
-	// batch; the epoch then ends normally, validation and epoch-end hooks
-	// included (Keras' model.stop_training).
+	// StopTraining, set by a callback, ends training as ErrStopTraining
+	// does (Keras' model.stop_training): set during a batch, after that
+	// batch, the epoch then ending normally; set in OnEpochEnd, after that
+	// epoch.
 	StopTraining bool
 
 	lock sync.Locker // Config.Lock

@@ -15,14 +15,21 @@
 // Learning-rate schedules (ExponentialDecay, PiecewiseConstantDecay,
 // CosineDecay) and gradient clipping (ClipNorm, ClipValue, GlobalClipNorm)
 // are fields of every optimizer; OptimizerFromConfig rebuilds one from what
-// Save wrote.
+// Save wrote. RegisterOptimizer and RegisterSchedule add custom ones, so
+// that a model trained with them loads back.
 //
 // Callbacks are structs of hooks (func fields): EarlyStopping,
 // ModelCheckpoint, ReduceLROnPlateau, CSVLogger, TerminateOnNaN,
 // LearningRateScheduler and Lambda build the usual ones. A hook returning
 // ErrStopTraining ends training after the current batch.
 //
-// Metrics (NewMetric by Keras name) accumulate over batches; every metric
-// scores a sample as the mean over its entries and weights samples by their
-// sample weight.
+// Metrics (NewMetric by Keras name; RegisterMetric adds a custom one)
+// accumulate over batches; every metric scores a sample as the mean over
+// its entries and weights samples by their sample weight.
+//
+// Progress (Config.Verbose): 1 draws Keras' bar, redrawn in place when
+// Config.Output is a terminal (an *os.File on a character device) and
+// written once at the end of each epoch otherwise (a file, a pipe, a
+// notebook), so logs hold one line per epoch and no "\r"; 2 writes one
+// shorter line per epoch.
 package training

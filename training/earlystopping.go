@@ -56,11 +56,13 @@ type EarlyStoppingConfig struct {
 // when Fit fails with an error, as OnTrainEnd is not called then.
 //
 // A monitored key missing from the epoch logs is an error naming the keys
-// there are (Keras warns and skips), except when the epoch was cut short
-// by a callback returning ErrStopTraining: Fit then skips validation, so
-// the val_ keys are legitimately absent and the epoch is not counted. A
-// bad Mode, a negative Patience or StartFromEpoch are reported when
-// training begins.
+// there are (Keras warns and skips), except at the end of an epoch cut
+// short by a stop request (ErrStopTraining or Run.StopTraining). Fit still
+// validates such an epoch when at least one of its batches ran, and the
+// figure then counts as usual; when the stop came before the first batch,
+// there was no validation, the val_ keys are legitimately absent and the
+// epoch is not counted. A bad Mode, a negative Patience or StartFromEpoch
+// are reported when training begins.
 func EarlyStopping(cfg EarlyStoppingConfig) Callback {
 	s := &earlyStopping{cfg: cfg}
 	return Callback{

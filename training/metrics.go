@@ -3,6 +3,7 @@ package training
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pkg/errors"
 )
@@ -25,9 +26,37 @@ import (
 // (batch) labels counts per sample, as (batch, 1) does; Keras reduces such
 // a batch to one value and counts it as a single sample.
 
-// metricMakers maps each name NewMetric accepts (Keras' class names, their
-// snake_case forms and the aliases) to a constructor taking the log name.
-var metricMakers = map[string]func(logName string) Metric{}
+var (
+	metricsMu sync.RWMutex
+	// metricMakers maps each name NewMetric accepts (Keras' class names,
+	// their snake_case forms and the aliases) to a constructor taking the
+	// log name.
+	metricMakers = map[string]func(logName string) Metric{}
+)
+
+// RegisterMetric makes a custom metric known to NewMetric, and so to
+// keras.CompileConfig's Metrics and to keras.Load, which compiles a saved
+// model's metrics by name again. newMetric returns a fresh metric whose
+// Name is logName (or, when logName is "", its own default name). As
+// keras.Register and RegisterSchedule, it returns an error for a name
+// already registered; since NewMetric also matches names without regard to
+// case and underscores, a name that only differs from a registered one in
+// those ("Mean_Squared_Error") is a duplicate too.
+func RegisterMetric(name string, newMetric func(logName string) Metric) error {
+	if name == "" || newMetric == nil {
+		return errors.Errorf("training: RegisterMetric(%q) needs a name and a constructor", name)
+	}
+	metricsMu.Lock()
+	defer metricsMu.Unlock()
+	key := metricNormalize(name)
+	for n := range metricMakers {
+		if metricNormalize(n) == key {
+			return errors.Errorf("training: metric %q is already registered (as %q)", name, n)
+		}
+	}
+	metricMakers[name] = newMetric
+	return nil
+}
 
 func init() {
 	add := func(f func(string) Metric, names ...string) {
@@ -65,6 +94,8 @@ func init() {
 
 // MetricNames lists, sorted, every name NewMetric accepts.
 func MetricNames() []string {
+	metricsMu.RLock()
+	defer metricsMu.RUnlock()
 	names := make([]string, 0, len(metricMakers))
 	for n := range metricMakers {
 		names = append(names, n)
@@ -90,6 +121,7 @@ func NewMetric(name string) (Metric, error) {
 // NewMetricNamed(ResolveAccuracy(loss, shape), "accuracy"). An empty
 // logName means the metric's Keras default name.
 func NewMetricNamed(name, logName string) (Metric, error) {
+	metricsMu.RLock()
 	mk, ok := metricMakers[name]
 	if !ok {
 		// Also accept other spellings of a known name: "RMSE",
@@ -102,6 +134,7 @@ func NewMetricNamed(name, logName string) (Metric, error) {
 			}
 		}
 	}
+	metricsMu.RUnlock()
 	if !ok {
 		return nil, errors.Errorf("training: unknown metric %q; known metrics: %s",
 			name, strings.Join(MetricNames(), ", "))

@@ -35,10 +35,6 @@ type AUC struct {
 
 var _ Metric = (*AUC)(nil)
 
-// metricAUCEpsilon is Keras' backend.epsilon(), by which the first and last
-// thresholds sit outside [0, 1].
-const metricAUCEpsilon = 1e-7
-
 // Name returns LogName or "auc".
 func (m *AUC) Name() string { return metricName(m.LogName, "auc") }
 

@@ -101,8 +101,9 @@ func missingKey(who, key string, logs Logs) error {
 }
 
 // batchCounter counts the batches of the current epoch, so a callback can
-// tell an epoch cut short by ErrStopTraining (Fit then skips validation,
-// and the epoch logs have no val_ figures) from a full one.
+// tell an epoch cut short by a stop request from a full one: the logs of a
+// short epoch lack the val_ figures when no batch ran (Fit validates an
+// epoch only if one did).
 type batchCounter struct{ n int }
 
 func (c *batchCounter) epochBegin(*Run, int) error     { c.n = 0; return nil }

@@ -5,25 +5,56 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/keragon/keragon/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
 
-// newOptimizers maps Keras' optimizer names to their constructors; each
-// returns an optimizer with Keras' defaults.
-var newOptimizers = map[string]func() Optimizer{
-	"sgd":      func() Optimizer { return &SGD{} },
-	"adam":     func() Optimizer { return &Adam{} },
-	"adamw":    func() Optimizer { return &AdamW{} },
-	"rmsprop":  func() Optimizer { return &RMSprop{} },
-	"adagrad":  func() Optimizer { return &Adagrad{} },
-	"adadelta": func() Optimizer { return &Adadelta{} },
+var (
+	optimizersMu sync.RWMutex
+	// newOptimizers maps optimizer names, lower case, to their
+	// constructors; each returns an optimizer with its defaults.
+	newOptimizers = map[string]func() Optimizer{
+		"sgd":      func() Optimizer { return &SGD{} },
+		"adam":     func() Optimizer { return &Adam{} },
+		"adamw":    func() Optimizer { return &AdamW{} },
+		"rmsprop":  func() Optimizer { return &RMSprop{} },
+		"adagrad":  func() Optimizer { return &Adagrad{} },
+		"adadelta": func() Optimizer { return &Adadelta{} },
+	}
+)
+
+// optimizerKey is the registry's form of an optimizer name.
+func optimizerKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// RegisterOptimizer makes a custom optimizer known to NewOptimizer and
+// OptimizerFromConfig, and so to keras.Compile (by name) and keras.Load,
+// which rebuilds a saved model's optimizer from its Name and its JSON.
+// name (case is ignored) must be what the optimizer's Name returns;
+// newOptimizer returns one with its defaults, a pointer that encoding/json
+// can fill from what the optimizer marshals to. Its state round-trips
+// through State and SetState. As keras.Register and RegisterSchedule, it
+// returns an error for a name already registered (built-in ones included).
+func RegisterOptimizer(name string, newOptimizer func() Optimizer) error {
+	key := optimizerKey(name)
+	if key == "" || newOptimizer == nil {
+		return errors.Errorf("training: RegisterOptimizer(%q) needs a name and a constructor", name)
+	}
+	optimizersMu.Lock()
+	defer optimizersMu.Unlock()
+	if _, dup := newOptimizers[key]; dup {
+		return errors.Errorf("training: optimizer %q is already registered", name)
+	}
+	newOptimizers[key] = newOptimizer
+	return nil
 }
 
 // OptimizerNames lists the names NewOptimizer knows, sorted.
 func OptimizerNames() []string {
+	optimizersMu.RLock()
+	defer optimizersMu.RUnlock()
 	names := make([]string, 0, len(newOptimizers))
 	for n := range newOptimizers {
 		names = append(names, n)
@@ -34,9 +65,11 @@ func OptimizerNames() []string {
 
 // NewOptimizer returns the optimizer Keras knows by name ("sgd", "adam",
 // "adamw", "rmsprop", "adagrad", "adadelta"; case is ignored) with Keras'
-// defaults.
+// defaults, or one registered with RegisterOptimizer.
 func NewOptimizer(name string) (Optimizer, error) {
-	f, ok := newOptimizers[strings.ToLower(strings.TrimSpace(name))]
+	optimizersMu.RLock()
+	f, ok := newOptimizers[optimizerKey(name)]
+	optimizersMu.RUnlock()
 	if !ok {
 		return nil, errors.Errorf("training: unknown optimizer %q; known: %s", name, strings.Join(OptimizerNames(), ", "))
 	}

@@ -12,9 +12,15 @@ import (
 //
 //	Epoch 3/10
 //	469/469 [==============================] - 12s 25ms/step - loss: 0.0712 - accuracy: 0.9781
+//
+// With verbose 1 a terminal sees the bar redrawn in place ("\r" frames)
+// during the epoch; any other writer (a file, a pipe, a notebook, a
+// buffer) gets only the epoch's final line, as Keras prints when its
+// output is not interactive.
 type progress struct {
 	w        io.Writer
 	verbose  int
+	dynamic  bool // redraw the bar in place during the epoch
 	steps    int
 	start    time.Time
 	last     time.Time
@@ -24,20 +30,30 @@ type progress struct {
 
 const barWidth = 30
 
+// redrawInterval is the shortest time between two frames of the bar.
+const redrawInterval = 100 * time.Millisecond
+
 func newProgress(w io.Writer, verbose, epoch, epochs, steps int) *progress {
-	p := &progress{w: w, verbose: verbose, steps: steps, start: time.Now()}
-	// Redraw a terminal often; write to a file or a notebook rarely.
-	p.interval = 100 * time.Millisecond
-	if f, ok := w.(*os.File); !ok || !isTerminal(f) {
-		p.interval = 10 * time.Second
-	}
+	return newProgressMode(w, isTerminal(w), verbose, epoch, epochs, steps)
+}
+
+// newProgressMode is newProgress with the terminal test done by the caller.
+func newProgressMode(w io.Writer, dynamic bool, verbose, epoch, epochs, steps int) *progress {
+	p := &progress{w: w, verbose: verbose, dynamic: dynamic, steps: steps, start: time.Now(), interval: redrawInterval}
 	if verbose >= 1 {
 		fmt.Fprintf(w, "Epoch %d/%d\n", epoch+1, epochs)
 	}
 	return p
 }
 
-func isTerminal(f *os.File) bool {
+// isTerminal reports whether w is an *os.File open on a character device
+// other than the null device: a terminal, for all practical purposes,
+// found without a system call beyond Stat.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil || f.Name() == os.DevNull {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
@@ -87,7 +103,7 @@ func (p *progress) bar(step int) string {
 
 func (p *progress) update(step int, l Logs) {
 	p.step = step
-	if p.verbose != 1 || step >= p.steps {
+	if p.verbose != 1 || !p.dynamic || step >= p.steps {
 		return
 	}
 	now := time.Now()
@@ -106,9 +122,11 @@ func (p *progress) done(l Logs) {
 	}
 	total := time.Since(p.start)
 	per := total / time.Duration(p.step)
-	switch p.verbose {
-	case 1:
+	switch {
+	case p.verbose == 1 && p.dynamic:
 		fmt.Fprintf(p.w, "\r%s - %s %s/step%s\n", p.bar(p.step), elapsed(total), elapsed(per), formatLogs(l))
+	case p.verbose == 1:
+		fmt.Fprintf(p.w, "%s - %s %s/step%s\n", p.bar(p.step), elapsed(total), elapsed(per), formatLogs(l))
 	default:
 		fmt.Fprintf(p.w, "%d/%d - %s - %s/step%s\n", p.step, p.steps, elapsed(total), elapsed(per), formatLogs(l))
 	}

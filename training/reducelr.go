@@ -50,9 +50,10 @@ type ReduceLROnPlateauConfig struct {
 // next Cooldown epochs.
 //
 // A monitored key missing from the logs is an error naming the keys there
-// are (Keras warns), except at the end of an epoch cut short by
-// ErrStopTraining, which is not counted. Bad settings are reported when
-// training begins.
+// are (Keras warns), except at the end of an epoch cut short by a stop
+// request before any of its batches ran (Fit then has not validated it):
+// that epoch is not counted. Bad settings are reported when training
+// begins.
 func ReduceLROnPlateau(cfg ReduceLROnPlateauConfig) Callback {
 	s := &reduceLR{cfg: cfg}
 	return Callback{

@@ -36,7 +36,9 @@ var (
 
 // RegisterSchedule makes a schedule type known to UnmarshalSchedule (and so
 // to optimizer configs) under name, which its Name method must return.
-// newSchedule returns a pointer that JSON can fill.
+// newSchedule returns a pointer that JSON can fill. As keras.Register,
+// RegisterOptimizer and RegisterMetric, it returns an error for a name
+// already registered.
 func RegisterSchedule(name string, newSchedule func() Schedule) error {
 	if name == "" || newSchedule == nil {
 		return errors.Errorf("training: RegisterSchedule(%q) needs a name and a constructor", name)

