@@ -30,6 +30,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"sort"
@@ -42,6 +43,15 @@ import (
 // MaxHeaderSize is the largest header Decode accepts, the reference's
 // limit.
 const MaxHeaderSize = 100_000_000
+
+// ErrHeaderTooLarge is returned, wrapped, by ReadHeader for a header
+// longer than its limit; test for it with errors.Is.
+var ErrHeaderTooLarge = errors.New("safetensors: header too large")
+
+type headerSizeError struct{ msg string }
+
+func (e *headerSizeError) Error() string        { return e.msg }
+func (e *headerSizeError) Is(target error) bool { return target == ErrHeaderTooLarge }
 
 // MetadataKey is the header entry that holds the string metadata.
 const MetadataKey = "__metadata__"
@@ -256,10 +266,11 @@ func ReadHeader(r io.Reader, size int64, maxHeader int) (*Header, error) {
 	}
 	n := binary.LittleEndian.Uint64(nb[:])
 	if n > uint64(maxHeader) {
+		what := "the limit"
 		if maxHeader == MaxHeaderSize {
-			return nil, errors.Errorf("safetensors: header length %d exceeds the format's limit of %d bytes", n, MaxHeaderSize)
+			what = "the format's limit"
 		}
-		return nil, errors.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, maxHeader)
+		return nil, errors.WithStack(&headerSizeError{fmt.Sprintf("safetensors: header length %d exceeds %s of %d bytes", n, what, maxHeader)})
 	}
 	if size >= 0 && n > uint64(size-8) {
 		return nil, errors.Errorf("safetensors: header length %d runs past the end of the file (%d bytes after the length)", n, size-8)

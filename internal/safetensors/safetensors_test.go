@@ -316,6 +316,9 @@ func TestReadStream(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "safetensors: ") {
 			t.Errorf("%d %s: got %q, want it to contain %q", i, c.name, err, c.want)
 		}
+		if strings.Contains(c.want, "exceeds") != errors.Is(err, ErrHeaderTooLarge) {
+			t.Errorf("%d %s: errors.Is(err, ErrHeaderTooLarge) is %v for %v", i, c.name, !strings.Contains(c.want, "exceeds"), err)
+		}
 		if c.name == "read error" && !errors.Is(err, injected) {
 			t.Errorf("%d %s: errors.Is(err, injected) is false for %v", i, c.name, err)
 		}
