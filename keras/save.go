@@ -19,12 +19,16 @@ import (
 // weight). A model that has not been initialised yet is initialised first
 // (from its seed), as Predict would.
 //
-// Save is atomic: it writes a temporary file in the directory of path,
-// syncs it and renames it over path, so a Save that fails or is killed
-// midway leaves any previous file intact. See writeAtomic for the
-// temporary files (a later Save to the same path removes those of a
-// killed one), symbolic links (followed: the link's target is replaced)
-// and read-only files (refused).
+// Save is atomic: it writes a temporary file, ".<name>.tmp-…", in the
+// directory of path, syncs it and renames it over path, so a Save that
+// fails or is killed midway leaves any previous file intact. The next
+// Save to the same path removes the temporary files of killed saves:
+// those not modified for an hour, and those made on this host by a
+// process that no longer runs (never those of a save under way). A
+// symbolic link at path is followed: the file it points to is replaced
+// and the link kept. An existing read-only file (no write permission bit,
+// or not writable by this process) is refused, not replaced, as is a path
+// that is not a regular file.
 func (m *Model) Save(path string) error {
 	tensors, metadata, err := m.encodeModel()
 	if err != nil {

@@ -36,9 +36,11 @@ const staleTempAge = time.Hour
 //   - A symbolic link at path is followed (through up to 40 links): the
 //     file it points to is replaced and the link kept, as writing through
 //     the link would. A link to a missing file creates that file.
-//   - An existing file that this process may not write (read-only) is
-//     refused, not replaced, although the directory would allow the
-//     rename; so is an existing path that is not a regular file.
+//   - An existing file that is read-only is refused, not replaced,
+//     although the directory would allow the rename: one without any
+//     write permission bit (even for root, who could write it), or one
+//     this process may not open for writing. So is an existing path that
+//     is not a regular file (a directory, a device).
 //   - The bytes go to a temporary file next to the target,
 //     ".<name>.tmp-<host>-<pid>-<random>" (host: 8 hex digits of a hash of
 //     the host name), with the target's permission bits when it exists
@@ -60,6 +62,9 @@ func writeAtomic(op, path string, write func(io.Writer) error) (err error) {
 	if existing != nil {
 		if !existing.Mode().IsRegular() {
 			return fail(errors.Errorf("%s exists and is not a regular file (%v)", target, existing.Mode().Type()))
+		}
+		if existing.Mode().Perm()&0o222 == 0 {
+			return fail(errors.Errorf("%s is read-only (mode %v): %s does not replace it", target, existing.Mode().Perm(), op))
 		}
 		// Opening for writing, without truncating, changes nothing.
 		f, err := os.OpenFile(target, os.O_WRONLY, 0)
