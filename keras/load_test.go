@@ -253,22 +253,7 @@ func TestLoadCorrupt(t *testing.T) {
 	}
 }
 
-// FuzzLoad: no file makes decodeModel panic (a recovered panic is a
-// failure too). The seeds are a saved model and the Python-written file;
-// testdata/fuzz/FuzzLoad holds more. `go test -fuzz FuzzLoad` manages only
-// a few runs a second here, the engine snapshotting the coverage counters
-// of all of Gorgonia after each; FuzzDecode in internal/safetensors fuzzes
-// the reader itself at full speed. Configs asking for huge weights are
-// out of scope (see Load).
-func FuzzLoad(f *testing.F) {
-	f.Add(savedBytes(f))
-	if py, err := os.ReadFile(filepath.Join("testdata", "interop_py.safetensors")); err == nil {
-		f.Add(py)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := decodeModel(data)
-		if err != nil && strings.Contains(err.Error(), panicMessage) {
-			t.Fatalf("decodeModel recovered a panic: %v", err)
-		}
-	})
+// readTestdata reads a file of testdata/.
+func readTestdata(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", name))
 }
