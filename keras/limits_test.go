@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/keragon/keragon/internal/safetensors"
 	"github.com/keragon/keragon/keras/tree"
 	"github.com/keragon/keragon/training"
 	"github.com/pkg/errors"
@@ -437,4 +438,64 @@ func readAllString(f *os.File) (string, error) {
 	var b bytes.Buffer
 	_, err := b.ReadFrom(f)
 	return b.String(), err
+}
+
+// TestLoadHostileStructure: a file whose architecture or compile config
+// is huge in its structure rather than in one number is refused.
+func TestLoadHostileStructure(t *testing.T) {
+	mlp := zooFile(t, "mlp")
+	repeat := func(v any, n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"many applications of one layer", editArch(t, mlp, func(a map[string]any) {
+			l := archLayer(a, 1)
+			l["inbound"] = repeat(l["inbound"].([]any)[0], 9000)
+		}), "the architecture has 9001 layer applications or more, more than LoadOptions.MaxLayers allows (8192)"},
+		{"many outputs", editArch(t, mlp, func(a map[string]any) {
+			a["outputs"] = repeat(a["outputs"].([]any)[0], 9000)
+		}), "the architecture has 9001 inputs and outputs, more than LoadOptions.MaxLayers"},
+		{"many layers never applied", editArch(t, mlp, func(a map[string]any) {
+			ls := a["layers"].([]any)
+			for i := range 9000 {
+				ls = append(ls, map[string]any{"class_name": "Dense", "name": fmt.Sprintf("extra_%d", i), "config": map[string]any{"units": 1}, "inbound": []any{}})
+			}
+			a["layers"] = ls
+		}), "the architecture has 9008 layers, more than LoadOptions.MaxLayers"},
+		{"deeply nested config", editArch(t, mlp, func(a map[string]any) {
+			var v any = 1
+			for range 40 {
+				v = []any{v}
+			}
+			archLayer(a, 1)["config"].(map[string]any)["kernel_regularizer"] = map[string]any{"l1": v}
+		}), `layer "dense" (Dense): its config nests 42 levels deep, more than LoadOptions.MaxConfigDepth allows (16)`},
+		{"many metrics", reencode(t, mlp, func(f *safetensors.File) {
+			var cc map[string]any
+			if err := json.Unmarshal([]byte(f.Metadata["compile"]), &cc); err != nil {
+				t.Fatal(err)
+			}
+			cc["metrics"] = repeat("accuracy", 100000)
+			b, _ := json.Marshal(cc)
+			f.Metadata["compile"] = string(b)
+		}), "the compile config lists 100000 metrics; Load accepts at most 256"},
+		{"much optimizer state", reencode(t, mlp, func(f *safetensors.File) {
+			for i := range 10 {
+				f.Tensors = append(f.Tensors, safetensors.Float32s(fmt.Sprintf("optimizer/extra%d", i), []int{100}, make([]float32, 100)))
+			}
+		}), "the optimizer state has more than"},
+	}
+	for i, c := range cases {
+		_, err := decodeModel(c.data)
+		if !errors.Is(err, ErrLoadLimit) || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("%d %s: got %v, want ErrLoadLimit with %q", i, c.name, err, c.want)
+		}
+	}
 }

@@ -113,10 +113,6 @@ func (o LoadOptions) decode(r io.Reader, size int64) (m *Model, err error) {
 	if !ok {
 		return nil, errors.New("the metadata has no \"model\" (architecture)")
 	}
-	// Layer configs sit 3 levels deep in the architecture.
-	if d := jsonDepth([]byte(archJSON)); d > lim.MaxConfigDepth+3 {
-		return nil, overLimit("MaxConfigDepth", lim.MaxConfigDepth, "the architecture nests %d levels deep (layer configs %d)", d, d-3)
-	}
 	var arch modelConfig
 	if err := strictUnmarshal([]byte(archJSON), &arch); err != nil {
 		return nil, errors.WithMessage(err, "reading the architecture (metadata \"model\")")
