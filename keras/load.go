@@ -35,8 +35,9 @@ import (
 // or reads any data, so no file makes it allocate much more than the file
 // holds or run for long (a file over a limit gives an error that
 // errors.Is reports as ErrLoadLimit; LoadOptions.Load raises limits).
-// Load builds no program: Predict, Evaluate and Fit compile the ones they
-// need.
+// Load compiles no program (Predict, Evaluate and Fit compile the ones
+// they need); for a model saved compiled, Compile traces the forward graph
+// once, which the limits bound.
 func Load(path string) (*Model, error) { return LoadOptions{}.Load(path) }
 
 // LoadFrom reads a model that Save or SaveTo wrote from r, as Load does.
@@ -502,31 +503,15 @@ func (m *Model) setWeights(f *safetensors.File) ([]training.NamedTensor, error) 
 	return state, nil
 }
 
-// copyInto copies a file tensor into a weight's value.
+// copyInto decodes a file tensor into a weight's value.
 func copyInto(dst *tensor.Dense, st safetensors.Tensor) error {
 	switch d := dst.Data().(type) {
 	case []float32:
-		v, err := st.Float32s()
-		if err != nil {
-			return err
-		}
-		if len(v) != len(d) {
-			return errors.Errorf("%d values for %d", len(v), len(d))
-		}
-		copy(d, v)
+		return st.CopyFloat32s(d)
 	case []float64:
-		v, err := st.Float64s()
-		if err != nil {
-			return err
-		}
-		if len(v) != len(d) {
-			return errors.Errorf("%d values for %d", len(v), len(d))
-		}
-		copy(d, v)
-	default:
-		return errors.Errorf("the weight has dtype %v", dst.Dtype())
+		return st.CopyFloat64s(d)
 	}
-	return nil
+	return errors.Errorf("the weight has dtype %v", dst.Dtype())
 }
 
 // listNames shows up to five names.

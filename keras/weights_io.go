@@ -105,10 +105,11 @@ func (m *Model) loadWeights(r io.Reader, size int64) error {
 	return nil
 }
 
-// weightValue is a weight and the values a file holds for it.
+// weightValue is a weight and the file tensor that holds its values,
+// checked: of its shape and dtype.
 type weightValue struct {
-	w      *graph.Weight
-	values any // []float32 or []float64 of w's size
+	w  *graph.Weight
+	st safetensors.Tensor
 }
 
 // readWeights reads a weights file and checks it against m's weights
@@ -146,33 +147,20 @@ func (m *Model) readWeights(r io.Reader, size int64) ([]weightValue, error) {
 	vs := make([]weightValue, 0, len(ws))
 	for _, w := range ws {
 		st, ok := f.Tensor(w.Name)
-		if !ok {
+		if !ok || !Shape(st.Shape).Equal(w.Shape) {
 			return nil, errors.Errorf("weight %q: the file changed between its header and its data", w.Name)
 		}
-		var v any
-		if st.Dtype == "F32" {
-			v, err = st.Float32s()
-		} else {
-			v, err = st.Float64s()
-		}
-		if err != nil {
-			return nil, errors.WithMessagef(err, "weight %q", w.Name)
-		}
-		vs = append(vs, weightValue{w, v})
+		vs = append(vs, weightValue{w, st})
 	}
 	return vs, nil
 }
 
-// setWeightValues copies values that readWeights checked into the
-// weights, in place, so that compiled programs see them.
+// setWeightValues decodes the values readWeights checked into the
+// weights, in place, so that compiled programs see them. It cannot fail:
+// readWeights checked every dtype and size.
 func (m *Model) setWeightValues(vs []weightValue) {
 	for _, v := range vs {
 		v.w.Alloc()
-		switch d := v.w.Value.Data().(type) {
-		case []float32:
-			copy(d, v.values.([]float32))
-		case []float64:
-			copy(d, v.values.([]float64))
-		}
+		_ = copyInto(v.w.Value, v.st) // readWeights checked dtype and size
 	}
 }

@@ -534,10 +534,7 @@ func (t Tensor) Float32s() ([]float32, error) {
 		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F32", t.Name, t.Dtype, len(t.Data))
 	}
 	out := make([]float32, len(t.Data)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
-	}
-	return out, nil
+	return out, t.CopyFloat32s(out)
 }
 
 // Float64s decodes an F64 tensor.
@@ -546,8 +543,29 @@ func (t Tensor) Float64s() ([]float64, error) {
 		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F64", t.Name, t.Dtype, len(t.Data))
 	}
 	out := make([]float64, len(t.Data)/8)
-	for i := range out {
-		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	return out, t.CopyFloat64s(out)
+}
+
+// CopyFloat32s decodes an F32 tensor into dst, which must have its
+// number of elements.
+func (t Tensor) CopyFloat32s(dst []float32) error {
+	if t.Dtype != "F32" || len(t.Data) != 4*len(dst) {
+		return errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F32 of %d elements", t.Name, t.Dtype, len(t.Data), len(dst))
 	}
-	return out, nil
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
+	}
+	return nil
+}
+
+// CopyFloat64s decodes an F64 tensor into dst, which must have its
+// number of elements.
+func (t Tensor) CopyFloat64s(dst []float64) error {
+	if t.Dtype != "F64" || len(t.Data) != 8*len(dst) {
+		return errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F64 of %d elements", t.Name, t.Dtype, len(t.Data), len(dst))
+	}
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	}
+	return nil
 }

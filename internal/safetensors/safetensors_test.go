@@ -391,3 +391,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestCopyFloats(t *testing.T) {
+	a := Float32s("a", []int{3}, []float32{1, 2, 3})
+	got := make([]float32, 3)
+	if err := a.CopyFloat32s(got); err != nil || !reflect.DeepEqual(got, []float32{1, 2, 3}) {
+		t.Errorf("CopyFloat32s: %v %v", got, err)
+	}
+	b := Float64s("b", []int{2}, []float64{4, 5})
+	got64 := make([]float64, 2)
+	if err := b.CopyFloat64s(got64); err != nil || !reflect.DeepEqual(got64, []float64{4, 5}) {
+		t.Errorf("CopyFloat64s: %v %v", got64, err)
+	}
+	for i, err := range []error{a.CopyFloat32s(make([]float32, 2)), a.CopyFloat64s(make([]float64, 3)), b.CopyFloat32s(make([]float32, 4))} {
+		if err == nil || !strings.HasPrefix(err.Error(), "safetensors: tensor ") {
+			t.Errorf("%d: a mismatch gave %v", i, err)
+		}
+	}
+}
