@@ -297,13 +297,22 @@ func readN(r io.Reader, n int64, known bool) ([]byte, error) {
 		}
 		return b, nil
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(n, 1<<16)))
-	k, err := io.CopyN(&buf, r, n)
-	if err != nil {
-		return nil, truncated(k, n, err)
+	// Double the buffer as it fills, up to n: at most 2n bytes allocated
+	// in all, 1.5n at once.
+	buf := make([]byte, 0, min(n, 1<<16))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil && int64(len(buf)) < n {
+			return nil, truncated(int64(len(buf)), n, err)
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // truncated describes a short read.
