@@ -11,10 +11,12 @@ import (
 
 // LoadOptions bounds what Load and LoadFrom accept, so that a model file
 // from an untrusted source cannot make them allocate much more memory than
-// the file holds, nor run for long, nor return a model whose first Predict
-// does. The architecture is checked against these limits, and against the
-// tensors the file's header lists, before any weight is allocated, any
-// data is read or any graph is built.
+// the file holds, nor run for long, nor give a model whose Predict needs
+// more than MaxActivations values per sample or a graph of more than
+// MaxLayers applications and MaxSteps unrolled steps. The architecture is
+// checked against these limits, and against the tensors the file's header
+// lists, before any weight is allocated, any data is read or any graph is
+// built.
 //
 // The zero value of a field means its default (see DefaultLoadOptions);
 // a negative value is an error. Raise a limit to load a larger model:
@@ -23,8 +25,10 @@ import (
 //
 // Besides these limits Load always refuses a pooling window larger than
 // its input along some axis (it would read padding only), more than 4096
-// metrics (summed over the outputs), and optimizer state of more than 4 values per weight value
-// (Keragon's optimizers keep at most 3).
+// metrics (summed over the outputs), and optimizer state of more than 4
+// values per weight value (Keragon's optimizers keep at most 3). Layers
+// registered by other packages get the checks that need no knowledge of
+// the layer: config integers, output shapes, weights.
 type LoadOptions struct {
 	// MaxHeaderBytes bounds the file's header: the architecture, the
 	// compile configuration and the index of the tensors (not their
@@ -64,8 +68,9 @@ type LoadOptions struct {
 }
 
 // ErrLoadLimit is returned, wrapped, when a file exceeds one of the
-// LoadOptions limits; test for it with errors.Is. The message names the
-// limit, the file's value and the layer.
+// LoadOptions limits or breaks one of the fixed rules listed there; test
+// for it with errors.Is. The message names the limit, the file's value
+// and the layer.
 var ErrLoadLimit = errors.New("keras: the file exceeds a load limit")
 
 // Maximum numbers Load accepts that LoadOptions does not configure.
