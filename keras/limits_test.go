@@ -485,7 +485,7 @@ func TestLoadHostileStructure(t *testing.T) {
 			cc["metrics"] = repeat("accuracy", 100000)
 			b, _ := json.Marshal(cc)
 			f.Metadata["compile"] = string(b)
-		}), "the compile config lists 100000 metrics; Load accepts at most 256"},
+		}), "the compile config asks for 100000 metrics over the model's 1 outputs; Load accepts at most 4096"},
 		{"much optimizer state", reencode(t, mlp, func(f *safetensors.File) {
 			for i := range 10 {
 				f.Tensors = append(f.Tensors, safetensors.Float32s(fmt.Sprintf("optimizer/extra%d", i), []int{100}, make([]float32, 100)))

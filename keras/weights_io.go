@@ -38,8 +38,15 @@ func (m *Model) SaveWeightsTo(w io.Writer) error {
 }
 
 // encodeWeights is the one step of SaveWeights and SaveWeightsTo that
-// reads the model: it copies the weights.
+// reads the model: it initialises it if need be, then copies the weights
+// holding the model's lock shared (the file is written from the copies,
+// without the lock).
 func (m *Model) encodeWeights() ([]safetensors.Tensor, map[string]string, error) {
+	if err := m.prepare(nil); err != nil {
+		return nil, nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if err := m.ready(); err != nil {
 		return nil, nil, err
 	}
@@ -94,13 +101,17 @@ func (m *Model) LoadWeightsFrom(r io.Reader) error {
 }
 
 // loadWeights is the one path of LoadWeights and LoadWeightsFrom: it
-// reads and checks every value (readWeights), then sets them all
-// (setWeightValues).
+// reads and checks every value (readWeights, without the model's lock:
+// a built model's weights, names and shapes do not change), then sets
+// them all holding the lock exclusively (setWeightValues), between
+// training steps and inference calls.
 func (m *Model) loadWeights(r io.Reader, size int64) error {
 	vs, err := m.readWeights(r, size)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.setWeightValues(vs)
 	return nil
 }
@@ -115,13 +126,15 @@ type weightValue struct {
 // readWeights reads a weights file and checks it against m's weights
 // without changing m.
 func (m *Model) readWeights(r io.Reader, size int64) ([]weightValue, error) {
-	if m.err != nil {
-		return nil, m.err
+	m.mu.RLock()
+	err, built, ws := m.err, len(m.inputs) > 0, m.Weights()
+	m.mu.RUnlock()
+	if err != nil {
+		return nil, err
 	}
-	if len(m.inputs) == 0 {
+	if !built {
 		return nil, errors.New("the model has no input shape yet, hence no weights: start it with an Input layer or call Build")
 	}
-	ws := m.Weights()
 	// The index of a file of these weights, with room for a Save file's
 	// metadata and optimizer state.
 	maxHeader := DefaultLoadOptions().MaxHeaderBytes + 1024*len(ws)

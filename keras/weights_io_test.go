@@ -243,3 +243,63 @@ func TestModelCheckpointWeightsOnly(t *testing.T) {
 		t.Errorf("Load of a weights file: got %v, want a format error", err)
 	}
 }
+
+// TestLoadWeightsConcurrentPredict: Predict from several goroutines while
+// another loads weights sees the old weights or the new ones, never a mix.
+func TestLoadWeightsConcurrentPredict(t *testing.T) {
+	a, b := freshMLP(t, 1), freshMLP(t, 2)
+	x, _ := saveTestData(3, 4, []int{6}, 3)
+	var wa, wb bytes.Buffer
+	if err := a.SaveWeightsTo(&wa); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SaveWeightsTo(&wb); err != nil {
+		t.Fatal(err)
+	}
+	pa, err := a.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := b.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 3 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				p, err := a.Predict(x)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if bitsDiff(p, pa) != nil && bitsDiff(p, pb) != nil {
+					errs <- errors.New("Predict saw a mix of two weight sets")
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		file := wb.Bytes()
+		if i%2 == 1 {
+			file = wa.Bytes()
+		}
+		if err := a.LoadWeightsFrom(bytes.NewReader(file)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
