@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/keragon/keragon/graph"
 	"github.com/keragon/keragon/internal/safetensors"
 	"github.com/keragon/keragon/training"
 	"github.com/pkg/errors"
@@ -27,17 +29,49 @@ import (
 //
 // A truncated or corrupt file, an unknown layer class, or a weight that is
 // missing, unexpected or of the wrong shape or dtype gives an error that
-// names the file and the problem. Weights are allocated only after their
-// shapes match the file's tensors, so a crafted layer config cannot make
-// Load allocate more than the file holds.
-func Load(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+// names the file and the problem. Load is safe on files from untrusted
+// sources: it checks the whole architecture against the tensors the file
+// lists and against the default LoadOptions before it allocates a weight
+// or reads any data, so no file makes it allocate much more than the file
+// holds or run for long (a file over a limit gives an error that
+// errors.Is reports as ErrLoadLimit; LoadOptions.Load raises limits).
+// Load compiles no program (Predict, Evaluate and Fit compile the ones
+// they need); for a model saved compiled, Compile traces the forward graph
+// once, which the limits bound.
+func Load(path string) (*Model, error) { return LoadOptions{}.Load(path) }
+
+// LoadFrom reads a model that Save or SaveTo wrote from r, as Load does.
+// It reads exactly the model's bytes, so r may hold more after them, and
+// it allocates no more than r delivers: a reader that claims a huge header
+// or never ends is refused once the limits are reached.
+func LoadFrom(r io.Reader) (*Model, error) { return LoadOptions{}.LoadFrom(r) }
+
+// Load is keras.Load with these limits.
+func (o LoadOptions) Load(path string) (*Model, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "keras: Load")
 	}
-	m, err := decodeModel(data)
+	defer f.Close()
+	size := int64(-1) // a stream: a pipe, a device
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	m, err := o.decode(f, size)
 	if err != nil {
 		return nil, errors.WithMessagef(err, "keras: Load %s", path)
+	}
+	return m, nil
+}
+
+// LoadFrom is keras.LoadFrom with these limits.
+func (o LoadOptions) LoadFrom(r io.Reader) (*Model, error) {
+	if r == nil {
+		return nil, errors.New("keras: LoadFrom: nil reader")
+	}
+	m, err := o.decode(r, -1)
+	if err != nil {
+		return nil, errors.WithMessage(err, "keras: LoadFrom")
 	}
 	return m, nil
 }
@@ -45,19 +79,28 @@ func Load(path string) (*Model, error) {
 // panicMessage starts the error of a recovered panic.
 const panicMessage = "internal error rebuilding the model (a panic)"
 
-// decodeModel rebuilds a model from a file's bytes. Panics in layer code
-// fed a corrupt config become errors.
-func decodeModel(data []byte) (m *Model, err error) {
+// decode reads a model from r, which holds size bytes (-1: unknown). It
+// is the one path of Load and LoadFrom: header, architecture and limits
+// first, data last. Panics in layer code fed a corrupt config become
+// errors.
+func (o LoadOptions) decode(r io.Reader, size int64) (m *Model, err error) {
+	lim, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, errors.Errorf("%s: %v", panicMessage, r)
 		}
 	}()
-	f, err := safetensors.Decode(data)
+	h, err := safetensors.ReadHeader(r, size, lim.MaxHeaderBytes)
+	if errors.Is(err, safetensors.ErrHeaderTooLarge) && lim.MaxHeaderBytes < safetensors.MaxHeaderSize {
+		return nil, refused("%v (LoadOptions.MaxHeaderBytes)", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	md := f.Metadata
+	md := h.Metadata
 	if md == nil {
 		return nil, errors.New("the file has no __metadata__: it is a safetensors file but not a Keragon model")
 	}
@@ -75,9 +118,35 @@ func decodeModel(data []byte) (m *Model, err error) {
 	if err := strictUnmarshal([]byte(archJSON), &arch); err != nil {
 		return nil, errors.WithMessage(err, "reading the architecture (metadata \"model\")")
 	}
-	m, err = rebuild(&arch)
+	b := &budget{lim: lim}
+	m, err = rebuild(&arch, b)
 	if err != nil {
 		return nil, errors.WithMessage(err, "rebuilding the architecture")
+	}
+	if err := b.checkWeights(m.Weights()); err != nil {
+		return nil, err
+	}
+	stateNames, err := checkTensors(m.Weights(), m.dtype, h, true)
+	if err != nil {
+		return nil, err
+	}
+	ccJSON, compiled := md["compile"]
+	if !compiled && len(stateNames) > 0 {
+		return nil, errors.Errorf("the file has optimizer state (%q) but no compile config", stateNames[0])
+	}
+	var cc compileConfig
+	if compiled {
+		if err := strictUnmarshal([]byte(ccJSON), &cc); err != nil {
+			return nil, errors.WithMessage(err, "reading the compile config (metadata \"compile\")")
+		}
+		if n := metricCount(cc.Metrics, len(m.outputs)); n > maxMetrics {
+			return nil, refused("the compile config asks for %d metrics over the model's %d outputs; Load accepts at most %d", n, len(m.outputs), maxMetrics)
+		}
+	}
+	// Everything the header says is checked: now read the data.
+	f, err := h.ReadData(r)
+	if err != nil {
+		return nil, err
 	}
 	state, err := m.setWeights(f)
 	if err != nil {
@@ -95,14 +164,10 @@ func decodeModel(data []byte) (m *Model, err error) {
 		m.SetSeed(uint64(time.Now().UnixNano()))
 	}
 	m.initialized = true
-	ccJSON, compiled := md["compile"]
 	if !compiled {
-		if len(state) > 0 {
-			return nil, errors.Errorf("the file has optimizer state (%q) but no compile config", optimizerPrefix+state[0].Name)
-		}
 		return m, nil
 	}
-	if err := m.restoreCompile([]byte(ccJSON), state); err != nil {
+	if err := m.restoreCompile(cc, state); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -128,12 +193,19 @@ type appKey struct{ layer, app int }
 
 // rebuild makes the layers from their configs and applies them as the
 // architecture says, then makes the model.
-func rebuild(arch *modelConfig) (*Model, error) {
+func rebuild(arch *modelConfig, b *budget) (*Model, error) {
+	lim := b.lim
 	if arch.Dtype != "float32" && arch.Dtype != "float64" {
 		return nil, errors.Errorf("dtype %q (want float32 or float64)", arch.Dtype)
 	}
 	if len(arch.Layers) == 0 || len(arch.Inputs) == 0 || len(arch.Outputs) == 0 {
 		return nil, errors.Errorf("%d layers, %d inputs, %d outputs: a model needs at least one of each", len(arch.Layers), len(arch.Inputs), len(arch.Outputs))
+	}
+	if n := len(arch.Layers); n > lim.MaxLayers {
+		return nil, overLimit("MaxLayers", lim.MaxLayers, "the architecture has %d layers", n)
+	}
+	if n := len(arch.Inputs) + len(arch.Outputs); n > lim.MaxLayers {
+		return nil, overLimit("MaxLayers", lim.MaxLayers, "the architecture has %d inputs and outputs", n)
 	}
 	byName := make(map[string]int, len(arch.Layers))
 	layers := make([]Layer, len(arch.Layers))
@@ -147,8 +219,8 @@ func rebuild(arch *modelConfig) (*Model, error) {
 			return nil, errors.Errorf("two layers are named %q", lc.Name)
 		}
 		byName[lc.Name] = i
-		if apps += len(lc.Inbound); apps > maxApplications {
-			return nil, errors.Errorf("more than %d layer applications", maxApplications)
+		if apps += len(lc.Inbound); apps > lim.MaxLayers {
+			return nil, overLimit("MaxLayers", lim.MaxLayers, "the architecture has %d layer applications or more", apps)
 		}
 		l, err := newLayer(lc.ClassName)
 		if err != nil {
@@ -157,8 +229,14 @@ func rebuild(arch *modelConfig) (*Model, error) {
 		if cfg := bytes.TrimSpace(lc.Config); len(cfg) == 0 || cfg[0] != '{' {
 			return nil, errors.Errorf("layer %q (%s): config must be a JSON object, got %.80s", lc.Name, lc.ClassName, lc.Config)
 		}
+		if d := jsonDepth(lc.Config); d > lim.MaxConfigDepth {
+			return nil, overLimit("MaxConfigDepth", lim.MaxConfigDepth, "layer %q (%s): its config nests %d levels deep", lc.Name, lc.ClassName, d)
+		}
 		if err := strictUnmarshal(lc.Config, l); err != nil {
 			return nil, errors.WithMessagef(err, "layer %q (%s) config", lc.Name, lc.ClassName)
+		}
+		if err := checkConfigInts(l, lim.MaxDim); err != nil {
+			return nil, errors.WithMessagef(err, "layer %q (%s)", lc.Name, lc.ClassName)
 		}
 		configNames[i] = configName(l)
 		setConfigName(l, lc.Name)
@@ -224,6 +302,17 @@ func rebuild(arch *modelConfig) (*Model, error) {
 			ts := ApplyMulti(layers[k.layer], ins...)
 			if ts[0].err != nil {
 				return nil, errors.WithMessagef(ts[0].err, "applying layer %q (application %d)", lc.Name, k.app)
+			}
+			inShapes := make([]Shape, len(ins))
+			for j, t := range ins {
+				inShapes[j] = t.shape
+			}
+			outShapes := make([]Shape, len(ts))
+			for j, t := range ts {
+				outShapes[j] = t.shape
+			}
+			if err := b.application(lc.Name, k.app, layers[k.layer], inShapes, outShapes); err != nil {
+				return nil, err
 			}
 			built[k] = ts
 			delete(open, k)
@@ -316,51 +405,94 @@ func (m *Model) makeSequential() error {
 	return nil
 }
 
-// setWeights copies the file's tensors into the model's weights and
-// returns the optimizer state (names without the "optimizer/" prefix).
-// Every weight must be present with its shape and dtype, and every other
-// tensor must be optimizer state.
-func (m *Model) setWeights(f *safetensors.File) ([]training.NamedTensor, error) {
-	wantDtype, err := dtypeName(m.dtype)
+// checkTensors checks a file's header against a model's weights, before
+// any data is read: every weight must be there with its shape and dtype.
+// With state, the other tensors must be optimizer state ("optimizer/…",
+// F32 or F64, not empty, at most maxStateRatio values per weight value),
+// whose names it returns; without, there must be no other tensor.
+func checkTensors(ws []*graph.Weight, dt tensor.Dtype, h *safetensors.Header, state bool) ([]string, error) {
+	wantDtype, err := dtypeName(dt)
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]bool{}
+	used := make(map[string]bool, len(ws))
 	var missing []string
-	for _, w := range m.Weights() {
-		st, ok := f.Tensor(w.Name)
+	params := 0
+	for _, w := range ws {
+		st, ok := h.Tensor(w.Name)
 		if !ok {
 			missing = append(missing, w.Name)
 			continue
 		}
 		used[w.Name] = true
 		if st.Dtype != wantDtype {
-			return nil, errors.Errorf("weight %q is %s in the file, the model is %v (%s)", w.Name, st.Dtype, m.dtype, wantDtype)
+			return nil, errors.Errorf("weight %q is %s in the file, the model is %v (%s)", w.Name, st.Dtype, dt, wantDtype)
 		}
 		if !Shape(st.Shape).Equal(w.Shape) {
 			return nil, errors.Errorf("weight %q has shape %v in the file, the model's layer makes %v", w.Name, st.Shape, w.Shape)
 		}
+		params += w.Size()
+	}
+	if len(missing) > 0 {
+		return nil, errors.Errorf("the file lacks %d weight(s) the model has: %s", len(missing), listNames(missing))
+	}
+	var names, unexpected []string
+	values := 0
+	for _, st := range h.Tensors {
+		if used[st.Name] {
+			continue
+		}
+		if !state || !strings.HasPrefix(st.Name, optimizerPrefix) {
+			unexpected = append(unexpected, st.Name)
+			continue
+		}
+		n, _ := shapeSize(st.Shape, math.MaxInt, math.MaxInt)
+		if n == 0 {
+			return nil, errors.Errorf("optimizer state %q has no elements (shape %v)", st.Name, st.Shape)
+		}
+		if st.Dtype != "F32" && st.Dtype != "F64" {
+			return nil, errors.Errorf("optimizer state %q has dtype %s; Keragon reads F32 and F64", st.Name, st.Dtype)
+		}
+		if values += n; values > maxStateRatio*params+64 {
+			return nil, refused("the optimizer state has more than %d values for %d weight values; Load accepts at most %d per weight value", values, params, maxStateRatio)
+		}
+		names = append(names, st.Name)
+	}
+	if len(unexpected) > 0 {
+		sort.Strings(unexpected)
+		what := "neither weights of the model nor optimizer state"
+		if !state {
+			what = "not weights of the model"
+		}
+		return nil, errors.Errorf("the file has %d tensor(s) that are %s: %s", len(unexpected), what, listNames(unexpected))
+	}
+	return names, nil
+}
+
+// setWeights copies the file's tensors, which checkTensors has checked,
+// into the model's weights and returns the optimizer state (names without
+// the "optimizer/" prefix).
+func (m *Model) setWeights(f *safetensors.File) ([]training.NamedTensor, error) {
+	used := map[string]bool{}
+	for _, w := range m.Weights() {
+		st, ok := f.Tensor(w.Name)
+		if !ok || !Shape(st.Shape).Equal(w.Shape) {
+			return nil, errors.Errorf("weight %q: the file changed between its header and its data", w.Name)
+		}
+		used[w.Name] = true
 		w.Alloc()
 		if err := copyInto(w.Value, st); err != nil {
 			return nil, errors.WithMessagef(err, "weight %q", w.Name)
 		}
 	}
-	if len(missing) > 0 {
-		return nil, errors.Errorf("the file lacks %d weight(s) the model has: %s", len(missing), listNames(missing))
-	}
 	var state []training.NamedTensor
-	var unexpected []string
 	for _, st := range f.Tensors {
 		if used[st.Name] {
 			continue
 		}
 		name, ok := strings.CutPrefix(st.Name, optimizerPrefix)
 		if !ok {
-			unexpected = append(unexpected, st.Name)
-			continue
-		}
-		if len(st.Data) == 0 {
-			return nil, errors.Errorf("optimizer state %q has no elements (shape %v)", st.Name, st.Shape)
+			return nil, errors.Errorf("tensor %q: the file changed between its header and its data", st.Name)
 		}
 		t, err := fromSafetensor(st)
 		if err != nil {
@@ -368,38 +500,18 @@ func (m *Model) setWeights(f *safetensors.File) ([]training.NamedTensor, error) 
 		}
 		state = append(state, training.NamedTensor{Name: name, Value: t})
 	}
-	if len(unexpected) > 0 {
-		sort.Strings(unexpected)
-		return nil, errors.Errorf("the file has %d tensor(s) that are neither weights of the model nor optimizer state: %s", len(unexpected), listNames(unexpected))
-	}
 	return state, nil
 }
 
-// copyInto copies a file tensor into a weight's value.
+// copyInto decodes a file tensor into a weight's value.
 func copyInto(dst *tensor.Dense, st safetensors.Tensor) error {
 	switch d := dst.Data().(type) {
 	case []float32:
-		v, err := st.Float32s()
-		if err != nil {
-			return err
-		}
-		if len(v) != len(d) {
-			return errors.Errorf("%d values for %d", len(v), len(d))
-		}
-		copy(d, v)
+		return st.CopyFloat32s(d)
 	case []float64:
-		v, err := st.Float64s()
-		if err != nil {
-			return err
-		}
-		if len(v) != len(d) {
-			return errors.Errorf("%d values for %d", len(v), len(d))
-		}
-		copy(d, v)
-	default:
-		return errors.Errorf("the weight has dtype %v", dst.Dtype())
+		return st.CopyFloat64s(d)
 	}
-	return nil
+	return errors.Errorf("the weight has dtype %v", dst.Dtype())
 }
 
 // listNames shows up to five names.
@@ -412,11 +524,7 @@ func listNames(names []string) string {
 
 // restoreCompile compiles the model as the file says and restores the
 // optimizer's state.
-func (m *Model) restoreCompile(ccJSON []byte, state []training.NamedTensor) error {
-	var cc compileConfig
-	if err := strictUnmarshal(ccJSON, &cc); err != nil {
-		return errors.WithMessage(err, "reading the compile config (metadata \"compile\")")
-	}
+func (m *Model) restoreCompile(cc compileConfig, state []training.NamedTensor) error {
 	opt, err := training.OptimizerFromConfig(cc.Optimizer.Name, cc.Optimizer.Config)
 	if err != nil {
 		return errors.WithMessage(err, "restoring the optimizer")

@@ -23,8 +23,6 @@ const (
 	fileFormat      = "keragon"
 	fileVersion     = "1"
 	optimizerPrefix = "optimizer/"
-	// maxApplications bounds the layer applications Load rebuilds.
-	maxApplications = 1 << 17
 )
 
 // modelConfig is the architecture, like Keras' functional config.

@@ -1,12 +1,9 @@
 package keras
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/keragon/keragon/internal/safetensors"
 	"github.com/pkg/errors"
@@ -19,28 +16,53 @@ import (
 // and the compile configuration. Load reads it back; PyTorch reads the
 // weights with safetensors.torch.load_file (a Dense kernel is stored as
 // Keras lays it out, (inputs, units): the transpose of torch's Linear
-// weight).
-//
-// Save is atomic: it writes a temporary file in path's directory, syncs
-// it and renames it over path, so a failed Save leaves any previous file
-// intact. A model that has not been initialised yet is initialised first
+// weight). A model that has not been initialised yet is initialised first
 // (from its seed), as Predict would.
+//
+// Save is atomic: it writes a temporary file, ".<name>.tmp-…", in the
+// directory of path, syncs it and renames it over path, so a Save that
+// fails or is killed midway leaves any previous file intact. The next
+// Save to the same path removes the temporary files of killed saves:
+// those not modified for an hour, and those made on this host by a
+// process that no longer runs (never those of a save under way). A
+// symbolic link at path is followed: the file it points to is replaced
+// and the link kept. An existing read-only file (no write permission bit,
+// or not writable by this process) is refused, not replaced, as is a path
+// that is not a regular file.
 func (m *Model) Save(path string) error {
-	if err := m.prepare(nil); err != nil {
+	tensors, metadata, err := m.encodeModel()
+	if err != nil {
 		return errors.WithMessagef(err, "keras: Save %s", path)
+	}
+	return writeAtomic("Save", path, func(w io.Writer) error {
+		return safetensors.Encode(w, tensors, metadata)
+	})
+}
+
+// SaveTo writes what Save writes to w (not atomically: w gets the bytes
+// as they are made). LoadFrom reads them back.
+func (m *Model) SaveTo(w io.Writer) error {
+	tensors, metadata, err := m.encodeModel()
+	if err != nil {
+		return errors.WithMessage(err, "keras: SaveTo")
+	}
+	return errors.WithMessage(safetensors.Encode(w, tensors, metadata), "keras: SaveTo")
+}
+
+// encodeModel is the one step of Save and SaveTo that reads the model:
+// it initialises it if need be, then, holding the model's lock shared,
+// copies its architecture, weights and optimizer state (the file is
+// written from the copies, without the lock).
+func (m *Model) encodeModel() ([]safetensors.Tensor, map[string]string, error) {
+	if err := m.prepare(nil); err != nil {
+		return nil, nil, err
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if err := m.ready(); err != nil {
-		return errors.WithMessagef(err, "keras: Save %s", path)
+		return nil, nil, err
 	}
-	tensors, metadata, err := m.encode()
-	if err != nil {
-		return errors.WithMessagef(err, "keras: Save %s", path)
-	}
-	return writeAtomic(path, func(w io.Writer) error {
-		return safetensors.Encode(w, tensors, metadata)
-	})
+	return m.encode()
 }
 
 // encode returns the file's tensors and metadata.
@@ -146,67 +168,4 @@ func (m *Model) architecture() (*modelConfig, error) {
 		cfg.Outputs = append(cfg.Outputs, refs[t])
 	}
 	return cfg, nil
-}
-
-// Hooks for tests: they simulate a failure in the middle of a save.
-var (
-	renameFile = os.Rename
-	syncFile   = func(f *os.File) error { return f.Sync() }
-)
-
-// writeAtomic writes a file through write into a temporary file next to
-// path, syncs it and renames it over path. On any error it removes the
-// temporary file and leaves path as it was.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return errors.Wrapf(err, "keras: Save %s", path)
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err == nil {
-			return
-		}
-		if !closed {
-			f.Close()
-		}
-		os.Remove(tmp)
-		err = errors.WithMessagef(err, "keras: Save %s", path)
-	}()
-	mode := os.FileMode(0o644)
-	if st, statErr := os.Stat(path); statErr == nil && st.Mode().IsRegular() {
-		mode = st.Mode().Perm()
-	}
-	if err = f.Chmod(mode); err != nil {
-		return errors.Wrap(err, "setting the file mode")
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return errors.Wrap(err, "writing")
-	}
-	if err = syncFile(f); err != nil {
-		return errors.Wrap(err, "syncing")
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return errors.Wrap(err, "closing")
-	}
-	if err = renameFile(tmp, path); err != nil {
-		return errors.Wrap(err, "replacing the file")
-	}
-	// Make the rename durable; some systems cannot sync a directory, and
-	// the file itself is complete either way.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

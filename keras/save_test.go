@@ -1,13 +1,22 @@
 package keras
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keragon/keragon/graph"
 	"github.com/keragon/keragon/training"
@@ -484,5 +493,335 @@ func TestSaveAtomic(t *testing.T) {
 	after, _ := os.ReadFile(path)
 	if string(after) == string(before) {
 		t.Error("a successful Save after training left the old file")
+	}
+}
+
+// TestResumeTrainingStream: N epochs straight equal N/2, SaveTo, LoadFrom
+// and N/2 more, bit for bit, through an in-memory stream.
+func TestResumeTrainingStream(t *testing.T) {
+	straight, x, y := trainedMLP(t, true, FitConfig{})
+	half, _, _ := trainedMLP(t, true, FitConfig{})
+	var buf bytes.Buffer
+	if err := half.SaveTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	n := buf.Len()
+	buf.WriteString("trailing bytes of another record")
+	got, err := LoadFrom(&buf)
+	if err != nil {
+		t.Fatalf("LoadFrom: %+v", err)
+	}
+	if rest := buf.String(); rest != "trailing bytes of another record" {
+		t.Errorf("LoadFrom read into what follows the model (%d bytes): %q left", n, rest)
+	}
+	fit := FitConfig{Epochs: 2, BatchSize: 8}
+	if _, err := straight.Fit(x, y, fit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := got.Fit(x, y, fit); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, "4 epochs straight vs 2 + SaveTo + LoadFrom + 2", straight, got)
+	if got.Optimizer().Iterations() != straight.Optimizer().Iterations() {
+		t.Errorf("iterations: got %d, want %d", got.Optimizer().Iterations(), straight.Optimizer().Iterations())
+	}
+}
+
+// TestLoadFromHostileReaders: a reader that claims a huge header, claims
+// a huge tensor, never ends or fails is refused, after reading no more
+// than the limits allow.
+func TestLoadFromHostileReaders(t *testing.T) {
+	good := savedBytes(t)
+	n := binary.LittleEndian.Uint64(good)
+	claims := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	injected := errors.New("injected")
+	// A header that lists a 4 GB optimizer tensor, then zeros forever.
+	bigState := editHeader(t, good, func(h map[string]json.RawMessage) {
+		h["optimizer/huge"] = json.RawMessage(`{"dtype":"F32","shape":[1073741824],"data_offsets":[1260,4294968556]}`)
+	})
+	bn := binary.LittleEndian.Uint64(bigState)
+	z1, z2 := &zeros{}, &zeros{}
+	cases := []struct {
+		name string
+		r    io.Reader
+		want string
+	}{
+		{"huge header claim", bytes.NewReader(claims(1 << 62)), "header length 4611686018427387904 exceeds"},
+		{"header claim, little data", io.MultiReader(bytes.NewReader(claims(1<<23)), strings.NewReader("{}")), "the input ends after 2 of 8388608 bytes"},
+		{"endless header", io.MultiReader(bytes.NewReader(claims(1<<23)), z1), "the header does not start with '{'"},
+		{"endless data after a lying header", io.MultiReader(bytes.NewReader(bigState[:8+bn]), z2), "optimizer state has more than"},
+		{"truncated data", bytes.NewReader(good[:len(good)-10]), "the input ends after 1250 of 1260 bytes"},
+		{"read error", io.MultiReader(bytes.NewReader(good[:8+n+100]), &failReader{injected}), "injected"},
+	}
+	for i, c := range cases {
+		_, err := LoadFrom(c.r)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "keras: LoadFrom: ") {
+			t.Errorf("%d %s: got %v, want \"keras: LoadFrom: …%s…\"", i, c.name, err, c.want)
+		}
+	}
+	// The header is read up to its claimed length, within MaxHeaderBytes;
+	// no data is read after a header that fails the checks.
+	if z1.n > 1<<23 || z2.n != 0 {
+		t.Errorf("read %d bytes of an endless header (claimed 8388608) and %d of endless data (want 0)", z1.n, z2.n)
+	}
+	if _, err := LoadFrom(io.MultiReader(bytes.NewReader(good[:8+n+100]), &failReader{injected})); !errors.Is(err, injected) {
+		t.Errorf("errors.Is(read error, injected) is false: %v", err)
+	}
+	if _, err := LoadFrom(nil); err == nil || err.Error() != "keras: LoadFrom: nil reader" {
+		t.Errorf("LoadFrom(nil): got %v", err)
+	}
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+// failReader fails every read.
+type failReader struct{ err error }
+
+func (f *failReader) Read([]byte) (int, error) { return 0, f.err }
+
+// tempNames lists the names in dir that start with a save's temporary
+// prefix for base.
+func tempNames(t *testing.T, dir, base string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix(base)) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// TestSaveRemovesStaleTemps: a Save removes the temporary files of killed
+// saves to the same path (old, or made here by a process that is gone),
+// and nothing else.
+func TestSaveRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	m := NewSequential(&Input{Shape: []int{2}}, &Dense{Units: 1})
+	m.SetSeed(1)
+	old := time.Now().Add(-2 * staleTempAge)
+	host := hostTag()
+	files := []struct {
+		name    string
+		old     bool
+		dir     bool
+		removed bool
+	}{
+		{".model.safetensors.tmp-123456789", true, false, true},                                                    // earlier versions' name, old
+		{".model.safetensors.tmp-987654321", false, false, false},                                                  // earlier versions' name, fresh
+		{fmt.Sprintf(".model.safetensors.tmp-%s-%d-1", host, deadPID(t)), false, false, runtime.GOOS != "windows"}, // writer gone
+		{fmt.Sprintf(".model.safetensors.tmp-%s-%d-2", host, os.Getpid()), false, false, false},                    // a save in this process
+		{fmt.Sprintf(".model.safetensors.tmp-%s-%d-3", host, os.Getppid()), false, false, false},                   // a live process
+		{fmt.Sprintf(".model.safetensors.tmp-%s-%d-4", "0badf00d", 1<<30), false, false, false},                    // another host
+		{fmt.Sprintf(".model.safetensors.tmp-%s-%d-5", "0badf00d", 1<<30), true, false, true},                      // another host, old
+		{".model.safetensors.tmp-notours", true, false, false},                                                     // not a name Save makes
+		{".model.safetensors.tmp-555", true, true, false},                                                          // a directory
+		{".other.safetensors.tmp-123", true, false, false},                                                         // another target's
+		{"model.safetensors.tmp-123", true, false, false},                                                          // not hidden
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		var err error
+		if f.dir {
+			err = os.Mkdir(p, 0o755)
+		} else {
+			err = os.WriteFile(p, []byte("partial"), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.old {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		_, err := os.Lstat(filepath.Join(dir, f.name))
+		if removed := os.IsNotExist(err); removed != f.removed {
+			t.Errorf("%d %s: removed = %v, want %v", i, f.name, removed, f.removed)
+		}
+	}
+	if _, err := Load(path); err != nil {
+		t.Errorf("the saved model: %v", err)
+	}
+}
+
+// TestSaveKilledMidway: a save process killed after writing its temporary
+// file leaves it; the next Save to the path (from another process)
+// removes it, but not while the writer still runs, and the killed save
+// never damaged the previous file.
+func TestSaveKilledMidway(t *testing.T) {
+	if os.Getenv("KERAGON_SAVE_CHILD") != "" {
+		saveChild()
+		return
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("the dead-writer rule needs Unix")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	m := NewSequential(&Input{Shape: []int{2}}, &Dense{Units: 1})
+	m.SetSeed(1)
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSaveKilledMidway$")
+	cmd.Env = append(os.Environ(), "KERAGON_SAVE_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "synced\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the child said %q (%v), want \"synced\"", line, err)
+	}
+	// The child is stuck between sync and rename: its file must survive
+	// a concurrent save.
+	if got := tempNames(t, dir, "model.safetensors"); len(got) != 1 {
+		t.Fatalf("temporary files while the child saves: %v, want one", got)
+	}
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := tempNames(t, dir, "model.safetensors"); len(got) != 1 {
+		t.Errorf("a save removed the temporary file of a live save: %v left", got)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Error("the file changed") // both saves wrote the same model
+	}
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := tempNames(t, dir, "model.safetensors"); len(got) != 0 {
+		t.Errorf("temporary files after the writer was killed and another save ran: %v", got)
+	}
+}
+
+// saveChild saves a model to the path in KERAGON_SAVE_CHILD and stops
+// between sync and rename, saying "synced" on stdout.
+func saveChild() {
+	syncFile = func(f *os.File) error {
+		f.Sync()
+		fmt.Println("synced")
+		select {} // wait to be killed
+	}
+	m := NewSequential(&Input{Shape: []int{2}}, &Dense{Units: 1})
+	m.SetSeed(1)
+	m.Save(os.Getenv("KERAGON_SAVE_CHILD"))
+}
+
+// TestSaveSymlinksAndReadOnly: Save through a symbolic link replaces the
+// link's target and keeps the link; a read-only file or a path that is
+// not a regular file is refused and left as it was.
+func TestSaveSymlinksAndReadOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links and permissions differ on Windows")
+	}
+	dir := t.TempDir()
+	m := NewSequential(&Input{Shape: []int{2}}, &Dense{Units: 1})
+	m.SetSeed(1)
+	real := filepath.Join(dir, "runs", "epoch3.safetensors")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "latest.safetensors")
+	if err := os.Symlink(filepath.Join("runs", "epoch3.safetensors"), link); err != nil {
+		t.Fatal(err)
+	}
+	link2 := filepath.Join(dir, "best.safetensors")
+	if err := os.Symlink("latest.safetensors", link2); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(link2); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{link, link2} {
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symbolic link (%v)", l, err)
+		}
+	}
+	if fi, err := os.Stat(real); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("the target: %v, mode %v; want it kept at 0640", err, fi.Mode().Perm())
+	}
+	if _, err := Load(real); err != nil {
+		t.Errorf("the target does not hold the model: %v", err)
+	}
+	if got := tempNames(t, filepath.Dir(real), "epoch3.safetensors"); len(got) != 0 {
+		t.Errorf("temporary files left: %v", got)
+	}
+	// A dangling link creates its target.
+	dangling := filepath.Join(dir, "next.safetensors")
+	if err := os.Symlink("new.safetensors", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(filepath.Join(dir, "new.safetensors")); err != nil {
+		t.Errorf("the dangling link's target: %v", err)
+	}
+	// A link cycle.
+	if err := os.Symlink("loop2", filepath.Join(dir, "loop1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("loop1", filepath.Join(dir, "loop2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(filepath.Join(dir, "loop1")); err == nil || !strings.Contains(err.Error(), "more than 40 symbolic links") {
+		t.Errorf("a link cycle: got %v", err)
+	}
+	// Not a regular file.
+	if err := m.Save(filepath.Join(dir, "runs")); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		t.Errorf("a directory: got %v", err)
+	}
+	ro := filepath.Join(dir, "frozen.safetensors")
+	if err := os.WriteFile(ro, []byte("keep me"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	for _, save := range []func(string) error{m.Save, m.SaveWeights} {
+		err := save(ro)
+		if err == nil || !strings.Contains(err.Error(), "frozen.safetensors is read-only") {
+			t.Errorf("a read-only file: got %v, want a read-only error", err)
+		}
+	}
+	if b, _ := os.ReadFile(ro); string(b) != "keep me" {
+		t.Errorf("the read-only file changed to %q", b)
 	}
 }

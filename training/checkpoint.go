@@ -28,8 +28,10 @@ type ModelCheckpointConfig struct {
 	// seen (by this callback, across Fit calls, as in Keras). With a fixed
 	// Path the file then always holds the best model.
 	SaveBestOnly bool
-	// SaveWeightsOnly makes the default saver the model's SaveWeights
-	// method instead of Save. It is not used when a save function is given.
+	// SaveWeightsOnly saves the weights only: the default saver is then
+	// the model's SaveWeights method (WeightsSaver; keras.Model's writes
+	// the file keras.Model.LoadWeights reads) instead of Save (Saver). It
+	// is not used when a save function is given.
 	SaveWeightsOnly bool
 	// SaveFreq is 0 to save at the end of every epoch (Keras' "epoch"), or
 	// n > 0 to save every n batches, with the running batch logs.
@@ -43,13 +45,24 @@ type ModelCheckpointConfig struct {
 	Output io.Writer
 }
 
+// Saver is a model that saves itself to a file: keras.Model (Save writes
+// the architecture, weights and optimizer state that keras.Load reads).
+type Saver interface {
+	Save(path string) error
+}
+
+// WeightsSaver is a model that saves its weights alone to a file:
+// keras.Model (SaveWeights writes what keras.Model.LoadWeights reads).
+type WeightsSaver interface {
+	SaveWeights(path string) error
+}
+
 // ModelCheckpoint returns a callback that saves the model while it trains,
 // as Keras 3's ModelCheckpoint.
 //
-// training does not import keras, so the caller says how to save: save is
-// called with the formatted path. When save is nil, Run.Model must have a
-// method Save(path string) error (SaveWeights(path string) error with
-// SaveWeightsOnly); keras.Model's Save qualifies.
+// training does not import keras, so the caller may say how to save: save
+// is called with the formatted path. When save is nil, Run.Model must be
+// a Saver (a WeightsSaver with SaveWeightsOnly); keras.Model is both.
 //
 // A Path placeholder without a value is an error naming the keys there
 // are, and so, with SaveBestOnly, is a monitored key missing from the
@@ -117,12 +130,12 @@ func modelSaver(r *Run, weightsOnly bool) (func(string) error, error) {
 		return nil, errors.New("training: ModelCheckpoint: no save function and no Run.Model to save")
 	}
 	if weightsOnly {
-		if m, ok := r.Model.(interface{ SaveWeights(path string) error }); ok {
+		if m, ok := r.Model.(WeightsSaver); ok {
 			return m.SaveWeights, nil
 		}
 		return nil, errors.Errorf("training: ModelCheckpoint: the model (%T) has no SaveWeights(path string) error method; pass a save function", r.Model)
 	}
-	if m, ok := r.Model.(interface{ Save(path string) error }); ok {
+	if m, ok := r.Model.(Saver); ok {
 		return m.Save, nil
 	}
 	return nil, errors.Errorf("training: ModelCheckpoint: the model (%T) has no Save(path string) error method; pass a save function", r.Model)

@@ -18,12 +18,19 @@
 // whitespace may follow the JSON object. Encode pads the header with spaces
 // to a multiple of 8 bytes and writes 8-byte dtypes first, so every tensor
 // is aligned, as the reference does.
+//
+// Decode parses a file held in memory. ReadHeader and Header.ReadData read
+// one from an io.Reader in two steps, so that a caller can check the
+// header (names, dtypes, shapes, the total size) before any data is read;
+// neither reads past the file's end, and neither allocates much more than
+// the bytes the reader actually delivers.
 package safetensors
 
 import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"sort"
@@ -36,6 +43,15 @@ import (
 // MaxHeaderSize is the largest header Decode accepts, the reference's
 // limit.
 const MaxHeaderSize = 100_000_000
+
+// ErrHeaderTooLarge is returned, wrapped, by ReadHeader for a header
+// longer than its limit; test for it with errors.Is.
+var ErrHeaderTooLarge = errors.New("safetensors: header too large")
+
+type headerSizeError struct{ msg string }
+
+func (e *headerSizeError) Error() string        { return e.msg }
+func (e *headerSizeError) Is(target error) bool { return target == ErrHeaderTooLarge }
 
 // MetadataKey is the header entry that holds the string metadata.
 const MetadataKey = "__metadata__"
@@ -201,6 +217,134 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	return nil
 }
 
+// A Header is a file's header without its data: the metadata and every
+// tensor's name, dtype and shape (Data nil), in the order of their data.
+// ReadHeader returns one after checking everything the header alone
+// allows (the tensors tile DataSize bytes exactly), so that a caller can
+// check the tensors against what it expects before reading any data.
+type Header struct {
+	// Metadata is the "__metadata__" map, nil when the file has none.
+	Metadata map[string]string
+	Tensors  []Tensor
+	// DataSize is the number of data bytes after the header.
+	DataSize int64
+	index    map[string]int
+	spans    [][2]uint64 // [begin, end) of each tensor's data, by index in Tensors
+	exact    bool        // the source holds exactly DataSize more bytes
+}
+
+// Tensor returns the tensor called name (without data).
+func (h *Header) Tensor(name string) (Tensor, bool) {
+	i, ok := h.index[name]
+	if !ok {
+		return Tensor{}, false
+	}
+	return h.Tensors[i], true
+}
+
+// ReadHeader reads the 8-byte header length and the header from r, and
+// nothing more. size is the length of the whole file when it is known
+// (a regular file), or -1 for a stream; a known size is checked against
+// the header (a length or data_offsets past the end, or bytes after the
+// last tensor, are errors). A header longer than maxHeader bytes is
+// refused before it is read (maxHeader ≤ 0 or above MaxHeaderSize means
+// MaxHeaderSize). Memory grows with the bytes r delivers, not with the
+// length the file claims.
+func ReadHeader(r io.Reader, size int64, maxHeader int) (*Header, error) {
+	if maxHeader <= 0 || maxHeader > MaxHeaderSize {
+		maxHeader = MaxHeaderSize
+	}
+	if size >= 0 && size < 8 {
+		return nil, errors.Errorf("safetensors: %d bytes is too short for the 8-byte header length", size)
+	}
+	var nb [8]byte
+	if k, err := io.ReadFull(r, nb[:]); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return nil, errors.Errorf("safetensors: %d bytes is too short for the 8-byte header length", k)
+		}
+		return nil, errors.Wrap(err, "safetensors: reading the header length")
+	}
+	n := binary.LittleEndian.Uint64(nb[:])
+	if n > uint64(maxHeader) {
+		what := "the limit"
+		if maxHeader == MaxHeaderSize {
+			what = "the format's limit"
+		}
+		return nil, errors.WithStack(&headerSizeError{fmt.Sprintf("safetensors: header length %d exceeds %s of %d bytes", n, what, maxHeader)})
+	}
+	if size >= 0 && n > uint64(size-8) {
+		return nil, errors.Errorf("safetensors: header length %d runs past the end of the file (%d bytes after the length)", n, size-8)
+	}
+	header, err := readN(r, int64(n), size >= 0)
+	if err != nil {
+		return nil, errors.WithMessage(err, "safetensors: reading the header")
+	}
+	dataLen := int64(-1)
+	if size >= 0 {
+		dataLen = size - 8 - int64(n)
+	}
+	return parseHeader(header, dataLen)
+}
+
+// readN reads exactly n bytes. When the source is known to hold them it
+// allocates once; otherwise the buffer grows as bytes arrive, so a source
+// that claims much and delivers little costs little.
+func readN(r io.Reader, n int64, known bool) ([]byte, error) {
+	if known {
+		b := make([]byte, n)
+		if k, err := io.ReadFull(r, b); err != nil {
+			return nil, truncated(int64(k), n, err)
+		}
+		return b, nil
+	}
+	// Double the buffer as it fills, up to n: at most 2n bytes allocated
+	// in all, 1.5n at once.
+	buf := make([]byte, 0, min(n, 1<<16))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil && int64(len(buf)) < n {
+			return nil, truncated(int64(len(buf)), n, err)
+		}
+	}
+	return buf, nil
+}
+
+// truncated describes a short read.
+func truncated(got, want int64, err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.Errorf("the input ends after %d of %d bytes: it is truncated", got, want)
+	}
+	return errors.Wrapf(err, "after %d of %d bytes", got, want)
+}
+
+// ReadData reads the data section the header describes from r, which must
+// be where ReadHeader left it, and returns the whole file. It reads
+// exactly DataSize bytes.
+func (h *Header) ReadData(r io.Reader) (*File, error) {
+	body, err := readN(r, h.DataSize, h.exact)
+	if err != nil {
+		return nil, errors.WithMessage(err, "safetensors: reading the tensor data")
+	}
+	return h.attach(body), nil
+}
+
+// attach makes a File whose tensors share body, which has DataSize bytes.
+func (h *Header) attach(body []byte) *File {
+	f := &File{Metadata: h.Metadata, Tensors: make([]Tensor, len(h.Tensors)), index: h.index}
+	for i, t := range h.Tensors {
+		b, e := h.spans[i][0], h.spans[i][1]
+		t.Data = body[b:e:e]
+		f.Tensors[i] = t
+	}
+	return f
+}
+
 // Decode parses a whole file. It never panics: a truncated or corrupt
 // file gives an error that says what is wrong.
 func Decode(data []byte) (*File, error) {
@@ -215,18 +359,29 @@ func Decode(data []byte) (*File, error) {
 		return nil, errors.Errorf("safetensors: header length %d runs past the end of the file (%d bytes after the length)", n, len(data)-8)
 	}
 	header, body := data[8:8+n], data[8+n:]
+	h, err := parseHeader(header, int64(len(body)))
+	if err != nil {
+		return nil, err
+	}
+	return h.attach(body), nil
+}
+
+// parseHeader checks a header and the tiling of its tensors. dataLen is
+// the number of bytes after the header when known, else -1.
+func parseHeader(header []byte, dataLen int64) (*Header, error) {
 	if !utf8.Valid(header) {
 		return nil, errors.New("safetensors: the header is not valid UTF-8")
 	}
 	if len(header) == 0 || header[0] != '{' {
 		return nil, errors.New("safetensors: the header does not start with '{'")
 	}
-	f := &File{index: map[string]int{}}
+	h := &Header{index: map[string]int{}, exact: dataLen >= 0}
 	type entry struct {
 		name       string
 		begin, end uint64
 	}
 	var entries []entry
+	var infos []Tensor
 	dec := json.NewDecoder(bytes.NewReader(header))
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // '{'
@@ -251,7 +406,7 @@ func Decode(data []byte) (*File, error) {
 			if err := dec.Decode(&md); err != nil {
 				return nil, errors.Wrapf(err, "safetensors: %s must be an object of strings", MetadataKey)
 			}
-			f.Metadata = md
+			h.Metadata = md
 			continue
 		}
 		var raw json.RawMessage
@@ -262,8 +417,7 @@ func Decode(data []byte) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.index[name] = len(f.Tensors)
-		f.Tensors = append(f.Tensors, t)
+		infos = append(infos, t)
 		entries = append(entries, entry{name, begin, end})
 	}
 	if _, err := dec.Token(); err != nil { // '}'
@@ -287,15 +441,18 @@ func Decode(data []byte) (*File, error) {
 		}
 		return ea.end < eb.end
 	})
-	for _, i := range order {
-		if e := entries[i]; e.end > uint64(len(body)) {
-			return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] run past the end of the data (%d bytes): the file is truncated or the offsets are wrong", e.name, e.begin, e.end, len(body))
+	if dataLen >= 0 {
+		for _, i := range order {
+			if e := entries[i]; e.end > uint64(dataLen) {
+				return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] run past the end of the data (%d bytes): the file is truncated or the offsets are wrong", e.name, e.begin, e.end, dataLen)
+			}
 		}
 	}
 	var pos uint64
-	sorted := make([]Tensor, len(order))
+	h.Tensors = make([]Tensor, len(order))
+	h.spans = make([][2]uint64, len(order))
 	for k, i := range order {
-		e, t := entries[i], f.Tensors[i]
+		e, t := entries[i], infos[i]
 		if e.begin != pos {
 			what := "overlaps the previous tensor"
 			if e.begin > pos {
@@ -303,16 +460,20 @@ func Decode(data []byte) (*File, error) {
 			}
 			return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] %s (which ends at %d)", e.name, e.begin, e.end, what, pos)
 		}
-		t.Data = body[e.begin:e.end:e.end]
-		sorted[k] = t
-		f.index[e.name] = k
+		if e.end > math.MaxInt64 {
+			return nil, errors.Errorf("safetensors: tensor %q: data_offsets [%d, %d] are too large", e.name, e.begin, e.end)
+		}
+		t.Data = nil
+		h.Tensors[k] = t
+		h.spans[k] = [2]uint64{e.begin, e.end}
+		h.index[e.name] = k
 		pos = e.end
 	}
-	if pos != uint64(len(body)) {
-		return nil, errors.Errorf("safetensors: the tensors cover %d bytes of data, the file has %d", pos, len(body))
+	if dataLen >= 0 && pos != uint64(dataLen) {
+		return nil, errors.Errorf("safetensors: the tensors cover %d bytes of data, the file has %d", pos, dataLen)
 	}
-	f.Tensors = sorted
-	return f, nil
+	h.DataSize = int64(pos)
+	return h, nil
 }
 
 // parseInfo checks one header entry and returns its tensor (without data)
@@ -382,10 +543,7 @@ func (t Tensor) Float32s() ([]float32, error) {
 		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F32", t.Name, t.Dtype, len(t.Data))
 	}
 	out := make([]float32, len(t.Data)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
-	}
-	return out, nil
+	return out, t.CopyFloat32s(out)
 }
 
 // Float64s decodes an F64 tensor.
@@ -394,8 +552,29 @@ func (t Tensor) Float64s() ([]float64, error) {
 		return nil, errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F64", t.Name, t.Dtype, len(t.Data))
 	}
 	out := make([]float64, len(t.Data)/8)
-	for i := range out {
-		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	return out, t.CopyFloat64s(out)
+}
+
+// CopyFloat32s decodes an F32 tensor into dst, which must have its
+// number of elements.
+func (t Tensor) CopyFloat32s(dst []float32) error {
+	if t.Dtype != "F32" || len(t.Data) != 4*len(dst) {
+		return errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F32 of %d elements", t.Name, t.Dtype, len(t.Data), len(dst))
 	}
-	return out, nil
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
+	}
+	return nil
+}
+
+// CopyFloat64s decodes an F64 tensor into dst, which must have its
+// number of elements.
+func (t Tensor) CopyFloat64s(dst []float64) error {
+	if t.Dtype != "F64" || len(t.Data) != 8*len(dst) {
+		return errors.Errorf("safetensors: tensor %q is %s (%d bytes), not F64 of %d elements", t.Name, t.Dtype, len(t.Data), len(dst))
+	}
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	}
+	return nil
 }

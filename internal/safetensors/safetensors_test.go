@@ -3,10 +3,13 @@ package safetensors
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pkg/errors"
 )
 
 // file assembles a safetensors file from a header and data, with the
@@ -206,9 +209,142 @@ func TestEncodeErrors(t *testing.T) {
 	}
 }
 
-// FuzzDecode: Decode never panics, and what it accepts survives an Encode
-// and Decode unchanged. Seeds: the reference vectors and a small model-like
-// file (testdata/fuzz/FuzzDecode holds more).
+// readStream reads a file from a stream (size unknown) with ReadHeader and
+// ReadData.
+func readStream(r io.Reader, maxHeader int) (*File, error) {
+	h, err := ReadHeader(r, -1, maxHeader)
+	if err != nil {
+		return nil, err
+	}
+	return h.ReadData(r)
+}
+
+// endless delivers the same byte forever, counting what it delivered.
+type endless struct {
+	b byte
+	n int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.b
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+// failing delivers data, then fails with err.
+type failing struct {
+	data []byte
+	err  error
+}
+
+func (f *failing) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestReadStream: a file read from a stream equals the decoded file, the
+// reader stops at the file's end, and a stream that lies about its sizes
+// or never ends is refused after reading only what the header allows.
+func TestReadStream(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, []Tensor{
+		Float32s("a", []int{2, 3}, []float32{0, 1, 2, 3, 4, 5}),
+		Float64s("b", []int{1}, []float64{7}),
+	}, map[string]string{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	want, err := Decode(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := []byte("next file")
+	r := bytes.NewReader(append(append([]byte(nil), good...), after...))
+	got, err := readStream(r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Metadata, want.Metadata) || !reflect.DeepEqual(got.Tensors, want.Tensors) {
+		t.Errorf("stream read %+v, want %+v", got, want)
+	}
+	if rest, _ := io.ReadAll(r); string(rest) != string(after) {
+		t.Errorf("the reader was left at %q, want %q", rest, after)
+	}
+	// A regular file's size is checked like Decode checks a buffer.
+	if _, err := ReadHeader(bytes.NewReader(good), int64(len(good))+4, 0); err == nil || !strings.Contains(err.Error(), "the tensors cover") {
+		t.Errorf("size 4 bytes too large: got %v, want a 'tensors cover' error", err)
+	}
+	if h, err := ReadHeader(bytes.NewReader(good), int64(len(good)), 0); err != nil {
+		t.Errorf("exact size: %v", err)
+	} else if h.DataSize != 32 {
+		t.Errorf("DataSize: got %d, want 32 (24 + 8 bytes)", h.DataSize)
+	}
+
+	claims := func(n uint64, rest []byte) []byte {
+		return append(binary.LittleEndian.AppendUint64(nil, n), rest...)
+	}
+	injected := errors.New("injected read error")
+	cases := []struct {
+		name      string
+		r         io.Reader
+		maxHeader int
+		want      string
+	}{
+		{"empty", bytes.NewReader(nil), 0, "0 bytes is too short"},
+		{"short length", bytes.NewReader([]byte{1, 2}), 0, "2 bytes is too short"},
+		{"header over the format's limit", bytes.NewReader(claims(1<<40, nil)), 0, "exceeds the format's limit"},
+		{"header over the caller's limit", bytes.NewReader(claims(1<<20, nil)), 1 << 10, "exceeds the limit of 1024 bytes"},
+		{"header claims more than it has", bytes.NewReader(claims(1<<20, []byte("{}"))), 0, "ends after 2 of 1048576 bytes"},
+		{"endless header", &endless{b: ' '}, 1 << 10, "exceeds the limit"},
+		{"endless spaces after a short length", io.MultiReader(bytes.NewReader(claims(4, nil)), &endless{b: ' '}), 0, "does not start with '{'"},
+		{"data claims more than it has", bytes.NewReader(file(`{"a":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}`, f32le)), 0, "ends after 24 of 4000000 bytes"},
+		{"read error", &failing{data: good[:20], err: injected}, 0, "injected read error"},
+		{"gap", bytes.NewReader(file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, f32le[:8])), 0, "leaves a gap"},
+	}
+	for i, c := range cases {
+		f, err := readStream(c.r, c.maxHeader)
+		if err == nil {
+			t.Errorf("%d %s: no error (%d tensors)", i, c.name, len(f.Tensors))
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "safetensors: ") {
+			t.Errorf("%d %s: got %q, want it to contain %q", i, c.name, err, c.want)
+		}
+		if strings.Contains(c.want, "exceeds") != errors.Is(err, ErrHeaderTooLarge) {
+			t.Errorf("%d %s: errors.Is(err, ErrHeaderTooLarge) is %v for %v", i, c.name, !strings.Contains(c.want, "exceeds"), err)
+		}
+		if c.name == "read error" && !errors.Is(err, injected) {
+			t.Errorf("%d %s: errors.Is(err, injected) is false for %v", i, c.name, err)
+		}
+	}
+	// An endless stream of data after a valid header: only the declared
+	// bytes are read.
+	e := &endless{b: 0}
+	h := `{"a":{"dtype":"F32","shape":[1024],"data_offsets":[0,4096]}}`
+	f, err := readStream(io.MultiReader(bytes.NewReader(claims(uint64(len(h)), []byte(h))), e), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := f.Tensor("a"); len(a.Data) != 4096 || e.n > 1<<16 {
+		t.Errorf("endless data: got %d bytes of tensor, read %d from the stream; want 4096 and at most a buffer's worth", len(a.Data), e.n)
+	}
+}
+
+// FuzzDecode: Decode never panics, the stream reader (ReadHeader,
+// ReadData) reads the same file from a reader, and what Decode accepts
+// survives an Encode and Decode unchanged. Seeds: the reference vectors
+// and a small model-like file (testdata/fuzz/FuzzDecode holds more). Run
+// it with
+//
+//	go test ./internal/safetensors -run '^$' -fuzz FuzzDecode -fuzztime 30s -fuzzminimizetime 0
+//
+// (.ci/fuzz does, for a short time).
 func FuzzDecode(f *testing.F) {
 	f.Add(file(`{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}`, f32le))
 	f.Add(file(`{"__metadata__":{"framework":"pt"}}     `, nil))
@@ -229,6 +365,13 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
+		streamed, err := readStream(bytes.NewReader(data), 0)
+		if err != nil {
+			t.Fatalf("Decode accepts the file, the stream reader says %v", err)
+		}
+		if !reflect.DeepEqual(streamed.Metadata, file.Metadata) || !reflect.DeepEqual(streamed.Tensors, file.Tensors) {
+			t.Fatalf("the stream reader read another file than Decode")
+		}
 		var out bytes.Buffer
 		if err := Encode(&out, file.Tensors, file.Metadata); err != nil {
 			t.Fatalf("re-encoding a decoded file: %v", err)
@@ -247,4 +390,22 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCopyFloats(t *testing.T) {
+	a := Float32s("a", []int{3}, []float32{1, 2, 3})
+	got := make([]float32, 3)
+	if err := a.CopyFloat32s(got); err != nil || !reflect.DeepEqual(got, []float32{1, 2, 3}) {
+		t.Errorf("CopyFloat32s: %v %v", got, err)
+	}
+	b := Float64s("b", []int{2}, []float64{4, 5})
+	got64 := make([]float64, 2)
+	if err := b.CopyFloat64s(got64); err != nil || !reflect.DeepEqual(got64, []float64{4, 5}) {
+		t.Errorf("CopyFloat64s: %v %v", got64, err)
+	}
+	for i, err := range []error{a.CopyFloat32s(make([]float32, 2)), a.CopyFloat64s(make([]float64, 3)), b.CopyFloat32s(make([]float32, 4))} {
+		if err == nil || !strings.HasPrefix(err.Error(), "safetensors: tensor ") {
+			t.Errorf("%d: a mismatch gave %v", i, err)
+		}
+	}
 }
