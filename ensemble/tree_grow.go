@@ -45,6 +45,7 @@ type builder struct {
 	maxDepth, minSplit, minLeaf, maxFeatures int
 
 	features []int     // scikit-learn's features array, permuted in place
+	constant []int     // its constant_features: known constants in order
 	ord      [][]int32 // ord[f][start:end]: a node's rows sorted by feature f
 	rows     []int32   // rows[start:end]: a node's rows in row order
 	left     []bool    // per row: goes to the left child of the current split
@@ -86,6 +87,7 @@ func (b *builder) build() error {
 		}
 	}
 	b.features = seqInts(td.d)
+	b.constant = make([]int, td.d)
 	b.left = make([]bool, td.n)
 	b.buf = make([]int32, len(b.rows))
 	b.leafOf = make([]int32, td.n)
@@ -250,6 +252,10 @@ func (b *builder) bestSplit(start, end int, w, sq, impurity float64, nKnown int)
 			best.found, best.feature, best.pos, best.threshold = true, f, start+pos, thr
 		}
 	}
+	// scikit-learn restores the known constants' order for the siblings
+	// and children, and records the newly found ones.
+	copy(feats[:nKnown], b.constant[:nKnown])
+	copy(b.constant[nKnown:nTotal], feats[nKnown:nTotal])
 	best.nConst = nTotal
 	if !best.found {
 		return best
@@ -357,8 +363,9 @@ func (b *builder) scan(col []float32, seg []int32, w, bestProxy float64) (int, f
 }
 
 // partition reorders rows[start:end] and every feature's sorted rows that
-// a descendant may still visit, stably, into the left child's rows then
-// the right child's.
+// a descendant may still visit (all but the features known constant in
+// the node, at the front of b.features), stably, into the left child's
+// rows then the right child's.
 func (b *builder) partition(start, end int, s split) {
 	seg := b.ord[s.feature][start:end]
 	p := s.pos - start
