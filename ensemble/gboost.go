@@ -353,8 +353,9 @@ func (g *GradientBoosting) negGradient(raw [][]float64, values []float64, labels
 // over the in-bag rows it holds, as scikit-learn's
 // _update_terminal_region; resid holds every row's negative gradient.
 func newtonLeaves(t *Tree, resid []float64, inBag, labels []int, w []float64, c, k int) {
-	num := make([]float64, len(t.nodes))
-	den := make([]float64, len(t.nodes))
+	// Each leaf's sums are numpy sums over its rows in row order.
+	num := make([][]float64, len(t.nodes))
+	den := make([][]float64, len(t.nodes))
 	for _, i := range inBag {
 		leaf := t.trainLeaf[i]
 		if leaf < 0 {
@@ -365,8 +366,8 @@ func newtonLeaves(t *Tree, resid []float64, inBag, labels []int, w []float64, c,
 		if (k == 2 && labels[i] == 1) || (k > 2 && labels[i] == c) {
 			yc = 1
 		}
-		num[leaf] += w[i] * r
-		den[leaf] += w[i] * (yc - r) * (1 - yc + r)
+		num[leaf] = append(num[leaf], w[i]*r)
+		den[leaf] = append(den[leaf], w[i]*(yc-r)*(1-yc+r))
 	}
 	scale := 1.0
 	if k > 2 {
@@ -377,8 +378,8 @@ func newtonLeaves(t *Tree, resid []float64, inBag, labels []int, w []float64, c,
 			continue
 		}
 		v := 0.0
-		if math.Abs(den[id]) >= 1e-150 {
-			v = scale * num[id] / den[id]
+		if d := pairwiseSum(den[id]); math.Abs(d) >= 1e-150 {
+			v = scale * pairwiseSum(num[id]) / d
 		}
 		t.nodes[id].Value = []float64{v}
 	}
