@@ -67,7 +67,9 @@ var (
 )
 
 // NewTransformer returns an unfitted copy.
-func (s *StandardScaler) NewTransformer() Transformer { return &StandardScaler{NoMean: s.NoMean, NoStd: s.NoStd} }
+func (s *StandardScaler) NewTransformer() Transformer {
+	return &StandardScaler{NoMean: s.NoMean, NoStd: s.NoStd}
+}
 
 // NewTransformer returns an unfitted copy.
 func (s *MinMaxScaler) NewTransformer() Transformer { return &MinMaxScaler{Min: s.Min, Max: s.Max} }

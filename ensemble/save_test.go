@@ -182,8 +182,10 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	if err := Save(&buf, LearnerFuncs{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("saving a LearnerFuncs: %v, want ErrConfig", err)
 	}
-	if err := Save(&buf, &Bagging{New: func(uint64) (Learner, error) { return LearnerFuncs{FitFunc: func(x, y *tensor.Dense, w []float64) error { return nil },
-		PredictFunc: func(x *tensor.Dense) (*tensor.Dense, error) { return vec(make([]float64, x.Shape()[0])), nil }}, nil }, Members: 1}); err != nil {
+	if err := Save(&buf, &Bagging{New: func(uint64) (Learner, error) {
+		return LearnerFuncs{FitFunc: func(x, y *tensor.Dense, w []float64) error { return nil },
+			PredictFunc: func(x *tensor.Dense) (*tensor.Dense, error) { return vec(make([]float64, x.Shape()[0])), nil }}, nil
+	}, Members: 1}); err != nil {
 		t.Errorf("saving an unfitted bagging: %v", err)
 	}
 }
