@@ -32,7 +32,6 @@ type hgbNode struct {
 	split       hgbSplit
 	leaf        bool
 	left, right *hgbNode
-	id          int
 }
 
 func (n *hgbNode) samples() int { return n.stop - n.start }

@@ -54,15 +54,6 @@ func classVotes(l Learner, x *tensor.Dense, n, k int, voting string) ([][]float6
 	return out, nil
 }
 
-// addRows adds w·b to a, row by row.
-func addRows(a, b [][]float64, w float64) {
-	for i := range a {
-		for j := range a[i] {
-			a[i][j] += w * b[i][j]
-		}
-	}
-}
-
 func zeros(n, k int) [][]float64 {
 	out := make([][]float64, n)
 	for i := range out {
