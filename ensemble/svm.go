@@ -160,6 +160,7 @@ type svcProblem struct {
 	start []int // row i's entries are idx[start[i]:start[i+1]]
 	idx   []int32
 	val   []float64
+	dense []float64 // when most entries are non-zero: row i is dense[i·size:(i+1)·size]
 	class []int
 	w     []float64 // sample weights (nil: 1)
 	size  int       // weight vector length (features + bias)
@@ -187,6 +188,18 @@ func newSVCProblem(m matrix, labels []int, w []float64, k int, bias bool, scale 
 			p.class = append(p.class, c)
 			if w != nil {
 				p.w = append(p.w, w[i])
+			}
+		}
+	}
+	if nnz := len(p.idx); nnz*2 >= len(p.class)*p.size {
+		// Mostly non-zero: store rows densely. Adding the products of the
+		// zeros changes no sum (x + 0 = x), so the solution is the same
+		// bit for bit, without the indirection.
+		p.dense = make([]float64, len(p.class)*p.size)
+		for i := range p.class {
+			row := p.dense[i*p.size : (i+1)*p.size]
+			for k := p.start[i]; k < p.start[i+1]; k++ {
+				row[p.idx[k]] = p.val[k]
 			}
 		}
 	}
@@ -240,9 +253,13 @@ func (p *svcProblem) solve(ctx context.Context, rs *randomState, pos int, c, eps
 			idx := p.idx[p.start[i]:p.start[i+1]]
 			val := p.val[p.start[i]:p.start[i+1]]
 			val = val[:len(idx)]
+			var row []float64
 			g := 0.0
-			for k, j := range idx {
-				g += w[j] * val[k]
+			if p.dense != nil {
+				row = p.dense[i*p.size : (i+1)*p.size]
+				g = dotInOrder(w, row)
+			} else {
+				g = sparseDot(w, idx, val)
 			}
 			g = g*y[i] - 1
 			ub := upper[i]
@@ -287,8 +304,12 @@ func (p *svcProblem) solve(ctx context.Context, rs *randomState, pos int, c, eps
 				}
 				alpha[i] = a
 				d := (a - old) * y[i]
-				for k, j := range idx {
-					w[j] += d * val[k]
+				if row != nil {
+					axpy(d, row, w)
+				} else {
+					for k, j := range idx {
+						w[j] += d * val[k]
+					}
 				}
 			}
 		}
@@ -371,4 +392,54 @@ func (s *LinearSVC) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 // Score returns the accuracy on x, y.
 func (s *LinearSVC) Score(x, y *tensor.Dense) (float64, error) {
 	return score(s, x, y, false)
+}
+
+// dotInOrder is Σ w[k]·x[k] summed in index order (liblinear's order, so
+// that the sums round alike), unrolled.
+func dotInOrder(w, x []float64) float64 {
+	x = x[:len(w)]
+	g := 0.0
+	k := 0
+	for ; k+4 <= len(x); k += 4 {
+		g += w[k] * x[k]
+		g += w[k+1] * x[k+1]
+		g += w[k+2] * x[k+2]
+		g += w[k+3] * x[k+3]
+	}
+	for ; k < len(x); k++ {
+		g += w[k] * x[k]
+	}
+	return g
+}
+
+// axpy adds d·x to w.
+func axpy(d float64, x, w []float64) {
+	x = x[:len(w)]
+	k := 0
+	for ; k+4 <= len(x); k += 4 {
+		w[k] += d * x[k]
+		w[k+1] += d * x[k+1]
+		w[k+2] += d * x[k+2]
+		w[k+3] += d * x[k+3]
+	}
+	for ; k < len(x); k++ {
+		w[k] += d * x[k]
+	}
+}
+
+// sparseDot is Σ w[idx[k]]·val[k] in order, unrolled.
+func sparseDot(w []float64, idx []int32, val []float64) float64 {
+	val = val[:len(idx)]
+	g := 0.0
+	k := 0
+	for ; k+4 <= len(idx); k += 4 {
+		g += w[idx[k]] * val[k]
+		g += w[idx[k+1]] * val[k+1]
+		g += w[idx[k+2]] * val[k+2]
+		g += w[idx[k+3]] * val[k+3]
+	}
+	for ; k < len(idx); k++ {
+		g += w[idx[k]] * val[k]
+	}
+	return g
 }

@@ -2,7 +2,6 @@ package ensemble
 
 import (
 	"math"
-	"slices"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -50,7 +49,7 @@ func float32Rows(x *tensor.Dense, what string) ([]float32, int, int, error) {
 	}
 	d := len(v) / n
 	for i, f := range v {
-		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		if math.Float32bits(f)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			return nil, 0, 0, errors.Wrapf(ErrInput, "%s: x holds %v at sample %d, feature %d", what, f, i/d, i%d)
 		}
 	}
@@ -67,21 +66,66 @@ func newTreeData(x *tensor.Dense, what string) (*treeData, error) {
 		return nil, errors.Wrapf(ErrInput, "%s: %d samples, at most %d", what, n, math.MaxInt32-1)
 	}
 	td := &treeData{n: n, d: d, cols: make([][]float32, d), order: make([][]int32, d)}
-	keys := make([]uint64, n)
+	cols := make([]float32, n*d)
+	ords := make([]int32, n*d)
+	s := newRadix(n)
 	for f := 0; f < d; f++ {
-		col := make([]float32, n)
+		col := cols[f*n : (f+1)*n]
 		for i := range col {
 			col[i] = v[i*d+f]
-			keys[i] = uint64(orderedBits(col[i]))<<32 | uint64(i)
 		}
-		slices.Sort(keys)
-		ord := make([]int32, n)
-		for i, k := range keys {
-			ord[i] = int32(uint32(k))
-		}
-		td.cols[f], td.order[f] = col, ord
+		td.cols[f], td.order[f] = col, ords[f*n:(f+1)*n]
+		s.sort(col, td.order[f])
 	}
 	return td, nil
+}
+
+// radix sorts a column's rows by value, ties by row, with a stable
+// least-significant-digit radix sort of the values' ordered bits (passes
+// whose byte is the same for every row are skipped).
+type radix struct {
+	keys, tmpK []uint32
+	tmpI       []int32
+}
+
+func newRadix(n int) *radix {
+	return &radix{keys: make([]uint32, n), tmpK: make([]uint32, n), tmpI: make([]int32, n)}
+}
+
+func (r *radix) sort(col []float32, ord []int32) {
+	n := len(col)
+	keys, tk, ti := r.keys[:n], r.tmpK[:n], r.tmpI[:n]
+	for i, f := range col {
+		keys[i] = orderedBits(f)
+		ord[i] = int32(i)
+	}
+	src, srcI := keys, ord
+	dst, dstI := tk, ti
+	for shift := 0; shift < 32; shift += 8 {
+		var count [256]int
+		for _, k := range src {
+			count[(k>>shift)&255]++
+		}
+		if count[(src[0]>>shift)&255] == n {
+			continue
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for i, k := range src {
+			b := (k >> shift) & 255
+			dst[count[b]] = k
+			dstI[count[b]] = srcI[i]
+			count[b]++
+		}
+		src, dst = dst, src
+		srcI, dstI = dstI, srcI
+	}
+	if &srcI[0] != &ord[0] {
+		copy(ord, srcI)
+	}
 }
 
 // orderedBits maps a float32 to a uint32 of the same order.

@@ -69,20 +69,35 @@ func (b *builder) weight(row int32) float64 {
 // build grows the tree from the rows of non-zero weight.
 func (b *builder) build() error {
 	td := b.td
-	keep := func(r int32) bool { return b.w == nil || b.w[r] != 0 }
+	m := td.n
+	if b.w != nil {
+		m = 0
+		for _, w := range b.w {
+			if w != 0 {
+				m++
+			}
+		}
+	}
+	block := make([]int32, m*td.d)
 	b.ord = make([][]int32, td.d)
 	for f := range b.ord {
-		o := make([]int32, 0, td.n)
-		for _, r := range td.order[f] {
-			if keep(r) {
-				o = append(o, r)
+		o := block[f*m : (f+1)*m]
+		if b.w == nil {
+			copy(o, td.order[f])
+		} else {
+			j := 0
+			for _, r := range td.order[f] {
+				if b.w[r] != 0 {
+					o[j] = r
+					j++
+				}
 			}
 		}
 		b.ord[f] = o
 	}
-	b.rows = make([]int32, 0, td.n)
+	b.rows = make([]int32, 0, m)
 	for r := 0; r < td.n; r++ {
-		if keep(int32(r)) {
+		if b.w == nil || b.w[r] != 0 {
 			b.rows = append(b.rows, int32(r))
 		}
 	}
@@ -213,7 +228,7 @@ func (b *builder) grow(start, end, depth int, impurity float64, nConst int, root
 		}
 		return id
 	}
-	b.partition(start, end, s)
+	b.partition(start, end, s, depth+1 < b.maxDepth)
 	l := b.grow(start, s.pos, depth+1, s.impLeft, s.nConst, false)
 	r := b.grow(s.pos, end, depth+1, s.impRight, s.nConst, false)
 	b.nodes[id].Feature, b.nodes[id].Threshold = s.feature, s.threshold
@@ -362,11 +377,11 @@ func (b *builder) scan(col []float32, seg []int32, w, bestProxy float64) (int, f
 	return bestPos, bestThr, bestProxy, found
 }
 
-// partition reorders rows[start:end] and every feature's sorted rows that
-// a descendant may still visit (all but the features known constant in
+// partition reorders rows[start:end] and (with sorted) every feature's
+// sorted rows that a descendant may still visit (all but the features known constant in
 // the node, at the front of b.features), stably, into the left child's
 // rows then the right child's.
-func (b *builder) partition(start, end int, s split) {
+func (b *builder) partition(start, end int, s split, sorted bool) {
 	seg := b.ord[s.feature][start:end]
 	p := s.pos - start
 	for _, r := range seg[:p] {
@@ -376,6 +391,9 @@ func (b *builder) partition(start, end int, s split) {
 		b.left[r] = false
 	}
 	b.stable(b.rows[start:end])
+	if !sorted {
+		return // the children are at the depth limit: leaves, never searched
+	}
 	for _, f := range b.features[s.nConst:] {
 		if f != s.feature {
 			b.stable(b.ord[f][start:end])
