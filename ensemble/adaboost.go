@@ -663,3 +663,12 @@ func softmax(v []float64) []float64 {
 	}
 	return out
 }
+
+// ClassLabels returns the class labels (nil for regression or before
+// Fit), in the order of PredictProba's columns.
+func (a *AdaBoost) ClassLabels() []float64 {
+	if a.fit == nil {
+		return nil
+	}
+	return a.fit.classes
+}

@@ -584,3 +584,12 @@ func (g *GradientBoosting) StagedScore(x, y *tensor.Dense) ([]float64, error) {
 func (g *GradientBoosting) Score(x, y *tensor.Dense) (float64, error) {
 	return score(g, x, y, g.Regression)
 }
+
+// ClassLabels returns the class labels (nil for regression or before
+// Fit), in the order of PredictProba's columns.
+func (g *GradientBoosting) ClassLabels() []float64 {
+	if g.fit == nil {
+		return nil
+	}
+	return g.fit.classes
+}
