@@ -159,7 +159,7 @@ def main(path, markdown):
         print("\n| data | model | accuracy Keragon | scikit-learn | CPU s/fold Keragon | scikit-learn | ratio |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for data, name, a, b, c, d in table:
-            print(f"| {data} | {name} | {a:.4f} | {b:.4f} | {c:.3f} | {d:.3f} | {c / d:.2f} |")
+            print(f"| {data} | {name} | {a:.4f} | {b:.4f} | {c:.4f} | {d:.4f} | {c / d:.2f} |")
     print(json.dumps({"sklearn_version": sklearn.__version__, "results": summary}))
 
 
