@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"math"
-	"math/rand/v2"
 	"sort"
 
 	"github.com/pkg/errors"
@@ -35,29 +34,34 @@ import (
 // has ē ≥ 0.5 (that round is discarded unless it is the only one).
 // Prediction is the weighted median of the learners' predictions.
 type AdaBoost struct {
-	// New makes each round's learner; nil means a decision stump for
-	// classification and a regression tree of depth 3 for regression
-	// (scikit-learn's defaults).
-	New Factory
+	// New makes each round's learner; if nil, Learner describes it as
+	// data; if both are nil, a decision stump for classification and a
+	// regression tree of depth 3 for regression (scikit-learn's
+	// defaults).
+	New Factory `json:"-"`
+	// Learner describes the rounds' learner as a registered kind with
+	// JSON parameters (used when New is nil).
+	Learner *Spec `json:"learner,omitempty"`
 	// Rounds is the number of learners at most (default 50).
-	Rounds int
+	Rounds int `json:"rounds,omitempty"`
 	// LearningRate shrinks each learner's weight (default 1).
-	LearningRate float64
-	// Regression runs AdaBoost.R2; by default y holds class indices.
-	Regression bool
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	// Regression runs AdaBoost.R2; by default y holds class labels.
+	Regression bool `json:"regression,omitempty"`
 	// Loss is AdaBoost.R2's loss: "linear" (default), "square" or
 	// "exponential".
-	Loss string
+	Loss string `json:"loss,omitempty"`
 	// Sampling is how a learner sees the sample weights: "weights" (the
 	// default for classification) passes them to its Fit, "resample" (the
 	// default for regression) fits it on n rows drawn with probabilities
 	// proportional to them.
-	Sampling string
-	// Seed makes the ensemble repeatable (the learners' seeds and the
-	// resampling).
-	Seed uint64
+	Sampling string `json:"sampling,omitempty"`
+	// Seed makes the ensemble repeatable: round m's learner gets the m-th
+	// of numpy's RandomState(Seed).randint(2³¹−1) draws and resampling
+	// draws from the same stream, as scikit-learn's random_state.
+	Seed uint64 `json:"seed"`
 	// Progress receives one line per round; nil is silent.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 
 	fit *boostFit
 }
@@ -67,8 +71,8 @@ type boostFit struct {
 	weights       []float64 // estimator weights
 	errors        []float64 // estimator errors
 	sampleWeights [][]float64
-	classes       int
-	features      []int // trailing shape of x
+	classes       []float64 // nil for regression
+	features      []int     // trailing shape of x
 }
 
 var (
@@ -125,48 +129,51 @@ func (a *AdaBoost) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 	if err != nil {
 		return err
 	}
-	newL := a.New
-	if newL == nil {
-		if a.Regression {
-			newL = (&Tree{Regression: true, MaxDepth: 3}).Clone
-		} else {
-			newL = Stump().Clone
-		}
+	def := Stump().Clone
+	if a.Regression {
+		def = (&Tree{Regression: true, MaxDepth: 3}).Clone
 	}
+	newL, _ := factoryOf("AdaBoost", a.New, a.Learner, def)
 	n, err := samples(x)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: AdaBoost")
 	}
+	var classes []float64
 	var labels []int
-	var values []float64
-	k := 0
-	if a.Regression {
-		values, err = targets(y, n)
-	} else {
-		labels, k, err = classLabels(y, n)
+	if !a.Regression {
+		if classes, labels, err = classLabels(y, n); err != nil {
+			return errors.WithMessage(err, "ensemble: AdaBoost")
+		}
 	}
+	data, err := newMemberData(x, y, sampleWeight, classes)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: AdaBoost")
 	}
-	w0, err := checkWeights(sampleWeight, n)
-	if err != nil {
-		return errors.WithMessage(err, "ensemble: AdaBoost")
+	w := normalized(data.w, n)
+	zero := make([]bool, n)
+	for i, v := range w {
+		zero[i] = v == 0
 	}
-	w := normalized(w0, n)
-	fit := &boostFit{classes: k, features: x.Shape()[1:].Clone()}
+	k := len(classes)
+	fit := &boostFit{classes: classes, features: x.Shape()[1:].Clone()}
 	a.fit = fit
 	prog := &progress{w: a.Progress}
-	var yt *tensor.Dense
-	if a.Regression {
-		yt = vec(values)
-	} else {
-		yt = labelTensor(labels)
-	}
+	yt := data.target(nil)
+	rs := newRandomState(a.Seed)
 	for m := 0; m < rounds; m++ {
 		if err := ctx.Err(); err != nil {
 			return errors.Wrapf(err, "ensemble: AdaBoost stopped after %d rounds", len(fit.learners))
 		}
-		l, pred, err := a.round(ctx, newL, m, x, yt, w, sampling)
+		// scikit-learn keeps weights away from 0 (issue #20320), except
+		// those that were 0 from the start.
+		for i := range w {
+			if zero[i] {
+				w[i] = 0
+			} else if w[i] < epsilon {
+				w[i] = epsilon
+			}
+		}
+		l, pred, err := a.round(ctx, newL, rs, data, yt, w, sampling)
 		if err != nil {
 			if len(fit.learners) == 0 {
 				a.fit = nil
@@ -176,7 +183,7 @@ func (a *AdaBoost) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 		var next []float64
 		var alpha, e float64
 		if a.Regression {
-			next, alpha, e = a.boostR2(w, values, pred, lr, m == rounds-1)
+			next, alpha, e = a.boostR2(w, data.values, pred, lr, m == rounds-1)
 		} else {
 			next, alpha, e = boostSAMME(w, labels, pred, k, lr, m == rounds-1)
 		}
@@ -189,22 +196,19 @@ func (a *AdaBoost) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 				}
 				// scikit-learn keeps a regressor's only learner (weight 0).
 				fit.learners, fit.weights, fit.errors = append(fit.learners, l), append(fit.weights, 0), append(fit.errors, e)
-				fit.sampleWeights = append(fit.sampleWeights, w)
+				fit.sampleWeights = append(fit.sampleWeights, append([]float64(nil), w...))
 			}
 			break
 		}
 		fit.learners = append(fit.learners, l)
 		fit.weights = append(fit.weights, alpha)
 		fit.errors = append(fit.errors, e)
-		fit.sampleWeights = append(fit.sampleWeights, w)
+		fit.sampleWeights = append(fit.sampleWeights, append([]float64(nil), w...))
 		prog.printf("adaboost: round %d/%d error %.4f weight %.4f", m+1, rounds, e, alpha)
 		if e == 0 {
 			break
 		}
-		sum := 0.0
-		for _, v := range next {
-			sum += v
-		}
+		sum := pairwiseSum(next)
 		if math.IsNaN(sum) || math.IsInf(sum, 0) || sum <= 0 {
 			break
 		}
@@ -216,24 +220,39 @@ func (a *AdaBoost) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 	return nil
 }
 
-// round fits round m's learner on the weighted data and returns its
-// predictions on all of x.
-func (a *AdaBoost) round(ctx context.Context, newL Factory, m int, x, y *tensor.Dense, w []float64, sampling string) (Learner, []float64, error) {
-	l, err := newLearner(newL, memberSeed(a.Seed, m))
+// round fits one round's learner on the weighted data and returns its
+// predictions on all of x (class indices or values). Its seed is the next
+// randint(2³¹−1) of rs, as scikit-learn's _make_estimator draws it; a
+// resampled round then draws its rows from rs (numpy's choice with p).
+func (a *AdaBoost) round(ctx context.Context, newL Factory, rs *randomState, d *memberData, y *tensor.Dense, w []float64, sampling string) (Learner, []float64, error) {
+	l, err := newLearner(newL, uint64(rs.randint(maxInt32)))
 	if err != nil {
 		return nil, nil, err
 	}
 	if sampling == "weights" {
-		err = fitLearner(ctx, l, x, y, w)
-		if errors.Is(err, ErrNoSampleWeight) {
-			sampling = "resample"
-		} else if err != nil {
-			return nil, nil, err
+		if t, ok := l.(*Tree); ok {
+			td, err := d.trees()
+			if err == nil {
+				err = t.check()
+			}
+			if err == nil {
+				err = t.fitData(ctx, td, y, w, splitterSeed(t.Seed))
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+		} else {
+			err = fitLearner(ctx, l, d.x, y, w)
+			if errors.Is(err, ErrNoSampleWeight) {
+				sampling = "resample"
+			} else if err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if sampling == "resample" {
-		idx := weightedDraw(memberRand(a.Seed, m, 0), w, len(w))
-		xr, err := rows(x, idx)
+		idx := weightedDraw(rs, w, len(w))
+		xr, err := rows(d.x, idx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -245,31 +264,42 @@ func (a *AdaBoost) round(ctx context.Context, newL Factory, m int, x, y *tensor.
 			return nil, nil, err
 		}
 	}
-	p, err := l.Predict(x)
-	if err != nil {
-		return nil, nil, err
+	var pred []float64
+	if t, ok := l.(*Tree); ok && sampling == "weights" {
+		pred = t.trainPredictions(d.n)
 	}
-	pred, err := predictions(p, len(w), "Predict")
-	return l, pred, err
+	if pred == nil {
+		p, err := l.Predict(d.x)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pred, err = predictions(p, len(w), "Predict"); err != nil {
+			return nil, nil, err
+		}
+	}
+	return l, pred, nil
 }
 
-// weightedDraw draws n indices with replacement, with probabilities w
-// (summing to 1), as numpy's choice(p=w).
-func weightedDraw(rng *rand.Rand, w []float64, n int) []int {
+// weightedDraw draws n indices with replacement, with probabilities w,
+// as numpy's RandomState.choice(n, n, p=w): the cumulative sums
+// normalised by the last, searched for uniform draws (side "right").
+func weightedDraw(rs *randomState, w []float64, n int) []int {
 	cdf := make([]float64, len(w))
 	sum := 0.0
 	for i, v := range w {
 		sum += v
 		cdf[i] = sum
 	}
+	for i := range cdf {
+		cdf[i] /= sum
+	}
 	out := make([]int, n)
 	for i := range out {
-		u := rng.Float64() * sum
-		j := sort.SearchFloat64s(cdf, u)
-		for j < len(cdf)-1 && (cdf[j] <= u || w[j] == 0) {
-			j++
+		u := rs.float64()
+		out[i] = sort.Search(len(cdf), func(j int) bool { return cdf[j] > u })
+		if out[i] == len(cdf) {
+			out[i] = len(cdf) - 1
 		}
-		out[i] = j
 	}
 	return out
 }
@@ -278,15 +308,13 @@ func weightedDraw(rng *rand.Rand, w []float64, n int) []int {
 // (unnormalised; nil on the last round), the estimator weight α and error
 // e. A learner no better than chance gives (nil, −1, e).
 func boostSAMME(w []float64, labels []int, pred []float64, k int, lr float64, last bool) ([]float64, float64, float64) {
-	e := 0.0
-	sumW := 0.0
+	wrong := make([]float64, len(w))
 	for i, p := range pred {
-		sumW += w[i]
 		if p != float64(labels[i]) {
-			e += w[i]
+			wrong[i] = w[i]
 		}
 	}
-	e /= sumW
+	e := pairwiseSum(wrong) / pairwiseSum(w) // numpy's average
 	if e <= 0 {
 		return w, 1, 0
 	}
@@ -299,10 +327,12 @@ func boostSAMME(w []float64, labels []int, pred []float64, k int, lr float64, la
 	}
 	next := make([]float64, len(w))
 	for i, p := range pred {
-		next[i] = w[i]
+		// exp(log w + α·[wrong]) for every sample, as scikit-learn.
+		l := math.Log(w[i])
 		if p != float64(labels[i]) && w[i] > 0 {
-			next[i] = math.Exp(math.Log(w[i]) + alpha)
+			l += alpha
 		}
+		next[i] = math.Exp(l)
 	}
 	return next, alpha, e
 }
@@ -317,7 +347,7 @@ func (a *AdaBoost) boostR2(w, y, pred []float64, lr float64, last bool) ([]float
 			maxErr = math.Max(maxErr, loss[i])
 		}
 	}
-	e := 0.0
+	var terms []float64
 	for i := range loss {
 		if w[i] <= 0 {
 			continue
@@ -331,8 +361,9 @@ func (a *AdaBoost) boostR2(w, y, pred []float64, lr float64, last bool) ([]float
 		case "exponential":
 			loss[i] = 1 - math.Exp(-loss[i])
 		}
-		e += w[i] * loss[i]
+		terms = append(terms, w[i]*loss[i])
 	}
+	e := pairwiseSum(terms)
 	if e <= 0 {
 		return w, 1, 0
 	}
@@ -396,8 +427,10 @@ func (a *AdaBoost) Learners() []Learner {
 
 // staged calls yield after each round with the ensemble's output so far on
 // x: SAMME's decision rows (n, K) (for K = 2, one column: the score of
-// class 1) or R2's weighted medians (n, 1).
-func (a *AdaBoost) staged(x *tensor.Dense, yield func(m int, out [][]float64) bool) error {
+// class 1) or R2's weighted medians (n, 1). final computes the decision as
+// scikit-learn's decision_function does (normalised by the sum of all the
+// estimator weights) rather than as its staged_decision_function.
+func (a *AdaBoost) staged(x *tensor.Dense, final bool, yield func(m int, out [][]float64) bool) error {
 	fit, err := a.fitted()
 	if err != nil {
 		return err
@@ -427,7 +460,7 @@ func (a *AdaBoost) staged(x *tensor.Dense, yield func(m int, out [][]float64) bo
 		}
 		return nil
 	}
-	k := fit.classes
+	k := len(fit.classes)
 	sum := zeros(n, k)
 	norm := 0.0
 	for m, p := range preds {
@@ -437,10 +470,16 @@ func (a *AdaBoost) staged(x *tensor.Dense, yield func(m int, out [][]float64) bo
 				sum[i][int(c)] += fit.weights[m]
 			}
 		}
+		if final && m < len(preds)-1 {
+			continue
+		}
+		if final {
+			norm = pairwiseSum(fit.weights)
+		}
 		out := make([][]float64, n)
 		for i, r := range sum {
 			if k == 2 {
-				out[i] = []float64{(r[1] - r[0]) / norm}
+				out[i] = []float64{-(r[0] / norm) + r[1]/norm}
 				continue
 			}
 			out[i] = make([]float64, k)
@@ -490,7 +529,7 @@ func (a *AdaBoost) DecisionFunction(x *tensor.Dense) (*tensor.Dense, error) {
 		return nil, errors.Wrap(ErrConfig, "ensemble: DecisionFunction of a regression AdaBoost")
 	}
 	var last [][]float64
-	if err := a.staged(x, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
+	if err := a.staged(x, true, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
 		return nil, err
 	}
 	return decisionTensor(last), nil
@@ -519,20 +558,21 @@ func (a *AdaBoost) decide(out [][]float64) []float64 {
 	if len(out[0]) == 1 {
 		v := make([]float64, len(out))
 		for i, r := range out {
+			v[i] = a.fit.classes[0]
 			if r[0] > 0 {
-				v[i] = 1
+				v[i] = a.fit.classes[1]
 			}
 		}
 		return v
 	}
-	return argmaxRows(out)
+	return decodeClasses(a.fit.classes, argmaxRows(out))
 }
 
 // Predict returns the weighted vote (SAMME) or the weighted median (R2), as
 // a float64 tensor (n).
 func (a *AdaBoost) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 	var last [][]float64
-	if err := a.staged(x, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
+	if err := a.staged(x, true, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
 		return nil, err
 	}
 	return vec(a.decide(last)), nil
@@ -545,10 +585,10 @@ func (a *AdaBoost) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 		return nil, errors.Wrap(ErrNoProba, "ensemble: a regression AdaBoost")
 	}
 	var last [][]float64
-	if err := a.staged(x, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
+	if err := a.staged(x, true, func(_ int, out [][]float64) bool { last = out; return true }); err != nil {
 		return nil, err
 	}
-	k := a.fit.classes
+	k := len(a.fit.classes)
 	probs := make([][]float64, len(last))
 	for i, r := range last {
 		if k == 2 {
@@ -568,7 +608,7 @@ func (a *AdaBoost) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 // scikit-learn's staged_predict.
 func (a *AdaBoost) StagedPredict(x *tensor.Dense) ([]*tensor.Dense, error) {
 	var out []*tensor.Dense
-	err := a.staged(x, func(_ int, d [][]float64) bool {
+	err := a.staged(x, false, func(_ int, d [][]float64) bool {
 		out = append(out, vec(a.decide(d)))
 		return true
 	})
@@ -622,4 +662,13 @@ func softmax(v []float64) []float64 {
 		out[i] /= sum
 	}
 	return out
+}
+
+// ClassLabels returns the class labels (nil for regression or before
+// Fit), in the order of PredictProba's columns.
+func (a *AdaBoost) ClassLabels() []float64 {
+	if a.fit == nil {
+		return nil
+	}
+	return a.fit.classes
 }

@@ -326,7 +326,7 @@ func TestAdaBoostBadInput(t *testing.T) {
 		{"loss for classification", &AdaBoost{Loss: "square"}, y, nil, ErrConfig, "regression only"},
 		{"sampling", &AdaBoost{Sampling: "bootstrap"}, y, nil, ErrConfig, `Sampling "bootstrap"`},
 		{"zero weights", &AdaBoost{}, y, []float64{0, 0, 0, 0}, ErrZeroWeights, "sum to 0"},
-		{"fractional label", &AdaBoost{}, vec([]float64{0, 1.5, 1, 0}), nil, ErrLabels, "label 1.5 at sample 1"},
+		{"NaN label", &AdaBoost{}, vec([]float64{0, math.NaN(), 1, 0}), nil, ErrLabels, "label NaN at sample 1"},
 		{"one class", &AdaBoost{}, vec([]float64{1, 1, 1, 1}), nil, ErrLabels, "at least two classes"},
 	}
 	for _, c := range cases {

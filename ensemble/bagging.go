@@ -12,73 +12,75 @@ import (
 
 // Bagging trains Members learners, each on a random sample of the data,
 // and averages their predictions: scikit-learn's BaggingClassifier and
-// BaggingRegressor over any Learner (Keras models through KerasLearner,
-// trees, other ensembles).
+// BaggingRegressor over any Learner (Keras models through KerasLearner or
+// MLP, trees, other ensembles).
 //
-// Member i draws its features, then its samples, from a random stream
-// that depends on Seed and i only, and its learner gets the seed
-// Seed-and-i; members train in parallel on up to Workers goroutines, so a
-// seeded ensemble gives the same predictions whatever Workers is.
+// The draws are scikit-learn's for random_state = Seed: member i's seed
+// is the i-th of numpy's RandomState(Seed).randint(2³¹−1) draws, its
+// features and then its rows are drawn from RandomState(that seed), and
+// its learner gets the first randint(2³¹−1) of another RandomState(that
+// seed). A learner that takes sample weights (the built-in ones but
+// KerasLearner, MLP and Pipeline) trains on every row weighted by its
+// draw count, as scikit-learn does; others train on the rows as drawn.
+// So bagging trees with a seed grows the trees scikit-learn grows with
+// that random_state. Members train in parallel on up to Workers
+// goroutines and are summed in member order, so a seeded ensemble gives
+// the same predictions whatever Workers is.
 //
-// Members are trained on the rows they drew (a bootstrap sample repeats
-// rows); scikit-learn gives learners that take sample weights the whole
-// data with weights counting the draws instead, which gives trees the
-// same splits but not always the same thresholds.
-//
-// If some members fail, Fit returns a *FitError naming them and keeps the
-// others: Predict then uses the members that trained.
+// Plan, TrainMember and Assemble are the same steps as data, for training
+// members elsewhere. If some members fail, Fit returns a *FitError naming
+// them and keeps the others: Predict then uses the members that trained.
 type Bagging struct {
-	// New makes each member's learner; required.
-	New Factory
+	// New makes each member's learner. If nil, Learner describes it as
+	// data; one of them is required.
+	New Factory `json:"-"`
+	// Learner describes the members' learner as a registered kind with
+	// JSON parameters (used when New is nil).
+	Learner *Spec `json:"learner,omitempty"`
 	// Members is the number of learners; required, > 0 (scikit-learn's
 	// n_estimators defaults to 10).
-	Members int
-	// Regression averages values; by default y holds class indices and
+	Members int `json:"members"`
+	// Regression averages values; by default y holds class labels and
 	// members vote.
-	Regression bool
+	Regression bool `json:"regression,omitempty"`
 	// NoBootstrap draws samples without replacement (pasting); by default
 	// they are drawn with replacement, as scikit-learn's bootstrap=True.
-	NoBootstrap bool
+	NoBootstrap bool `json:"no_bootstrap,omitempty"`
 	// MaxSamples is the number of samples each member draws: a fraction of
 	// the data in (0, 1], or a whole count from 2 up to the number of
 	// samples. 0 means 1.0, all of them.
-	MaxSamples float64
+	MaxSamples float64 `json:"max_samples,omitempty"`
 	// MaxFeatures is the number of features each member sees (x must be
 	// (n, features)): a fraction in (0, 1] (at least one feature) or a
 	// whole count up to the number of features. 0 means all; they are
 	// then not resampled unless BootstrapFeatures is set.
-	MaxFeatures float64
+	MaxFeatures float64 `json:"max_features,omitempty"`
 	// BootstrapFeatures draws the features with replacement.
-	BootstrapFeatures bool
+	BootstrapFeatures bool `json:"bootstrap_features,omitempty"`
 	// OOBScore computes the out-of-bag score after Fit (see OutOfBag); it
 	// needs bootstrap sampling.
-	OOBScore bool
+	OOBScore bool `json:"oob_score,omitempty"`
 	// Voting is how classifiers combine: "soft" averages the members'
 	// probabilities, "hard" counts their predicted classes, "" (the
 	// default, as scikit-learn) averages probabilities of members that
 	// give them and counts the votes of the others.
-	Voting string
+	Voting string `json:"voting,omitempty"`
 	// Workers is the number of members trained at once: 0 means 1 (as
 	// scikit-learn's n_jobs=None), −1 means GOMAXPROCS.
-	Workers int
+	Workers int `json:"workers,omitempty"`
 	// Seed makes the ensemble repeatable; 0 is a seed like any other.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Progress receives one line per member trained; nil is silent.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 
 	fit *bagFit
 }
 
-type bagMember struct {
-	learner  Learner
-	samples  []int
-	features []int // nil: all, in order
-}
-
 type bagFit struct {
-	members  []*bagMember // nil for members that failed
-	classes  int
-	features int // x.Shape()[1], for MaxFeatures; 0 if unused
+	specs    []MemberSpec
+	learners []Learner // nil for members that failed
+	classes  []float64
+	features int // x.Shape()[1] when members see some features; 0 if unused
 	oob      *oobResult
 }
 
@@ -128,146 +130,194 @@ func resolveCount(name string, v float64, total int, atLeastOne bool) (int, erro
 	return int(v), nil
 }
 
-// FitContext is Fit, stopping once ctx is done: members under way stop
-// after their current step (Keras models) and no new member starts; the
-// error then wraps ctx's, and the members already trained are kept.
-func (b *Bagging) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
-	b.fit = nil
+func (b *Bagging) factory() (Factory, error) {
+	return factoryOf("Bagging", b.New, b.Learner, nil)
+}
+
+// Plan checks the configuration and the data and returns the members
+// Fit trains: member i's seed, the rows it draws (and, with OOBScore, the
+// rows it did not draw, to predict), the features it sees, and the
+// classes of y.
+func (b *Bagging) Plan(x, y *tensor.Dense) ([]MemberSpec, error) {
+	specs, _, err := b.plan(x, y)
+	return specs, err
+}
+
+func (b *Bagging) plan(x, y *tensor.Dense) ([]MemberSpec, []float64, error) {
 	if b.Members < 1 {
-		return errors.Wrapf(ErrConfig, "ensemble: Bagging needs Members ≥ 1, got %d", b.Members)
-	}
-	if b.New == nil {
-		return errors.Wrap(ErrConfig, "ensemble: Bagging.New is nil")
+		return nil, nil, errors.Wrapf(ErrConfig, "ensemble: Bagging needs Members ≥ 1, got %d", b.Members)
 	}
 	if err := checkVoting("Bagging", b.Voting); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if b.OOBScore && b.NoBootstrap {
-		return errors.Wrap(ErrConfig, "ensemble: Bagging: the out-of-bag score needs bootstrap sampling (NoBootstrap is set)")
+		return nil, nil, errors.Wrap(ErrConfig, "ensemble: Bagging: the out-of-bag score needs bootstrap sampling (NoBootstrap is set)")
 	}
 	n, err := samples(x)
 	if err != nil {
-		return errors.WithMessage(err, "ensemble: Bagging")
+		return nil, nil, errors.WithMessage(err, "ensemble: Bagging")
 	}
-	var labels []int
-	var values []float64
-	k := 0
-	if b.Regression {
-		values, err = targets(y, n)
-	} else {
-		labels, k, err = classLabels(y, n)
-	}
-	if err != nil {
-		return errors.WithMessage(err, "ensemble: Bagging")
-	}
-	w, err := checkWeights(sampleWeight, n)
-	if err != nil {
-		return errors.WithMessage(err, "ensemble: Bagging")
+	var classes []float64
+	if !b.Regression {
+		if classes, _, err = classLabels(y, n); err != nil {
+			return nil, nil, errors.WithMessage(err, "ensemble: Bagging")
+		}
 	}
 	maxS, err := resolveCount("MaxSamples", b.MaxSamples, n, false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	d, maxF := 0, 0
 	subspace := b.MaxFeatures != 0 || b.BootstrapFeatures
 	if subspace {
 		if x.Dims() != 2 {
-			return errors.Wrapf(ErrInput, "ensemble: Bagging with MaxFeatures or BootstrapFeatures needs x of shape (n, features), got %v", x.Shape())
+			return nil, nil, errors.Wrapf(ErrInput, "ensemble: Bagging with MaxFeatures or BootstrapFeatures needs x of shape (n, features), got %v", x.Shape())
 		}
 		d = x.Shape()[1]
 		if maxF, err = resolveCount("MaxFeatures", b.MaxFeatures, d, true); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-
-	fit := &bagFit{members: make([]*bagMember, b.Members), classes: k, features: d}
-	oobParts := make([][][]float64, b.Members) // per member: (n, k or 1) rows, nil where in bag
-	prog := &progress{w: b.Progress}
-	errs := parallel(ctx, b.Members, b.Workers, func(i int) error {
-		start := time.Now()
-		rng := memberRand(b.Seed, i, 0)
-		mem := &bagMember{}
+	seeds := newRandomState(b.Seed)
+	specs := make([]MemberSpec, b.Members)
+	for i := range specs {
+		s := uint64(seeds.randint(maxInt32))
+		m := MemberSpec{Ensemble: "bagging", Index: i, Seed: uint64(newRandomState(s).randint(maxInt32)),
+			Drawn: true, Fold: -1, Classes: classes}
+		rs := newRandomState(s)
 		if subspace {
-			mem.features = make([]int, maxF)
 			if b.BootstrapFeatures {
-				for j := range mem.features {
-					mem.features[j] = rng.IntN(d)
+				m.Features = make([]int, maxF)
+				for j := range m.Features {
+					m.Features[j] = int(rs.randint(int64(d)))
 				}
 			} else {
-				copy(mem.features, rng.Perm(d)[:maxF])
+				m.Features = sampleWithoutReplacement(rs, d, maxF)
 			}
 		}
-		mem.samples = make([]int, maxS)
 		if b.NoBootstrap {
-			copy(mem.samples, rng.Perm(n)[:maxS])
+			m.Rows = sampleWithoutReplacement(rs, n, maxS)
 		} else {
-			for j := range mem.samples {
-				mem.samples[j] = rng.IntN(n)
+			m.Rows = make([]int, maxS)
+			for j := range m.Rows {
+				m.Rows[j] = int(rs.randint(int64(n)))
 			}
 		}
-		xi, err := mem.input(x, mem.samples)
-		if err != nil {
-			return err
-		}
-		var yi *tensor.Dense
-		if b.Regression {
-			v := make([]float64, maxS)
-			for j, s := range mem.samples {
-				v[j] = values[s]
-			}
-			yi = vec(v)
-		} else {
-			l := make([]int, maxS)
-			for j, s := range mem.samples {
-				l[j] = labels[s]
-			}
-			yi = labelTensor(l)
-		}
-		var wi []float64
-		if w != nil {
-			wi = make([]float64, maxS)
-			sum := 0.0
-			for j, s := range mem.samples {
-				wi[j] = w[s]
-				sum += w[s]
-			}
-			if sum == 0 {
-				return errors.Wrap(ErrZeroWeights, "ensemble: every sample this member drew has weight 0")
-			}
-		}
-		l, err := newLearner(b.New, memberSeed(b.Seed, i))
-		if err != nil {
-			return err
-		}
-		if err := fitLearner(ctx, l, xi, yi, wi); err != nil {
-			return err
-		}
-		mem.learner = l
 		if b.OOBScore {
-			if oobParts[i], err = b.memberOOB(mem, x, n, k); err != nil {
+			m.Test = outOfBag(m.Rows, n)
+		}
+		specs[i] = m
+	}
+	return specs, classes, nil
+}
+
+// sampleWithoutReplacement is scikit-learn's sample_without_replacement
+// (method "auto") on a numpy RandomState.
+func sampleWithoutReplacement(rs *randomState, population, k int) []int {
+	ratio := float64(k) / float64(population)
+	out := make([]int, k)
+	switch {
+	case ratio > 0.01 && ratio < 0.99:
+		perm := seqInts(population)
+		for i := population - 1; i > 0; i-- {
+			j := int(rs.randint(int64(i) + 1))
+			perm[i], perm[j] = perm[j], perm[i]
+		}
+		copy(out, perm)
+	case ratio < 0.2:
+		seen := map[int]bool{}
+		for i := range out {
+			j := int(rs.randint(int64(population)))
+			for seen[j] {
+				j = int(rs.randint(int64(population)))
+			}
+			seen[j] = true
+			out[i] = j
+		}
+	default:
+		for i := range out {
+			out[i] = i
+		}
+		for i := k; i < population; i++ {
+			if j := int(rs.randint(int64(i) + 1)); j < k {
+				out[j] = i
+			}
+		}
+	}
+	return out
+}
+
+// outOfBag returns the rows of 0..n−1 not in rows, in order.
+func outOfBag(rows []int, n int) []int {
+	in := make([]bool, n)
+	for _, r := range rows {
+		in[r] = true
+	}
+	out := []int{}
+	for r, ok := range in {
+		if !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FitContext is Fit, stopping once ctx is done: members under way stop
+// after their current step (Keras models) and no new member starts; the
+// error then wraps ctx's, and the members already trained are kept.
+func (b *Bagging) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
+	b.fit = nil
+	newL, err := b.factory()
+	if err != nil {
+		return err
+	}
+	specs, classes, err := b.plan(x, y)
+	if err != nil {
+		return err
+	}
+	data, err := newMemberData(x, y, sampleWeight, classes)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: Bagging")
+	}
+	learners := make([]Learner, len(specs))
+	oob := make([]*MemberOutput, len(specs))
+	prog := &progress{w: b.Progress}
+	errs := parallel(ctx, len(specs), b.Workers, func(i int) error {
+		start := time.Now()
+		l, err := trainMember(ctx, newL, specs[i], data)
+		if err != nil {
+			return err
+		}
+		if b.OOBScore {
+			if oob[i], err = PredictMember(l, specs[i], x, specs[i].Test, b.Voting); err != nil {
 				return errors.WithMessage(err, "out-of-bag prediction")
 			}
 		}
-		fit.members[i] = mem
-		prog.printf("bagging: member %d/%d trained on %d samples in %.2fs", i+1, b.Members, maxS, time.Since(start).Seconds())
+		learners[i] = l
+		prog.printf("bagging: member %d/%d trained on %d samples in %.2fs", i+1, len(specs), len(specs[i].Rows), time.Since(start).Seconds())
 		return nil
 	})
-	b.fit = fit
 	fe := &FitError{}
 	for i, err := range errs {
 		if err == nil {
 			fe.Trained++
 			continue
 		}
-		fit.members[i] = nil
+		learners[i], oob[i] = nil, nil
 		fe.Failed = append(fe.Failed, &MemberError{Ensemble: "bagging", Member: i, Fold: -1, Err: err})
-		prog.printf("bagging: member %d/%d failed: %v", i+1, b.Members, err)
+		prog.printf("bagging: member %d/%d failed: %v", i+1, len(specs), err)
+	}
+	b.fit = &bagFit{specs: specs, learners: learners, classes: classes}
+	if specs[0].Features != nil {
+		b.fit.features = x.Shape()[1]
 	}
 	if err := ctx.Err(); err != nil {
-		return errors.Wrapf(err, "ensemble: Bagging stopped with %d of %d members trained", fe.Trained, b.Members)
+		return errors.Wrapf(err, "ensemble: Bagging stopped with %d of %d members trained", fe.Trained, len(specs))
 	}
 	if b.OOBScore && fe.Trained > 0 {
-		fit.oob = b.oobScore(oobParts, labels, values, k)
+		if b.fit.oob, err = oobScore(oob, data, classes); err != nil {
+			return err
+		}
 	}
 	if len(fe.Failed) > 0 {
 		return fe
@@ -275,110 +325,73 @@ func (b *Bagging) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeig
 	return nil
 }
 
-// input returns x's rows (all if rows is nil) and the member's features.
-func (m *bagMember) input(x *tensor.Dense, rowIdx []int) (*tensor.Dense, error) {
-	var err error
-	if rowIdx != nil {
-		if x, err = rows(x, rowIdx); err != nil {
-			return nil, err
+// Assemble makes b a fitted ensemble of members trained elsewhere: the
+// specs b.Plan returned and, in the same order, the learners TrainMember
+// trained from them (nil for a member that failed). It computes no
+// out-of-bag score.
+func (b *Bagging) Assemble(specs []MemberSpec, learners []Learner) error {
+	b.fit = nil
+	if len(specs) == 0 || len(specs) != len(learners) {
+		return errors.Wrapf(ErrConfig, "ensemble: Bagging.Assemble: %d specs and %d learners", len(specs), len(learners))
+	}
+	fit := &bagFit{specs: append([]MemberSpec(nil), specs...), learners: append([]Learner(nil), learners...), classes: specs[0].Classes}
+	for i, m := range specs {
+		if m.Index != i || m.Ensemble != "bagging" || (m.Classes == nil) != b.Regression || len(m.Classes) != len(fit.classes) {
+			return errors.Wrapf(ErrConfig, "ensemble: Bagging.Assemble: spec %d is %s member %d with %d classes, want bagging member %d like the others", i, m.Ensemble, m.Index, len(m.Classes), i)
+		}
+		if (m.Features == nil) != (specs[0].Features == nil) {
+			return errors.Wrapf(ErrConfig, "ensemble: Bagging.Assemble: member %d sees features %v, member 0 %v", i, m.Features, specs[0].Features)
 		}
 	}
-	if m.features != nil {
-		return columns(x, m.features)
-	}
-	return x, nil
-}
-
-// memberOOB returns the member's predictions for the samples it did not
-// draw: (n, k) votes or (n, 1) values, nil rows for samples in its bag.
-func (b *Bagging) memberOOB(m *bagMember, x *tensor.Dense, n, k int) ([][]float64, error) {
-	inBag := make([]bool, n)
-	for _, s := range m.samples {
-		inBag[s] = true
-	}
-	var out []int
-	for i := 0; i < n; i++ {
-		if !inBag[i] {
-			out = append(out, i)
+	b.fit = fit
+	for _, m := range specs {
+		for _, f := range m.Features {
+			b.fit.features = max(b.fit.features, f+1)
 		}
 	}
-	parts := make([][]float64, n)
-	if len(out) == 0 {
-		return parts, nil
+	if _, err := b.trained(); err != nil {
+		b.fit = nil
+		return err
 	}
-	xo, err := m.input(x, out)
-	if err != nil {
-		return nil, err
-	}
-	var rowsOut [][]float64
-	if b.Regression {
-		p, err := m.learner.Predict(xo)
-		if err != nil {
-			return nil, err
-		}
-		v, err := predictions(p, len(out), "Predict")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range v {
-			rowsOut = append(rowsOut, []float64{f})
-		}
-	} else if rowsOut, err = classVotes(m.learner, xo, len(out), k, b.Voting); err != nil {
-		return nil, err
-	}
-	for j, i := range out {
-		parts[i] = rowsOut[j]
-	}
-	return parts, nil
+	return nil
 }
 
 // oobScore combines the members' out-of-bag predictions as scikit-learn's
-// _set_oob_score: summed votes (argmax; a sample never out of bag counts as
-// class 0 and has a NaN decision row), or the mean value (0 for a sample
-// never out of bag) scored by R².
-func (b *Bagging) oobScore(parts [][][]float64, labels []int, values []float64, k int) *oobResult {
-	n := len(labels) + len(values)
-	width := k
-	if b.Regression {
+// _set_oob_score: summed votes in member order (argmax; a sample never
+// out of bag counts as class 0 and has a NaN decision row), or the mean
+// value (0 for a sample never out of bag) scored by R².
+func oobScore(outs []*MemberOutput, d *memberData, classes []float64) (*oobResult, error) {
+	width := len(classes)
+	if classes == nil {
 		width = 1
 	}
-	sum := zeros(n, width)
-	count := make([]float64, n)
-	for _, p := range parts {
-		if p == nil {
-			continue
-		}
-		for i, r := range p {
-			if r != nil {
-				addRows(sum[i:i+1], [][]float64{r}, 1)
-				count[i]++
-			}
-		}
+	sum, count, err := SumOutputs(outs, d.n, width)
+	if err != nil {
+		return nil, err
 	}
-	if b.Regression {
-		pred := make([]float64, n)
+	if classes == nil {
+		pred := make([]float64, d.n)
 		for i := range pred {
-			pred[i] = sum[i][0] / math.Max(count[i], 1)
+			pred[i] = sum[i][0] / math.Max(float64(count[i]), 1)
 		}
-		return &oobResult{score: r2(values, pred), decision: vec(pred)}
+		return &oobResult{score: r2(d.values, pred), decision: vec(pred)}, nil
 	}
-	pred := argmaxRows(sum)
-	truth := make([]float64, n)
-	for i, l := range labels {
-		truth[i] = float64(l)
+	truth := make([]float64, d.n)
+	for i, c := range d.idx {
+		truth[i] = float64(c)
 	}
-	dec := make([][]float64, n)
+	dec := make([][]float64, d.n)
 	for i, r := range sum {
 		total := 0.0
 		for _, v := range r {
 			total += v
 		}
-		dec[i] = make([]float64, k)
+		dec[i] = make([]float64, width)
 		for j, v := range r {
 			dec[i][j] = v / total // NaN when never out of bag, as scikit-learn
 		}
 	}
-	return &oobResult{score: accuracy(truth, pred), decision: rowsTensor(dec, k)}
+	return &oobResult{score: accuracy(truth, argmaxRows(sum)), decision: rowsTensor(dec, width)}, nil
 }
 
 // OutOfBag returns the out-of-bag score (accuracy or R²) and decision
@@ -392,40 +405,44 @@ func (b *Bagging) OutOfBag() (score float64, decision *tensor.Dense, err error) 
 	return b.fit.oob.score, b.fit.oob.decision, nil
 }
 
+// Classes returns the class labels (nil for regression or before Fit), in
+// the order of PredictProba's columns.
+func (b *Bagging) ClassLabels() []float64 {
+	if b.fit == nil {
+		return nil
+	}
+	return b.fit.classes
+}
+
 // Learners returns the members' learners in member order, nil for members
 // that failed (nil before Fit).
 func (b *Bagging) Learners() []Learner {
 	if b.fit == nil {
 		return nil
 	}
-	out := make([]Learner, len(b.fit.members))
-	for i, m := range b.fit.members {
-		if m != nil {
-			out[i] = m.learner
-		}
-	}
-	return out
+	return append([]Learner(nil), b.fit.learners...)
 }
 
-// MemberSamples returns the rows member i trained on (repeated as drawn)
-// and its features (nil for all), or nils if it did not train.
+// MemberSamples returns the rows member i drew (repeated as drawn) and
+// its features (nil for all), or nils if it did not train.
 func (b *Bagging) MemberSamples(i int) (rows, features []int) {
-	if b.fit == nil || i < 0 || i >= len(b.fit.members) || b.fit.members[i] == nil {
+	if b.fit == nil || i < 0 || i >= len(b.fit.learners) || b.fit.learners[i] == nil {
 		return nil, nil
 	}
-	m := b.fit.members[i]
-	return append([]int(nil), m.samples...), append([]int(nil), m.features...)
+	m := b.fit.specs[i]
+	return append([]int(nil), m.Rows...), append([]int(nil), m.Features...)
 }
 
-// trained returns the members that trained, or ErrNotFitted.
-func (b *Bagging) trained() ([]*bagMember, error) {
+// trained returns the indices of the members that trained, or
+// ErrNotFitted.
+func (b *Bagging) trained() ([]int, error) {
 	if b.fit == nil {
 		return nil, errors.Wrap(ErrNotFitted, "ensemble: Bagging")
 	}
-	var ms []*bagMember
-	for _, m := range b.fit.members {
-		if m != nil {
-			ms = append(ms, m)
+	var ms []int
+	for i, l := range b.fit.learners {
+		if l != nil {
+			ms = append(ms, i)
 		}
 	}
 	if len(ms) == 0 {
@@ -434,9 +451,9 @@ func (b *Bagging) trained() ([]*bagMember, error) {
 	return ms, nil
 }
 
-// memberOutputs runs every trained member on x in parallel: (n, k) votes
-// or (n, 1) values each, in member order.
-func (b *Bagging) memberOutputs(x *tensor.Dense) ([][][]float64, int, error) {
+// sum runs every trained member on x in parallel and adds their outputs
+// in member order; it returns the sums and the number of members.
+func (b *Bagging) sum(x *tensor.Dense) ([][]float64, int, error) {
 	ms, err := b.trained()
 	if err != nil {
 		return nil, 0, err
@@ -448,30 +465,24 @@ func (b *Bagging) memberOutputs(x *tensor.Dense) ([][][]float64, int, error) {
 	if b.fit.features > 0 && (x.Dims() != 2 || x.Shape()[1] != b.fit.features) {
 		return nil, 0, errors.Wrapf(ErrInput, "ensemble: Bagging was fitted on %d features, x has shape %v", b.fit.features, x.Shape())
 	}
-	outs := make([][][]float64, len(ms))
-	errs := parallel(context.Background(), len(ms), b.Workers, func(i int) error {
-		xi, err := ms[i].input(x, nil)
-		if err != nil {
-			return err
-		}
-		if !b.Regression {
-			outs[i], err = classVotes(ms[i].learner, xi, n, b.fit.classes, b.Voting)
-			return err
-		}
-		p, err := ms[i].learner.Predict(xi)
-		if err != nil {
-			return err
-		}
-		v, err := predictions(p, n, "Predict")
-		outs[i] = [][]float64{v}
+	outs := make([]*MemberOutput, len(ms))
+	errs := parallel(context.Background(), len(ms), b.Workers, func(j int) error {
+		i := ms[j]
+		var err error
+		outs[j], err = PredictMember(b.fit.learners[i], b.fit.specs[i], x, nil, b.Voting)
 		return err
 	})
-	for i, err := range errs {
+	for j, err := range errs {
 		if err != nil {
-			return nil, 0, &MemberError{Ensemble: "bagging", Member: i, Fold: -1, Err: err}
+			return nil, 0, &MemberError{Ensemble: "bagging", Member: ms[j], Fold: -1, Err: err}
 		}
 	}
-	return outs, n, nil
+	width := len(b.fit.classes)
+	if b.Regression {
+		width = 1
+	}
+	sum, _, err := SumOutputs(outs, n, width)
+	return sum, len(ms), err
 }
 
 // PredictProba returns the members' mean class probabilities (or vote
@@ -484,17 +495,18 @@ func (b *Bagging) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rowsTensor(p, b.fit.classes), nil
+	return rowsTensor(p, len(b.fit.classes)), nil
 }
 
 func (b *Bagging) proba(x *tensor.Dense) ([][]float64, error) {
-	outs, n, err := b.memberOutputs(x)
+	sum, m, err := b.sum(x)
 	if err != nil {
 		return nil, err
 	}
-	sum := zeros(n, b.fit.classes)
-	for _, o := range outs {
-		addRows(sum, o, 1/float64(len(outs)))
+	for _, r := range sum {
+		for j := range r {
+			r[j] /= float64(m)
+		}
 	}
 	return sum, nil
 }
@@ -502,24 +514,18 @@ func (b *Bagging) proba(x *tensor.Dense) ([][]float64, error) {
 // Predict returns the most probable class (the smallest on ties) or the
 // mean of the members' values, as a float64 tensor (n).
 func (b *Bagging) Predict(x *tensor.Dense) (*tensor.Dense, error) {
-	if !b.Regression {
-		p, err := b.proba(x)
-		if err != nil {
-			return nil, err
-		}
-		return vec(argmaxRows(p)), nil
-	}
-	outs, n, err := b.memberOutputs(x)
+	p, err := b.proba(x)
 	if err != nil {
 		return nil, err
 	}
-	mean := make([]float64, n)
-	for _, o := range outs {
-		for i, v := range o[0] {
-			mean[i] += v / float64(len(outs))
+	if b.Regression {
+		out := make([]float64, len(p))
+		for i, r := range p {
+			out[i] = r[0]
 		}
+		return vec(out), nil
 	}
-	return vec(mean), nil
+	return vec(decodeClasses(b.fit.classes, argmaxRows(p))), nil
 }
 
 // Score returns the accuracy (classification) or R² (regression) of the

@@ -283,8 +283,12 @@ func failingFactory(failSeed uint64) Factory {
 func TestBaggingMemberFails(t *testing.T) {
 	x, y := column(ids(6)), vec([]float64{0, 1, 1, 0, 1, 0})
 	var progress bytes.Buffer
-	b := &Bagging{New: failingFactory(memberSeed(8, 2)), Members: 5, Workers: 3, Seed: 8, Progress: &progress}
-	err := b.Fit(x, y, nil)
+	plan, err := (&Bagging{Members: 5, Seed: 8}).Plan(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bagging{New: failingFactory(plan[2].Seed), Members: 5, Workers: 3, Seed: 8, Progress: &progress}
+	err = b.Fit(x, y, nil)
 	var fe *FitError
 	if !errors.As(err, &fe) || len(fe.Failed) != 1 || fe.Failed[0].Member != 2 || fe.Trained != 4 {
 		t.Fatalf("error %v, want a FitError for member 2 with 4 members trained", err)
@@ -332,7 +336,7 @@ func TestBaggingBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"zero members", &Bagging{New: ok}, x, y, nil, ErrConfig, "Members ≥ 1, got 0"},
-		{"no factory", &Bagging{Members: 2}, x, y, nil, ErrConfig, "New is nil"},
+		{"no factory", &Bagging{Members: 2}, x, y, nil, ErrConfig, "set New (a Factory) or Learner (a Spec)"},
 		{"negative MaxSamples", &Bagging{New: ok, Members: 2, MaxSamples: -0.5}, x, y, nil, ErrConfig, "MaxSamples is -0.5"},
 		{"fractional count", &Bagging{New: ok, Members: 2, MaxSamples: 1.5}, x, y, nil, ErrConfig, "MaxSamples is 1.5: outside (0, 1] and not a whole count"},
 		{"above the data size", &Bagging{New: ok, Members: 2, MaxSamples: 7}, x, y, nil, ErrConfig, "MaxSamples is 7, above the 6 available"},
@@ -344,8 +348,8 @@ func TestBaggingBadInput(t *testing.T) {
 		{"all weights zero", &Bagging{New: ok, Members: 2}, x, y, make([]float64, 6), ErrZeroWeights, "the 6 sample weights sum to 0"},
 		{"negative weight", &Bagging{New: ok, Members: 2}, x, y, []float64{1, 1, -1, 1, 1, 1}, ErrInput, "sample weight -1 at sample 2"},
 		{"weights count", &Bagging{New: ok, Members: 2}, x, y, []float64{1}, ErrInput, "1 sample weights for 6 samples"},
-		{"fractional labels", &Bagging{New: ok, Members: 2}, x, vec([]float64{0, 1, 0.5, 0, 1, 0}), nil, ErrLabels, "label 0.5 at sample 2"},
-		{"negative labels", &Bagging{New: ok, Members: 2}, x, vec([]float64{0, 1, -1, 0, 1, 0}), nil, ErrLabels, "label -1 at sample 2"},
+		{"infinite labels", &Bagging{New: ok, Members: 2}, x, vec([]float64{0, 1, math.Inf(1), 0, 1, 0}), nil, ErrLabels, "label +Inf at sample 2"},
+		{"NaN labels", &Bagging{New: ok, Members: 2}, x, vec([]float64{0, 1, math.NaN(), 0, 1, 0}), nil, ErrLabels, "label NaN at sample 2"},
 		{"one-hot labels", &Bagging{New: ok, Members: 2}, x, tensor.New(tensor.WithShape(6, 2), tensor.WithBacking(make([]float64, 12))), nil, ErrLabels, "y has shape (6, 2), want (n) or (n, 1)"},
 		{"string labels", &Bagging{New: ok, Members: 2}, x, tensor.New(tensor.WithBacking([]string{"a", "b", "a", "b", "a", "b"})), nil, ErrLabels, "y holds string"},
 		{"bool labels", &Bagging{New: ok, Members: 2}, x, tensor.New(tensor.WithBacking([]bool{true, false, true, false, true, false})), nil, ErrLabels, "y holds bool"},

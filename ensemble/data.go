@@ -73,42 +73,6 @@ func labelVector(y *tensor.Dense, n int) ([]float64, error) {
 	return v, nil
 }
 
-// classLabels reads class indices for an ensemble and returns them with
-// the class count (the largest index + 1); at least two classes must
-// occur.
-func classLabels(y *tensor.Dense, n int) ([]int, int, error) {
-	out, k, err := classIndices(y, n)
-	if err != nil {
-		return nil, 0, err
-	}
-	for _, l := range out {
-		if l != out[0] {
-			return out, k, nil
-		}
-	}
-	return nil, 0, errors.Wrapf(ErrLabels, "ensemble: every label is %d: a classifier needs at least two classes", out[0])
-}
-
-// classIndices reads class indices and returns them with the largest + 1.
-func classIndices(y *tensor.Dense, n int) ([]int, int, error) {
-	v, err := labelVector(y, n)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]int, n)
-	k := 0
-	for i, f := range v {
-		if f != math.Trunc(f) || f < 0 || f > 1<<20 {
-			return nil, 0, errors.Wrapf(ErrLabels, "ensemble: label %v at sample %d is not a class index 0, 1, …", f, i)
-		}
-		out[i] = int(f)
-		if out[i]+1 > k {
-			k = out[i] + 1
-		}
-	}
-	return out, k, nil
-}
-
 // targets reads regression targets.
 func targets(y *tensor.Dense, n int) ([]float64, error) {
 	v, err := labelVector(y, n)
@@ -153,14 +117,47 @@ func normalized(w []float64, n int) []float64 {
 		}
 		return out
 	}
-	sum := 0.0
-	for _, v := range w {
-		sum += v
-	}
+	sum := pairwiseSum(w)
 	for i, v := range w {
 		out[i] = v / sum
 	}
 	return out
+}
+
+// pairwiseSum is numpy's sum of a float64 vector (pairwise summation in
+// blocks of 128 with eight accumulators), so that sums scikit-learn takes
+// with numpy round alike here.
+func pairwiseSum(v []float64) float64 {
+	n := len(v)
+	switch {
+	case n < 8:
+		s := 0.0 // numpy starts from -0.0; the sum of any value and it is that value
+		for i, x := range v {
+			if i == 0 {
+				s = x
+			} else {
+				s += x
+			}
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], v[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range r {
+				r[j] += v[i+j]
+			}
+		}
+		s := (r[0] + r[1]) + (r[2] + r[3]) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += v[i]
+		}
+		return s
+	}
+	h := n / 2
+	h -= h % 8
+	return pairwiseSum(v[:h]) + pairwiseSum(v[h:])
 }
 
 // vec makes a float64 tensor (n).
@@ -175,15 +172,6 @@ func rowsTensor(rows [][]float64, d int) *tensor.Dense {
 		data = append(data, r...)
 	}
 	return tensor.New(tensor.WithShape(len(rows), d), tensor.WithBacking(data))
-}
-
-// labelTensor makes class indices into a float64 tensor (n).
-func labelTensor(labels []int) *tensor.Dense {
-	v := make([]float64, len(labels))
-	for i, l := range labels {
-		v[i] = float64(l)
-	}
-	return vec(v)
 }
 
 // rows returns the samples of x at idx (a copy; indices may repeat).
@@ -264,22 +252,29 @@ func predictions(t *tensor.Dense, n int, what string) ([]float64, error) {
 	return v, nil
 }
 
-// probaRows reads a PredictProba result as n rows of k columns, padding
-// classes the learner did not return with zeros.
-func probaRows(t *tensor.Dense, n, k int, what string) ([][]float64, error) {
+// probaRows reads what a member's PredictProba returned as n rows over
+// the ensemble's k classes: its columns go to the classes it reports
+// (memberColumns) and the classes it never saw get 0.
+func probaRows(l Learner, t *tensor.Dense, n, k int, what string) ([][]float64, error) {
 	if t == nil {
 		return nil, errors.Errorf("ensemble: %s returned no tensor", what)
 	}
 	v, ok := numbers(t)
 	s := t.Shape()
-	if !ok || len(s) != 2 || s[0] != n || s[1] > k || s[1] < 1 {
-		return nil, errors.Errorf("ensemble: %s returned shape %v (%v), want (%d, ≤ %d) probabilities", what, s, t.Dtype(), n, k)
+	if !ok || len(s) != 2 || s[0] != n || s[1] < 1 {
+		return nil, errors.Errorf("ensemble: %s returned shape %v (%v), want (%d, classes) probabilities", what, s, t.Dtype(), n)
 	}
 	c := s[1]
+	cols, err := memberColumns(l, c, k, what)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]float64, n)
 	for i := range out {
 		out[i] = make([]float64, k)
-		copy(out[i], v[i*c:(i+1)*c])
+		for j, col := range cols {
+			out[i][col] = v[i*c+j]
+		}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 // Package ensemble combines learners — Keras models, decision trees,
 // linear models, other ensembles — into bagging, boosting, voting and
-// stacking ensembles with scikit-learn's features and defaults.
+// stacking ensembles with scikit-learn's features, defaults and, for a
+// given seed, scikit-learn's results.
 //
 // # Overview
 //
@@ -9,12 +10,13 @@
 // with a Factory, func(seed uint64) (Learner, error), so that every member
 // gets a fresh learner with its own seed:
 //
-//   - KerasLearner adapts any Keras model factory: each Fit builds a new
-//     model (one graph per member, safe in its own goroutine) and trains it
-//     with keras' Fit, sample weights included.
-//   - Tree is a CART decision tree (Stump is a tree of depth 1);
-//     LogisticRegression and Ridge are the linear models scikit-learn's
-//     stacking ends with.
+//   - Tree is a CART decision tree (Stump is a tree of depth 1) that grows,
+//     for a seed, the tree scikit-learn grows for that random_state, ties
+//     included; LogisticRegression and Ridge are the linear models
+//     scikit-learn's stacking ends with; LinearSVC is liblinear's exact
+//     linear SVM; HistGradientBoosting is scikit-learn's histogram gradient
+//     boosting; MLP is a Keras perceptron described by data and
+//     KerasLearner adapts any Keras model factory.
 //   - Bagging (BaggingClassifier/Regressor): bootstrap or pasting,
 //     MaxSamples, MaxFeatures, out-of-bag score, soft or hard voting,
 //     members trained in parallel.
@@ -25,8 +27,11 @@
 //     two classes), shrinkage, subsampling, tree or neural-network stages.
 //   - Voting and Stacking (VotingClassifier/Regressor,
 //     StackingClassifier/Regressor with out-of-fold predictions).
-//   - CrossValidate scores a learner on folds made with
-//     keras/datasets' KFold and StratifiedKFold.
+//   - StandardScaler, MinMaxScaler and OneHotEncoder are Transformers; a
+//     Pipeline of transformers and a learner is itself a Learner, so
+//     cross-validation and bagging fit the transformers on their own rows.
+//   - CrossValidate scores a learner on folds made with keras/datasets'
+//     KFold and StratifiedKFold.
 //
 // Each built-in learner and ensemble has a Clone method that is a Factory,
 // so ensembles nest:
@@ -42,25 +47,50 @@
 //
 // x is a float32 or float64 tensor with the samples on its first axis —
 // (n, features) for trees and linear models, any shape a Keras model
-// takes. Classification labels are class indices 0, 1, …, K−1 (the class
-// count is the largest label + 1), regression targets numbers, in a float
-// or integer tensor (n) or (n, 1). Predictions come back as float64
-// tensors: (n) classes or values, (n, K) probabilities.
+// takes. Classification labels are treated as scikit-learn treats them:
+// any finite numbers, the classes being the sorted distinct labels seen at
+// Fit (ClassLabels), PredictProba's columns in that order, Predict
+// returning the labels themselves. Ensembles train their members on class
+// indices into their own classes, so a member that never saw a class (a
+// bootstrap sample, a fold) predicts 0 for it. Regression targets are
+// finite numbers. Predictions come back as float64 tensors: (n) labels or
+// values, (n, K) probabilities.
+//
+// # Members as data
+//
+// An ensemble is also a list of member specs: Bagging.Plan, Voting.Plan,
+// Stacking.Plan and CVPlan turn a configuration and the data into
+// MemberSpecs (index, seed, rows, features, fold, test rows, classes);
+// TrainMember trains one member from its spec and the caller's data;
+// PredictMember, StackFeatures and ScoreMember give what it contributes;
+// SumOutputs and CVResult.Mean combine contributions in member order,
+// whatever order they arrive in; Bagging.Assemble makes an ensemble of
+// members trained elsewhere. The in-process ensembles run these same
+// pieces on goroutines. A learner travels as a Spec — a registered kind
+// and its JSON parameters (Describe, Spec.New, Register) — and a fitted
+// learner as Save's JSON, which Load reads back (every built-in learner,
+// ensembles with their members).
 //
 // # Repeatability, parallelism, cancellation, progress
 //
 // An ensemble's Seed fixes all its randomness: member i's samples and its
-// learner's seed derive from (Seed, i) alone, so the result does not
-// depend on Workers, the number of members trained at once (0 means 1, as
-// scikit-learn's n_jobs=None; −1 all processors). FitContext stops
-// training when its context is done. Progress, an io.Writer, receives one
-// line per member or round (nil is silent).
+// learner's seed are drawn from the Seed alone, in member order, before
+// any member trains, so the result does not depend on Workers, the number
+// of members trained at once (0 means 1, as scikit-learn's n_jobs=None;
+// −1 all processors). Trees, bagging, AdaBoost and gradient boosting draw
+// from numpy's RandomState(Seed) exactly as scikit-learn does for
+// random_state=Seed. FitContext stops training when its context is done.
+// Progress, an io.Writer, receives one line per member or round (nil is
+// silent).
 //
 // # Errors
 //
 // Bad configurations wrap ErrConfig, bad labels ErrLabels, bad samples
-// ErrInput, all-zero sample weights ErrZeroWeights. When some members fail
-// and others train, Fit returns a *FitError listing each *MemberError (the
-// member, the fold, the cause) and the ensemble keeps and predicts with the
-// members that trained.
+// ErrInput (naming the row in the caller's data), all-zero sample weights
+// ErrZeroWeights, unreadable saved learners ErrFormat. When some members
+// of a bagging or voting ensemble fail and others train, Fit returns a
+// *FitError listing each *MemberError (the member, the fold, the cause)
+// and the ensemble keeps and predicts with the members that trained;
+// Stacking fails as a whole instead, since leaving an estimator out would
+// change its final learner's inputs.
 package ensemble

@@ -19,35 +19,45 @@ import (
 // The raw prediction F starts at the loss's best constant (the weighted
 // mean, or the log-odds / log class frequencies) and each round adds
 // LearningRate·h(x). With the default learner, a regression Tree of depth
-// 3, the leaves of h are then set as scikit-learn sets them: the mean
-// residual for squared error, one Newton step Σw·r / Σw·p(1−p) for
-// log-loss (times (K−1)/K for K > 2 classes). Any other regressor (a
-// KerasLearner with Classes 0, say) adds its predictions of the negative
-// gradient times the Newton step along them (Friedman's line search). Subsample < 1 fits each round on that fraction of
-// the rows, drawn without replacement from a stream of (Seed, round).
+// 3 with the friedman_mse criterion, the leaves of h are then set as
+// scikit-learn sets them: the mean residual for squared error, one Newton
+// step Σw·r / Σw·p(1−p) for log-loss (times (K−1)/K for K > 2 classes).
+// Any other regressor (an MLP regressor, say) adds its predictions of the
+// negative gradient times the Newton step along them (Friedman's line
+// search).
+//
+// Randomness is scikit-learn's for random_state = Seed: one numpy
+// RandomState(Seed) gives, round after round, the Subsample mask (when
+// Subsample < 1) and then each tree's splitter seed, so the trees equal
+// scikit-learn's, ties included. The columns of x are sorted once per Fit
+// and shared by every tree.
 type GradientBoosting struct {
-	// New makes the regressors; nil means &Tree{Regression: true,
+	// New makes the regressors; if nil, Learner describes them as data;
+	// if both are nil, &Tree{Regression: true, Criterion: "friedman_mse",
 	// MaxDepth: 3}, scikit-learn's default.
-	New Factory
+	New Factory `json:"-"`
+	// Learner describes the regressors as a registered kind with JSON
+	// parameters (used when New is nil).
+	Learner *Spec `json:"learner,omitempty"`
 	// Rounds is the number of boosting stages (default 100).
-	Rounds int
+	Rounds int `json:"rounds,omitempty"`
 	// LearningRate shrinks each stage (default 0.1).
-	LearningRate float64
+	LearningRate float64 `json:"learning_rate,omitempty"`
 	// Subsample is the fraction of the samples each round fits, in (0, 1]
 	// (default 1).
-	Subsample float64
+	Subsample float64 `json:"subsample,omitempty"`
 	// Regression boosts the squared error on numeric y; by default y holds
-	// class indices and the loss is the log-loss.
-	Regression bool
+	// class labels and the loss is the log-loss.
+	Regression bool `json:"regression,omitempty"`
 	// Loss is "squared_error" (regression) or "log_loss"
 	// (classification); "" picks the one that fits Regression.
-	Loss string
+	Loss string `json:"loss,omitempty"`
 	// Seed makes the ensemble repeatable (subsampling, the learners'
 	// seeds).
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Progress receives one line per round with the training loss; nil is
 	// silent.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 
 	fit *gbFit
 }
@@ -57,8 +67,8 @@ type gbFit struct {
 	stages    [][]Learner // [round][column]
 	steps     [][]float64 // line-search step of each stage learner (1 for trees)
 	trainLoss []float64
-	classes   int
-	cols      int // raw prediction columns: 1, or classes for K > 2
+	classes   []float64 // nil for regression
+	cols      int       // raw prediction columns: 1, or classes for K > 2
 	features  []int
 	lr        float64
 }
@@ -109,40 +119,36 @@ func (g *GradientBoosting) FitContext(ctx context.Context, x, y *tensor.Dense, s
 		g.Loss == "squared_error" && !g.Regression, g.Loss == "log_loss" && g.Regression:
 		return errors.Wrapf(ErrConfig, "ensemble: GradientBoosting Loss %q: want \"squared_error\" with Regression or \"log_loss\" without", g.Loss)
 	}
-	newL := g.New
-	if newL == nil {
-		newL = (&Tree{Regression: true, MaxDepth: 3}).Clone
-	}
+	newL, _ := factoryOf("GradientBoosting", g.New, g.Learner, (&Tree{Regression: true, Criterion: "friedman_mse", MaxDepth: 3}).Clone)
 	n, err := samples(x)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: GradientBoosting")
 	}
+	var classes []float64
 	var labels []int
-	var values []float64
-	k := 0
-	if g.Regression {
-		values, err = targets(y, n)
-	} else {
-		labels, k, err = classLabels(y, n)
+	if !g.Regression {
+		if classes, labels, err = classLabels(y, n); err != nil {
+			return errors.WithMessage(err, "ensemble: GradientBoosting")
+		}
 	}
+	data, err := newMemberData(x, y, sampleWeight, classes)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: GradientBoosting")
 	}
-	w, err := checkWeights(sampleWeight, n)
-	if err != nil {
-		return errors.WithMessage(err, "ensemble: GradientBoosting")
-	}
+	values := data.values
+	w := data.w
 	if w == nil {
 		w = make([]float64, n)
 		for i := range w {
 			w[i] = 1
 		}
 	}
+	k := len(classes)
 	cols := 1
 	if k > 2 {
 		cols = k
 	}
-	fit := &gbFit{classes: k, cols: cols, features: x.Shape()[1:].Clone(), lr: lr}
+	fit := &gbFit{classes: classes, cols: cols, features: x.Shape()[1:].Clone(), lr: lr}
 	fit.init = g.initRaw(values, labels, w, k)
 	raw := make([][]float64, n)
 	for i := range raw {
@@ -152,23 +158,16 @@ func (g *GradientBoosting) FitContext(ctx context.Context, x, y *tensor.Dense, s
 	prog := &progress{w: g.Progress}
 	nIn := n
 	if sub < 1 {
-		nIn = max(1, int(sub*float64(n)))
+		nIn = int(sub * float64(n))
 	}
+	rs := newRandomState(g.Seed)
 	for m := 0; m < rounds; m++ {
 		if err := ctx.Err(); err != nil {
 			return errors.Wrapf(err, "ensemble: GradientBoosting stopped after %d rounds", len(fit.stages))
 		}
 		inBag := seqInts(n)
 		if nIn < n {
-			inBag = memberRand(g.Seed, m, 0).Perm(n)[:nIn]
-		}
-		xIn, err := rows(x, inBag)
-		if err != nil {
-			return err
-		}
-		wIn := make([]float64, nIn)
-		for j, i := range inBag {
-			wIn[j] = w[i]
+			inBag = randomSampleMask(rs, n, nIn)
 		}
 		stage := make([]Learner, cols)
 		steps := make([]float64, cols)
@@ -178,41 +177,17 @@ func (g *GradientBoosting) FitContext(ctx context.Context, x, y *tensor.Dense, s
 			rawStart[i] = append([]float64(nil), r...)
 		}
 		for c := 0; c < cols; c++ {
-			r := make([]float64, nIn)
-			for j, i := range inBag {
-				r[j] = grads[i][c]
-			}
-			l, err := newLearner(newL, memberSeed(g.Seed, m*cols+c))
-			if err == nil {
-				err = fitLearner(ctx, l, xIn, vec(r), wIn)
-			}
-			if err == nil {
-				if t, ok := l.(*Tree); ok && !g.Regression {
-					err = newtonLeaves(t, xIn, r, inBag, labels, wIn, c, k)
-				}
-			}
-			var p *tensor.Dense
-			if err == nil {
-				p, err = l.Predict(x)
-			}
-			var h []float64
-			if err == nil {
-				h, err = predictions(p, n, "Predict")
-			}
+			l, h, step, err := g.stage(ctx, newL, rs, data, grads, rawStart, inBag, w, labels, c, k)
 			if err != nil {
 				if len(fit.stages) == 0 {
 					g.fit = nil
 				}
 				return &MemberError{Ensemble: "gradient boosting", Member: m, Fold: -1, Err: err}
 			}
-			steps[c] = 1
-			if _, isTree := l.(*Tree); !isTree {
-				steps[c] = lineSearch(h, grads, rawStart, inBag, w, c, k, g.Regression)
-			}
 			for i := range raw {
-				raw[i][c] += lr * steps[c] * h[i]
+				raw[i][c] += lr * step * h[i]
 			}
-			stage[c] = l
+			stage[c], steps[c] = l, step
 		}
 		fit.stages = append(fit.stages, stage)
 		fit.steps = append(fit.steps, steps)
@@ -221,6 +196,83 @@ func (g *GradientBoosting) FitContext(ctx context.Context, x, y *tensor.Dense, s
 		prog.printf("gradient boosting: round %d/%d training loss %.6f", m+1, rounds, loss)
 	}
 	return nil
+}
+
+// randomSampleMask is scikit-learn's _random_sample_mask: nIn of the n
+// rows, each kept if u·(n−i) < the number still to keep, for uniform
+// draws u of rs. It returns the rows kept, in order.
+func randomSampleMask(rs *randomState, n, nIn int) []int {
+	u := make([]float64, n)
+	for i := range u {
+		u[i] = rs.float64()
+	}
+	out := make([]int, 0, nIn)
+	for i := range u {
+		if u[i]*float64(n-i) < float64(nIn-len(out)) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// stage fits column c's learner of one round to the negative gradient
+// over the in-bag rows and returns it, its output on every row and its
+// step. Its seed is the next randint(RAND_R_MAX) of rs: a Tree's splitter
+// starts from it directly, as scikit-learn's trees of a gradient boosting
+// share its RandomState.
+func (g *GradientBoosting) stage(ctx context.Context, newL Factory, rs *randomState, d *memberData,
+	grads, raw [][]float64, inBag []int, w []float64, labels []int, c, k int) (Learner, []float64, float64, error) {
+	draw := uint32(rs.randint(randRMax))
+	l, err := newLearner(newL, uint64(draw))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	n := d.n
+	if t, ok := l.(*Tree); ok {
+		if !t.Regression {
+			return nil, nil, 0, errors.Wrap(ErrConfig, "ensemble: GradientBoosting's trees must be regression trees (Regression: true)")
+		}
+		td, err := d.trees()
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if err := t.check(); err != nil {
+			return nil, nil, 0, err
+		}
+		r := make([]float64, n)
+		wIn := make([]float64, n) // scikit-learn: weights times the in-bag mask
+		for _, i := range inBag {
+			r[i], wIn[i] = grads[i][c], w[i]
+		}
+		if err := t.fitData(ctx, td, vec(r), wIn, draw); err != nil {
+			return nil, nil, 0, err
+		}
+		if !g.Regression {
+			newtonLeaves(t, r, inBag, labels, w, c, k)
+		}
+		return t, t.columnPredictions(td), 1, nil
+	}
+	xIn, err := rows(d.x, inBag)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	r := make([]float64, len(inBag))
+	wIn := make([]float64, len(inBag))
+	for j, i := range inBag {
+		r[j], wIn[j] = grads[i][c], w[i]
+	}
+	if err := fitLearner(ctx, l, xIn, vec(r), wIn); err != nil {
+		return nil, nil, 0, err
+	}
+	p, err := l.Predict(d.x)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	h, err := predictions(p, n, "Predict")
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return l, h, lineSearch(h, grads, raw, inBag, w, c, k, g.Regression), nil
 }
 
 func seqInts(n int) []int {
@@ -298,24 +350,24 @@ func (g *GradientBoosting) negGradient(raw [][]float64, values []float64, labels
 }
 
 // newtonLeaves sets every leaf of t to one Newton step of the log-loss
-// over the in-bag samples it holds, as scikit-learn's
-// _update_terminal_region.
-func newtonLeaves(t *Tree, xIn *tensor.Dense, resid []float64, inBag, labels []int, wIn []float64, c, k int) error {
-	leaves, _, err := t.leaves(xIn)
-	if err != nil {
-		return err
-	}
-	num := make([]float64, len(t.nodes))
-	den := make([]float64, len(t.nodes))
-	for j, leaf := range leaves {
-		i := inBag[j]
-		r := resid[j]
+// over the in-bag rows it holds, as scikit-learn's
+// _update_terminal_region; resid holds every row's negative gradient.
+func newtonLeaves(t *Tree, resid []float64, inBag, labels []int, w []float64, c, k int) {
+	// Each leaf's sums are numpy sums over its rows in row order.
+	num := make([][]float64, len(t.nodes))
+	den := make([][]float64, len(t.nodes))
+	for _, i := range inBag {
+		leaf := t.trainLeaf[i]
+		if leaf < 0 {
+			continue // weight 0: in no leaf's sums
+		}
+		r := resid[i]
 		yc := 0.0
 		if (k == 2 && labels[i] == 1) || (k > 2 && labels[i] == c) {
 			yc = 1
 		}
-		num[leaf] += wIn[j] * r
-		den[leaf] += wIn[j] * (yc - r) * (1 - yc + r)
+		num[leaf] = append(num[leaf], w[i]*r)
+		den[leaf] = append(den[leaf], w[i]*(yc-r)*(1-yc+r))
 	}
 	scale := 1.0
 	if k > 2 {
@@ -326,12 +378,11 @@ func newtonLeaves(t *Tree, xIn *tensor.Dense, resid []float64, inBag, labels []i
 			continue
 		}
 		v := 0.0
-		if math.Abs(den[id]) >= 1e-150 {
-			v = scale * num[id] / den[id]
+		if d := pairwiseSum(den[id]); math.Abs(d) >= 1e-150 {
+			v = scale * pairwiseSum(num[id]) / d
 		}
 		t.nodes[id].Value = []float64{v}
 	}
-	return nil
 }
 
 // lineSearch returns the Newton step γ along a learner's predictions h of
@@ -464,11 +515,12 @@ func (g *GradientBoosting) decide(raw [][]float64) []float64 {
 		case g.Regression:
 			out[i] = r[0]
 		case len(r) == 1:
+			out[i] = g.fit.classes[0]
 			if r[0] > 0 {
-				out[i] = 1
+				out[i] = g.fit.classes[1]
 			}
 		default:
-			out[i] = float64(argmax(r))
+			out[i] = g.fit.classes[argmax(r)]
 		}
 	}
 	return out
@@ -506,7 +558,7 @@ func (g *GradientBoosting) PredictProba(x *tensor.Dense) (*tensor.Dense, error) 
 	for i, r := range last {
 		probs[i] = rawProba(r)
 	}
-	return rowsTensor(probs, g.fit.classes), nil
+	return rowsTensor(probs, len(g.fit.classes)), nil
 }
 
 // StagedPredict returns the predictions after each round.
@@ -531,4 +583,13 @@ func (g *GradientBoosting) StagedScore(x, y *tensor.Dense) ([]float64, error) {
 // Score returns the accuracy (classification) or R² (regression) on x, y.
 func (g *GradientBoosting) Score(x, y *tensor.Dense) (float64, error) {
 	return score(g, x, y, g.Regression)
+}
+
+// ClassLabels returns the class labels (nil for regression or before
+// Fit), in the order of PredictProba's columns.
+func (g *GradientBoosting) ClassLabels() []float64 {
+	if g.fit == nil {
+		return nil
+	}
+	return g.fit.classes
 }

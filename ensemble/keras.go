@@ -38,12 +38,27 @@ import (
 // Sample weights are passed to Keras' Fit scaled to average 1, so that a
 // weighted loss (Σ wᵢ·lossᵢ / batch, as in Keras) keeps the scale of the
 // unweighted one whatever the ensemble's normalisation.
+//
+// A classifier's labels are the model's output units 0, 1, …, Classes−1.
+// As scikit-learn's classifiers, it reports the classes it saw at Fit
+// (ClassLabels) and PredictProba has one column per seen class, the model's
+// probabilities of those classes renormalised to sum to 1; an ensemble
+// gives the classes a member never saw probability 0.
+//
+// Callbacks hold state (EarlyStopping counts epochs), so ensemble members
+// must not share them: give NewCallbacks, which every Fit calls for fresh
+// ones. A clone (an ensemble member) of a learner whose
+// FitConfig.Callbacks is not empty is refused with ErrConfig.
 type KerasLearner struct {
 	// New builds an untrained model for a seed; required.
 	New func(seed uint64) (*keras.Model, error)
 	// FitConfig is passed to the model's Fit (its SampleWeight is replaced
-	// by Fit's sample weights when those are given).
+	// by Fit's sample weights when those are given). Its Callbacks are
+	// used by this learner's own Fit only; see NewCallbacks.
 	FitConfig keras.FitConfig
+	// NewCallbacks, if set, makes the callbacks of one Fit: every member
+	// of an ensemble gets its own.
+	NewCallbacks func() []training.Callback
 	// Compile compiles a model New returns uncompiled; nil means Adam and
 	// a loss chosen from Classes and the output shape.
 	Compile *keras.CompileConfig
@@ -62,6 +77,7 @@ type KerasLearner struct {
 
 	model   *keras.Model
 	history *training.History
+	seen    []float64 // classes seen at Fit
 }
 
 var (
@@ -69,12 +85,25 @@ var (
 	_ ContextLearner = (*KerasLearner)(nil)
 )
 
-// Clone returns an untrained copy with the given seed (a Factory).
+// Clone returns an untrained copy with the given seed (a Factory). A
+// learner with FitConfig.Callbacks cannot be cloned: its clones would
+// share the callbacks' state (give NewCallbacks instead).
 func (k *KerasLearner) Clone(seed uint64) (Learner, error) {
+	if len(k.FitConfig.Callbacks) > 0 {
+		names := make([]string, len(k.FitConfig.Callbacks))
+		for i, c := range k.FitConfig.Callbacks {
+			names[i] = c.Name
+		}
+		return nil, errors.Wrapf(ErrConfig, "ensemble: KerasLearner.FitConfig.Callbacks %q would be shared by every clone: give NewCallbacks, which makes each Fit its own", names)
+	}
 	c := *k
-	c.Seed, c.model, c.history = seed, nil, nil
+	c.Seed, c.model, c.history, c.seen = seed, nil, nil, nil
 	return &c, nil
 }
+
+// Classes returns the classes a classifier saw at Fit, in the order of
+// PredictProba's columns (nil for a regressor or before Fit).
+func (k *KerasLearner) ClassLabels() []float64 { return k.seen }
 
 // Model returns the model of the last Fit (nil before).
 func (k *KerasLearner) Model() *keras.Model { return k.model }
@@ -90,7 +119,7 @@ func (k *KerasLearner) Fit(x, y *tensor.Dense, sampleWeight []float64) error {
 // FitContext is Fit, stopping with ctx's error (after the current batch)
 // once ctx is done.
 func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
-	k.model, k.history = nil, nil
+	k.model, k.history, k.seen = nil, nil, nil
 	if k.New == nil {
 		return errors.Wrap(ErrConfig, "ensemble: KerasLearner.New is nil")
 	}
@@ -101,19 +130,17 @@ func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampl
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: KerasLearner")
 	}
-	var yv []float64
+	var yv, seen []float64
 	if k.Classes > 0 {
-		labels, kk, err := classIndices(y, n)
-		if err != nil {
+		if yv, err = readLabels(y, n); err != nil {
 			return errors.WithMessage(err, "ensemble: KerasLearner")
 		}
-		if kk > k.Classes {
-			return errors.Wrapf(ErrLabels, "ensemble: KerasLearner has %d classes, y holds label %d", k.Classes, kk-1)
+		for i, l := range yv {
+			if l != math.Trunc(l) || l < 0 || l >= float64(k.Classes) {
+				return errors.Wrapf(ErrLabels, "ensemble: KerasLearner has %d classes (output units), y holds %v at sample %d: want 0, 1, …, %d", k.Classes, l, i, k.Classes-1)
+			}
 		}
-		yv = make([]float64, n)
-		for i, l := range labels {
-			yv[i] = float64(l)
-		}
+		seen = uniqueSorted(yv)
 	} else if yv, err = targets(y, n); err != nil {
 		return errors.WithMessage(err, "ensemble: KerasLearner")
 	}
@@ -150,7 +177,11 @@ func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampl
 		return err
 	}
 	cfg := k.FitConfig
-	cfg.Callbacks = append(append([]training.Callback(nil), cfg.Callbacks...), training.Callback{
+	cfg.Callbacks = append([]training.Callback(nil), cfg.Callbacks...)
+	if k.NewCallbacks != nil {
+		cfg.Callbacks = append(cfg.Callbacks, k.NewCallbacks()...)
+	}
+	cfg.Callbacks = append(cfg.Callbacks, training.Callback{
 		Name: "context",
 		OnBatchEnd: func(*training.Run, int, training.Logs) error {
 			return ctx.Err()
@@ -172,7 +203,7 @@ func (k *KerasLearner) FitContext(ctx context.Context, x, y *tensor.Dense, sampl
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: KerasLearner")
 	}
-	k.model, k.history = m, hist
+	k.model, k.history, k.seen = m, hist, seen
 	return nil
 }
 
@@ -234,8 +265,8 @@ func (k *KerasLearner) output(x *tensor.Dense) ([][]float64, error) {
 	return rows, nil
 }
 
-// Predict returns class indices (classifier) or values (regressor), as a
-// float64 tensor (n).
+// Predict returns classes (classifier; the class of largest output among
+// the classes seen at Fit) or values (regressor), as a float64 tensor (n).
 func (k *KerasLearner) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 	rows, err := k.output(x)
 	if err != nil {
@@ -246,22 +277,35 @@ func (k *KerasLearner) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 		switch {
 		case k.Classes == 0:
 			out[i] = r[0]
-		case len(r) == 1 && k.Scores:
-			if r[0] > 0 {
-				out[i] = 1
-			}
 		case len(r) == 1:
-			if r[0] > 0.5 {
-				out[i] = 1
+			// One output: a probability of class 1 (> 0.5), or a score (> 0).
+			cut := 0.5
+			if k.Scores {
+				cut = 0
 			}
+			c := 0.0
+			if r[0] > cut {
+				c = 1
+			}
+			if len(k.seen) == 1 {
+				c = k.seen[0]
+			}
+			out[i] = c
 		default:
-			out[i] = float64(argmax(r))
+			best := k.seen[0]
+			for _, c := range k.seen {
+				if r[int(c)] > r[int(best)] {
+					best = c
+				}
+			}
+			out[i] = best
 		}
 	}
 	return vec(out), nil
 }
 
-// PredictProba returns the model's class probabilities, (n, Classes).
+// PredictProba returns the model's probabilities of the classes seen at
+// Fit, renormalised to sum to 1: (n, len(ClassLabels())).
 func (k *KerasLearner) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	if k.Classes == 0 {
 		return nil, errors.Wrap(ErrNoProba, "ensemble: KerasLearner is a regressor")
@@ -277,12 +321,26 @@ func (k *KerasLearner) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	for i, r := range rows {
 		if len(r) == 1 {
 			p := math.Min(math.Max(r[0], 0), 1)
-			probs[i] = []float64{1 - p, p}
-		} else {
+			r = []float64{1 - p, p}
+		}
+		if len(k.seen) == len(r) {
 			probs[i] = r
+			continue
+		}
+		sum := 0.0
+		for _, c := range k.seen {
+			sum += r[int(c)]
+		}
+		probs[i] = make([]float64, len(k.seen))
+		for j, c := range k.seen {
+			if sum > 0 {
+				probs[i][j] = r[int(c)] / sum
+			} else {
+				probs[i][j] = 1 / float64(len(k.seen))
+			}
 		}
 	}
-	return rowsTensor(probs, k.Classes), nil
+	return rowsTensor(probs, len(k.seen)), nil
 }
 
 // asDtype returns x as float32 or float64 (x itself if it already is).

@@ -167,7 +167,7 @@ func TestKerasLearnerBadInput(t *testing.T) {
 	}{
 		{"no factory", &KerasLearner{Classes: 3}, y, ErrConfig, "New is nil"},
 		{"one class", &KerasLearner{New: smallMLP(3), Classes: 1}, y, ErrConfig, "Classes is 1"},
-		{"label above classes", &KerasLearner{New: smallMLP(2), Classes: 2, FitConfig: good}, y, ErrLabels, "2 classes, y holds label 2"},
+		{"label above classes", &KerasLearner{New: smallMLP(2), Classes: 2, FitConfig: good}, y, ErrLabels, "has 2 classes (output units), y holds 2 at sample 0"},
 		{"output width", &KerasLearner{New: smallMLP(3), Classes: 4, FitConfig: good}, y, nil, "classifier of 4 classes must output (n, 4)"},
 		{"factory error", &KerasLearner{New: func(uint64) (*keras.Model, error) { return nil, errors.New("no GPU") }, Classes: 3}, y, nil, "KerasLearner.New: no GPU"},
 	} {

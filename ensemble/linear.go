@@ -15,12 +15,12 @@ import (
 // It is Stacking's default final classifier. x is (n, features).
 type LogisticRegression struct {
 	// C is the inverse of the regularisation strength (default 1).
-	C float64
+	C float64 `json:"c,omitempty"`
 	// MaxIter bounds the Newton iterations (default 100).
-	MaxIter int
+	MaxIter int `json:"max_iter,omitempty"`
 
 	coef     [][]float64 // per score column: intercept, then weights
-	classes  int
+	classes  []float64
 	features int
 }
 
@@ -30,6 +30,10 @@ var _ Classifier = (*LogisticRegression)(nil)
 func (r *LogisticRegression) Clone(uint64) (Learner, error) {
 	return &LogisticRegression{C: r.C, MaxIter: r.MaxIter}, nil
 }
+
+// Classes returns the class labels seen at Fit, in the order of
+// PredictProba's columns (nil before Fit).
+func (r *LogisticRegression) ClassLabels() []float64 { return r.classes }
 
 // Coef returns, per score column (one for two classes, one per class
 // otherwise), the intercept followed by the feature weights.
@@ -52,12 +56,13 @@ func (r *LogisticRegression) Fit(x, y *tensor.Dense, sampleWeight []float64) err
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: LogisticRegression")
 	}
-	labels, k, err := classIndices(y, m.n)
+	classes, labels, err := learnerClasses(y, m.n)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: LogisticRegression")
 	}
+	k := len(classes)
 	if k < 2 {
-		k = 2
+		return errors.Wrapf(ErrLabels, "ensemble: LogisticRegression needs samples of at least 2 classes, y holds only %v", classes[0])
 	}
 	w, err := checkWeights(sampleWeight, m.n)
 	if err != nil {
@@ -72,7 +77,7 @@ func (r *LogisticRegression) Fit(x, y *tensor.Dense, sampleWeight []float64) err
 	for col := range r.coef {
 		r.coef[col] = theta[col*d1 : (col+1)*d1]
 	}
-	r.classes, r.features = k, m.d
+	r.classes, r.features = classes, m.d
 	return nil
 }
 
@@ -111,7 +116,7 @@ func (r *LogisticRegression) PredictProba(x *tensor.Dense) (*tensor.Dense, error
 	for i := range s {
 		s[i] = rawProba(s[i])
 	}
-	return rowsTensor(s, r.classes), nil
+	return rowsTensor(s, len(r.classes)), nil
 }
 
 // Predict returns the most probable class, as a float64 tensor (n).
@@ -123,11 +128,12 @@ func (r *LogisticRegression) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 	out := make([]float64, len(s))
 	for i, v := range s {
 		if len(v) == 1 {
+			out[i] = r.classes[0]
 			if v[0] > 0 {
-				out[i] = 1
+				out[i] = r.classes[1]
 			}
 		} else {
-			out[i] = float64(argmax(v))
+			out[i] = r.classes[argmax(v)]
 		}
 	}
 	return vec(out), nil
@@ -141,9 +147,9 @@ func (r *LogisticRegression) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 // x is (n, features).
 type Ridge struct {
 	// Alpha is the penalty (default 1); ignored when Alphas is set.
-	Alpha float64
+	Alpha float64 `json:"alpha,omitempty"`
 	// Alphas are the candidate penalties for leave-one-out selection.
-	Alphas []float64
+	Alphas []float64 `json:"alphas,omitempty"`
 
 	coef     []float64 // intercept, then weights
 	alpha    float64

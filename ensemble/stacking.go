@@ -20,50 +20,59 @@ import (
 //
 // A classifier's estimator contributes its class probabilities (without
 // the first column for two classes, as scikit-learn) or, without them,
-// its predicted class; a regressor's its prediction. With the defaults
-// the folds are scikit-learn's cv=5: StratifiedKFold for classification
-// and KFold for regression, unshuffled.
+// its predicted class index; a regressor's its prediction. With the
+// defaults the folds are scikit-learn's cv=5: StratifiedKFold for
+// classification and KFold for regression, unshuffled.
 //
 // Job (estimator e, fold f) gets the seed Seed-and-(e, f), and the jobs
-// run in parallel on up to Workers goroutines. An estimator that fails in
-// any fold is left out of the stack: Fit returns a *FitError naming it
-// (and the fold) and the final learner is trained on the others.
+// run in parallel on up to Workers goroutines. If any job fails, Fit fails
+// with a *FitError naming each failed estimator and fold: an estimator is
+// never left out of the stack (the final learner's inputs would silently
+// change).
 type Stacking struct {
-	// Estimators make the base learners; at least one.
-	Estimators []Factory
-	// Final makes the final learner; nil means LogisticRegression for
-	// classification and Ridge with Alphas {0.1, 1, 10} for regression
-	// (scikit-learn's defaults).
-	Final Factory
+	// Estimators make the base learners. If nil, EstimatorSpecs describe
+	// them as data; at least one is required.
+	Estimators []Factory `json:"-"`
+	// EstimatorSpecs describe the base learners as registered kinds with
+	// JSON parameters (used when Estimators is nil).
+	EstimatorSpecs []Spec `json:"estimators,omitempty"`
+	// Final makes the final learner; if nil, FinalSpec describes it; if
+	// both are nil, LogisticRegression for classification and Ridge with
+	// Alphas {0.1, 1, 10} for regression (scikit-learn's defaults).
+	Final Factory `json:"-"`
+	// FinalSpec describes the final learner as data (used when Final is
+	// nil).
+	FinalSpec *Spec `json:"final,omitempty"`
 	// CV is the number of folds (default 5); ignored when Folds is set.
-	CV int
+	CV int `json:"cv,omitempty"`
 	// Folds, if set, are the cross-validation folds; each sample must be
 	// in exactly one test set.
-	Folds []datasets.Fold
+	Folds []datasets.Fold `json:"folds,omitempty"`
 	// StackMethod is "predict_proba", "predict", or "" (auto: probabilities
 	// when the estimator gives them).
-	StackMethod string
+	StackMethod string `json:"stack_method,omitempty"`
 	// Passthrough also gives the final learner the original features (x
 	// must be (n, features)).
-	Passthrough bool
-	// Regression stacks values; by default y holds class indices.
-	Regression bool
+	Passthrough bool `json:"passthrough,omitempty"`
+	// Regression stacks values; by default y holds class labels.
+	Regression bool `json:"regression,omitempty"`
 	// Workers is the number of jobs run at once: 0 means 1, −1 means
 	// GOMAXPROCS.
-	Workers int
+	Workers int `json:"workers,omitempty"`
 	// Seed makes the ensemble repeatable.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Progress receives one line per job; nil is silent.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 
 	fit *stackFit
 }
 
 type stackFit struct {
-	base    []Learner // fitted on all the data; nil if left out
-	proba   []bool    // estimator e contributes probabilities
+	specs   []MemberSpec // the members fitted on all the data, per estimator
+	base    []Learner
+	proba   []bool // estimator e contributes probabilities
 	final   Learner
-	classes int
+	classes []float64
 	feature int // x's features, with Passthrough
 }
 
@@ -93,43 +102,60 @@ func (s *Stacking) FinalLearner() Learner {
 	return s.fit.final
 }
 
-// FitContext is Fit, stopping once ctx is done.
-func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
-	s.fit = nil
-	if len(s.Estimators) == 0 {
-		return errors.Wrap(ErrConfig, "ensemble: Stacking has no Estimators")
+// Classes returns the class labels (nil for regression or before Fit).
+func (s *Stacking) ClassLabels() []float64 {
+	if s.fit == nil {
+		return nil
+	}
+	return s.fit.classes
+}
+
+func (s *Stacking) factories() []Factory {
+	if s.Estimators != nil {
+		return s.Estimators
+	}
+	out := make([]Factory, len(s.EstimatorSpecs))
+	for i, sp := range s.EstimatorSpecs {
+		out[i] = sp.New
+	}
+	return out
+}
+
+// Plan checks the configuration and the data and returns the jobs Fit
+// runs: for estimator e, one member per fold f (Index e·(F+1)+f, trained
+// on the fold's training rows, predicting its test rows), then one trained
+// on all the rows (Index e·(F+1)+F, Fold −1).
+func (s *Stacking) Plan(x, y *tensor.Dense) ([]MemberSpec, error) {
+	specs, _, err := s.plan(x, y)
+	return specs, err
+}
+
+func (s *Stacking) plan(x, y *tensor.Dense) ([]MemberSpec, []datasets.Fold, error) {
+	fs := s.factories()
+	if len(fs) == 0 {
+		return nil, nil, errors.Wrap(ErrConfig, "ensemble: Stacking has no Estimators")
 	}
 	if s.StackMethod != "" && s.StackMethod != "predict_proba" && s.StackMethod != "predict" {
-		return errors.Wrapf(ErrConfig, "ensemble: Stacking StackMethod %q: want \"predict_proba\", \"predict\" or \"\"", s.StackMethod)
+		return nil, nil, errors.Wrapf(ErrConfig, "ensemble: Stacking StackMethod %q: want \"predict_proba\", \"predict\" or \"\"", s.StackMethod)
 	}
 	if s.StackMethod == "predict_proba" && s.Regression {
-		return errors.Wrap(ErrConfig, "ensemble: Stacking StackMethod \"predict_proba\" is for classification")
+		return nil, nil, errors.Wrap(ErrConfig, "ensemble: Stacking StackMethod \"predict_proba\" is for classification")
 	}
 	n, err := samples(x)
 	if err != nil {
-		return errors.WithMessage(err, "ensemble: Stacking")
+		return nil, nil, errors.WithMessage(err, "ensemble: Stacking")
 	}
 	if s.Passthrough && x.Dims() != 2 {
-		return errors.Wrapf(ErrInput, "ensemble: Stacking with Passthrough needs x of shape (n, features), got %v", x.Shape())
+		return nil, nil, errors.Wrapf(ErrInput, "ensemble: Stacking with Passthrough needs x of shape (n, features), got %v", x.Shape())
 	}
-	var yt *tensor.Dense
-	k := 0
-	if s.Regression {
-		vals, err := targets(y, n)
-		if err != nil {
-			return errors.WithMessage(err, "ensemble: Stacking")
+	var classes []float64
+	var idx []int
+	if !s.Regression {
+		if classes, idx, err = classLabels(y, n); err != nil {
+			return nil, nil, errors.WithMessage(err, "ensemble: Stacking")
 		}
-		yt = vec(vals)
-	} else {
-		var labels []int
-		if labels, k, err = classLabels(y, n); err != nil {
-			return errors.WithMessage(err, "ensemble: Stacking")
-		}
-		yt = labelTensor(labels)
-	}
-	w, err := checkWeights(sampleWeight, n)
-	if err != nil {
-		return errors.WithMessage(err, "ensemble: Stacking")
+	} else if _, err := targets(y, n); err != nil {
+		return nil, nil, errors.WithMessage(err, "ensemble: Stacking")
 	}
 	folds := s.Folds
 	if folds == nil {
@@ -137,88 +163,77 @@ func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 		if s.Regression {
 			folds, err = datasets.KFold(n, cfg)
 		} else {
-			folds, err = datasets.StratifiedKFold(yt, cfg)
+			folds, err = datasets.StratifiedKFold(indexTensor(idx), cfg)
 		}
 		if err != nil {
-			return errors.WithMessage(err, "ensemble: Stacking")
+			return nil, nil, errors.Wrap(ErrConfig, err.Error())
 		}
 	}
 	if err := checkFolds(folds, n); err != nil {
+		return nil, nil, err
+	}
+	F := len(folds)
+	specs := make([]MemberSpec, 0, len(fs)*(F+1))
+	for e := range fs {
+		for f := 0; f <= F; f++ {
+			j := e*(F+1) + f
+			m := MemberSpec{Ensemble: "stacking", Index: j, Estimator: e, Seed: memberSeed(s.Seed, j), Fold: -1, Classes: classes}
+			if f < F {
+				m.Rows, m.Test, m.Fold = folds[f].Train, folds[f].Test, f
+			}
+			specs = append(specs, m)
+		}
+	}
+	return specs, folds, nil
+}
+
+// FitContext is Fit, stopping once ctx is done.
+func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
+	s.fit = nil
+	specs, folds, err := s.plan(x, y)
+	if err != nil {
 		return err
 	}
-
-	E, F := len(s.Estimators), len(folds)
-	type job struct {
-		learner Learner
-		out     [][]float64 // rows of the fold's test samples
-		proba   bool
+	classes := specs[0].Classes
+	data, err := newMemberData(x, y, sampleWeight, classes)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: Stacking")
 	}
-	jobs := make([]job, E*(F+1))
+	fs := s.factories()
+	F := len(folds)
+	learners := make([]Learner, len(specs))
+	outs := make([]*MemberOutput, len(specs))
+	proba := make([]bool, len(specs))
 	prog := &progress{w: s.Progress}
-	errs := parallel(ctx, len(jobs), s.Workers, func(j int) error {
+	errs := parallel(ctx, len(specs), s.Workers, func(j int) error {
 		start := time.Now()
-		e, f := j/(F+1), j%(F+1)
-		l, err := newLearner(s.Estimators[e], memberSeed(s.Seed, j))
+		m := specs[j]
+		l, err := trainMember(ctx, fs[m.Estimator], m, data)
 		if err != nil {
 			return err
 		}
-		if f == F { // all the data
-			if err := fitLearner(ctx, l, x, yt, w); err != nil {
-				return err
-			}
-			jobs[j].learner = l
-			prog.printf("stacking: estimator %d/%d trained on all %d samples in %.2fs", e+1, E, n, time.Since(start).Seconds())
+		learners[j] = l
+		if m.Fold < 0 {
+			prog.printf("stacking: estimator %d/%d trained on all %d samples in %.2fs", m.Estimator+1, len(fs), data.n, time.Since(start).Seconds())
 			return nil
 		}
-		fold := folds[f]
-		xTr, err := rows(x, fold.Train)
-		if err != nil {
+		if outs[j], proba[j], err = StackFeatures(l, m, x, m.Test, s.StackMethod); err != nil {
 			return err
 		}
-		yTr, err := rows(yt, fold.Train)
-		if err != nil {
-			return err
-		}
-		xTe, err := rows(x, fold.Test)
-		if err != nil {
-			return err
-		}
-		var wTr []float64
-		if w != nil {
-			wTr = make([]float64, len(fold.Train))
-			for i, r := range fold.Train {
-				wTr[i] = w[r]
-			}
-		}
-		if err := fitLearner(ctx, l, xTr, yTr, wTr); err != nil {
-			return err
-		}
-		jobs[j].out, jobs[j].proba, err = s.features(l, xTe, k)
-		if err != nil {
-			return err
-		}
-		prog.printf("stacking: estimator %d/%d fold %d/%d trained in %.2fs", e+1, E, f+1, F, time.Since(start).Seconds())
+		prog.printf("stacking: estimator %d/%d fold %d/%d trained in %.2fs", m.Estimator+1, len(fs), m.Fold+1, F, time.Since(start).Seconds())
 		return nil
 	})
-
-	fit := &stackFit{base: make([]Learner, E), proba: make([]bool, E), classes: k}
 	fe := &FitError{}
-	meta := make([][]float64, n)
-	for e := 0; e < E; e++ {
+	for e := range fs {
 		var failed []*MemberError
 		for f := 0; f <= F; f++ {
 			if err := errs[e*(F+1)+f]; err != nil {
-				fold := f
-				if f == F {
-					fold = -1
-				}
-				failed = append(failed, &MemberError{Ensemble: "stacking", Member: e, Fold: fold, Err: err})
+				failed = append(failed, &MemberError{Ensemble: "stacking", Member: e, Fold: specs[e*(F+1)+f].Fold, Err: err})
 			}
 		}
 		if len(failed) == 0 {
-			proba := jobs[e*(F+1)].proba
 			for f := 1; f < F; f++ {
-				if jobs[e*(F+1)+f].proba != proba {
+				if proba[e*(F+1)+f] != proba[e*(F+1)] {
 					failed = append(failed, &MemberError{Ensemble: "stacking", Member: e, Fold: f,
 						Err: errors.New("the estimator gave probabilities in some folds and not in others")})
 					break
@@ -227,51 +242,54 @@ func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 		}
 		if len(failed) > 0 {
 			fe.Failed = append(fe.Failed, failed...)
-			prog.printf("stacking: estimator %d/%d left out: %v", e+1, E, failed[0])
-			continue
-		}
-		fe.Trained++
-		fit.base[e], fit.proba[e] = jobs[e*(F+1)+F].learner, jobs[e*(F+1)].proba
-		for f := 0; f < F; f++ {
-			for i, r := range folds[f].Test {
-				meta[r] = append(meta[r], jobs[e*(F+1)+f].out[i]...)
-			}
+			prog.printf("stacking: estimator %d/%d failed: %v", e+1, len(fs), failed[0])
+		} else {
+			fe.Trained++
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return errors.Wrapf(err, "ensemble: Stacking stopped")
 	}
-	if fe.Trained == 0 {
+	if len(fe.Failed) > 0 {
 		return fe
+	}
+	meta := make([][]float64, data.n)
+	for e := range fs {
+		for f := 0; f < F; f++ {
+			o := outs[e*(F+1)+f]
+			for i, r := range o.Rows {
+				meta[r] = append(meta[r], o.Values[i]...)
+			}
+		}
 	}
 	metaX, err := s.metaInput(meta, x)
 	if err != nil {
 		return err
 	}
-	finalF := s.Final
-	if finalF == nil {
-		if s.Regression {
-			finalF = (&Ridge{Alphas: []float64{0.1, 1, 10}}).Clone
-		} else {
-			finalF = (&LogisticRegression{}).Clone
-		}
+	def := (&LogisticRegression{}).Clone
+	if s.Regression {
+		def = (&Ridge{Alphas: []float64{0.1, 1, 10}}).Clone
 	}
-	final, err := newLearner(finalF, memberSeed(s.Seed, len(jobs)))
+	finalF, _ := factoryOf("Stacking", s.Final, s.FinalSpec, def)
+	final, err := newLearner(finalF, memberSeed(s.Seed, len(specs)))
 	if err == nil {
-		err = fitLearner(ctx, final, metaX, yt, w)
+		err = fitLearner(ctx, final, metaX, data.target(nil), data.w)
 	}
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: Stacking final learner")
 	}
-	fit.final = final
+	fit := &stackFit{final: final, classes: classes}
+	for e := range fs {
+		j := e*(F+1) + F
+		fit.specs = append(fit.specs, specs[j])
+		fit.base = append(fit.base, learners[j])
+		fit.proba = append(fit.proba, proba[e*(F+1)])
+	}
 	if s.Passthrough {
 		fit.feature = x.Shape()[1]
 	}
 	s.fit = fit
 	prog.printf("stacking: final learner trained on %d stacked features", metaX.Shape()[1])
-	if len(fe.Failed) > 0 {
-		return fe
-	}
 	return nil
 }
 
@@ -302,34 +320,45 @@ func checkFolds(folds []datasets.Fold, n int) error {
 	return nil
 }
 
-// features returns an estimator's stacked features for x and whether they
-// are probabilities.
-func (s *Stacking) features(l Learner, x *tensor.Dense, k int) ([][]float64, bool, error) {
-	n, err := samples(x)
+// StackFeatures returns what a trained stacking member contributes to the
+// final learner's input for the rows of x (all if nil), and whether those
+// are probabilities: with method "predict_proba", or "" for a member that
+// gives them, its class probabilities in the order of m.Classes (without
+// the first column for two classes); otherwise its prediction (a class
+// index, or a value for regression).
+func StackFeatures(l Learner, m MemberSpec, x *tensor.Dense, rows []int, method string) (*MemberOutput, bool, error) {
+	xi, err := memberInput(x, rows, m.Features)
 	if err != nil {
 		return nil, false, err
 	}
-	if c, ok := l.(Classifier); ok && !s.Regression && s.StackMethod != "predict" {
-		p, err := c.PredictProba(x)
+	n, err := samples(xi)
+	if err != nil {
+		return nil, false, err
+	}
+	k := len(m.Classes)
+	out := &MemberOutput{Index: m.Index, Rows: rows}
+	if c, ok := l.(Classifier); ok && k > 0 && method != "predict" {
+		p, err := c.PredictProba(xi)
 		if err == nil {
-			rows, err := probaRows(p, n, k, "PredictProba")
+			vals, err := probaRows(l, p, n, k, "PredictProba")
 			if err != nil {
 				return nil, false, err
 			}
 			if k == 2 {
-				for i := range rows {
-					rows[i] = rows[i][1:]
+				for i := range vals {
+					vals[i] = vals[i][1:]
 				}
 			}
-			return rows, true, nil
+			out.Values = vals
+			return out, true, nil
 		}
-		if s.StackMethod == "predict_proba" || !errors.Is(err, ErrNoProba) {
+		if method == "predict_proba" || !errors.Is(err, ErrNoProba) {
 			return nil, false, err
 		}
-	} else if s.StackMethod == "predict_proba" {
+	} else if method == "predict_proba" {
 		return nil, false, errors.Wrapf(ErrNoProba, "ensemble: StackMethod \"predict_proba\" needs a Classifier, got %T", l)
 	}
-	p, err := l.Predict(x)
+	p, err := l.Predict(xi)
 	if err != nil {
 		return nil, false, err
 	}
@@ -337,11 +366,11 @@ func (s *Stacking) features(l Learner, x *tensor.Dense, k int) ([][]float64, boo
 	if err != nil {
 		return nil, false, err
 	}
-	rows := make([][]float64, n)
+	out.Values = make([][]float64, n)
 	for i, f := range v {
-		rows[i] = []float64{f}
+		out.Values[i] = []float64{f}
 	}
-	return rows, false, nil
+	return out, false, nil
 }
 
 // metaInput makes the final learner's input: the stacked features, then
@@ -374,10 +403,7 @@ func (s *Stacking) stacked(x *tensor.Dense) (*tensor.Dense, error) {
 	}
 	meta := make([][]float64, n)
 	for e, l := range s.fit.base {
-		if l == nil {
-			continue
-		}
-		rows, proba, err := s.features(l, x, s.fit.classes)
+		o, proba, err := StackFeatures(l, s.fit.specs[e], x, nil, s.StackMethod)
 		if err == nil && proba != s.fit.proba[e] {
 			err = errors.New("the estimator's probabilities came and went")
 		}
@@ -385,23 +411,37 @@ func (s *Stacking) stacked(x *tensor.Dense) (*tensor.Dense, error) {
 			return nil, &MemberError{Ensemble: "stacking", Member: e, Fold: -1, Err: err}
 		}
 		for i := range meta {
-			meta[i] = append(meta[i], rows[i]...)
+			meta[i] = append(meta[i], o.Values[i]...)
 		}
 	}
 	return s.metaInput(meta, x)
 }
 
 // Predict returns the final learner's predictions on the stacked features
-// of x.
+// of x (class labels or values).
 func (s *Stacking) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 	m, err := s.stacked(x)
 	if err != nil {
 		return nil, err
 	}
-	return s.fit.final.Predict(m)
+	p, err := s.fit.final.Predict(m)
+	if err != nil || s.Regression {
+		return p, err
+	}
+	v, err := predictions(p, m.Shape()[0], "the final learner's Predict")
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range v {
+		if c != float64(int(c)) || c < 0 || int(c) >= len(s.fit.classes) {
+			return nil, errors.Errorf("ensemble: the Stacking final learner predicted %v for sample %d, want a class index below %d", c, i, len(s.fit.classes))
+		}
+	}
+	return vec(decodeClasses(s.fit.classes, v)), nil
 }
 
-// PredictProba returns the final learner's class probabilities.
+// PredictProba returns the final learner's class probabilities, (n,
+// classes), padded with 0 for classes it never saw.
 func (s *Stacking) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	c, ok := s.FinalLearner().(Classifier)
 	if s.Regression || (s.fit != nil && !ok) {
@@ -411,7 +451,16 @@ func (s *Stacking) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.PredictProba(m)
+	p, err := c.PredictProba(m)
+	if err != nil {
+		return nil, err
+	}
+	k := len(s.fit.classes)
+	rows, err := probaRows(c, p, m.Shape()[0], k, "the final learner's PredictProba")
+	if err != nil {
+		return nil, err
+	}
+	return rowsTensor(rows, k), nil
 }
 
 // Score returns the accuracy (classification) or R² (regression) on x, y.

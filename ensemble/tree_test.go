@@ -108,7 +108,7 @@ func TestTreeBadInput(t *testing.T) {
 		{"regression criterion", &Tree{Regression: true, Criterion: "gini"}, x, y, ErrConfig, `criterion "gini"`},
 		{"min samples", &Tree{MinSamplesSplit: 1}, x, y, ErrConfig, "MinSamplesSplit 1"},
 		{"NaN feature", &Tree{}, column([]float64{1, math.NaN(), 3}), y, ErrInput, "x holds NaN at sample 1, feature 0"},
-		{"label", &Tree{}, x, vec([]float64{0, 1, 2.5}), ErrLabels, "label 2.5 at sample 2"},
+		{"label", &Tree{}, x, vec([]float64{0, 1, math.NaN()}), ErrLabels, "label NaN at sample 2"},
 	} {
 		err := c.tree.Fit(c.x, c.y, nil)
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {

@@ -21,12 +21,13 @@ func checkVoting(name, v string) error {
 
 // classVotes returns a member's (n, k) contribution to a vote: its class
 // probabilities (soft, or auto when it has them) or a one-hot row for the
-// class it predicts (hard, or auto when it has no probabilities).
+// class it predicts (hard, or auto when it has no probabilities). The
+// member was trained on class indices 0, 1, …, k−1.
 func classVotes(l Learner, x *tensor.Dense, n, k int, voting string) ([][]float64, error) {
 	if c, ok := l.(Classifier); ok && voting != votingHard {
 		p, err := c.PredictProba(x)
 		if err == nil {
-			return probaRows(p, n, k, "PredictProba")
+			return probaRows(l, p, n, k, "PredictProba")
 		}
 		if voting == votingSoft || !errors.Is(err, ErrNoProba) {
 			return nil, err
@@ -51,15 +52,6 @@ func classVotes(l Learner, x *tensor.Dense, n, k int, voting string) ([][]float6
 		out[i][int(c)] = 1
 	}
 	return out, nil
-}
-
-// addRows adds w·b to a, row by row.
-func addRows(a, b [][]float64, w float64) {
-	for i := range a {
-		for j := range a[i] {
-			a[i][j] += w * b[i][j]
-		}
-	}
 }
 
 func zeros(n, k int) [][]float64 {

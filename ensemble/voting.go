@@ -17,28 +17,34 @@ import (
 // weighted mean of the values (regression).
 //
 // Estimator i gets the seed Seed-and-i and they train in parallel on up
-// to Workers goroutines. If some fail, Fit returns a *FitError naming them
-// and the ensemble votes with the others.
+// to Workers goroutines; their outputs are summed in estimator order. If
+// some fail, Fit returns a *FitError naming them and the ensemble votes
+// with the others.
 type Voting struct {
-	// Estimators make the learners; at least one.
-	Estimators []Factory
+	// Estimators make the learners. If nil, EstimatorSpecs describe them
+	// as data; at least one is required.
+	Estimators []Factory `json:"-"`
+	// EstimatorSpecs describe the learners as registered kinds with JSON
+	// parameters (used when Estimators is nil).
+	EstimatorSpecs []Spec `json:"estimators,omitempty"`
 	// Weights weigh the estimators' votes (nil: equally); one per
 	// estimator, ≥ 0, not all zero.
-	Weights []float64
+	Weights []float64 `json:"weights,omitempty"`
 	// Voting is "hard" (default) or "soft".
-	Voting string
-	// Regression averages values; by default y holds class indices.
-	Regression bool
+	Voting string `json:"voting,omitempty"`
+	// Regression averages values; by default y holds class labels.
+	Regression bool `json:"regression,omitempty"`
 	// Workers is the number of estimators trained at once: 0 means 1, −1
 	// means GOMAXPROCS.
-	Workers int
+	Workers int `json:"workers,omitempty"`
 	// Seed makes the ensemble repeatable.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Progress receives one line per estimator trained; nil is silent.
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 
+	specs    []MemberSpec
 	learners []Learner // nil for failed estimators
-	classes  int
+	classes  []float64
 	fitted   bool
 }
 
@@ -49,28 +55,44 @@ var (
 
 // Clone returns an untrained copy with the given seed (a Factory).
 func (v *Voting) Clone(seed uint64) (Learner, error) {
-	return &Voting{Estimators: v.Estimators, Weights: v.Weights, Voting: v.Voting, Regression: v.Regression,
-		Workers: v.Workers, Seed: seed, Progress: v.Progress}, nil
+	return &Voting{Estimators: v.Estimators, EstimatorSpecs: v.EstimatorSpecs, Weights: v.Weights, Voting: v.Voting,
+		Regression: v.Regression, Workers: v.Workers, Seed: seed, Progress: v.Progress}, nil
 }
 
 // Learners returns the trained estimators, nil for those that failed.
 func (v *Voting) Learners() []Learner { return append([]Learner(nil), v.learners...) }
+
+// Classes returns the class labels (nil for regression or before Fit).
+func (v *Voting) ClassLabels() []float64 { return v.classes }
 
 // Fit trains every estimator on x, y with optional sample weights.
 func (v *Voting) Fit(x, y *tensor.Dense, sampleWeight []float64) error {
 	return v.FitContext(context.Background(), x, y, sampleWeight)
 }
 
+// factories returns the estimators' factories.
+func (v *Voting) factories() ([]Factory, error) {
+	if v.Estimators != nil {
+		return v.Estimators, nil
+	}
+	out := make([]Factory, len(v.EstimatorSpecs))
+	for i, s := range v.EstimatorSpecs {
+		out[i] = s.New
+	}
+	return out, nil
+}
+
 func (v *Voting) check() error {
-	if len(v.Estimators) == 0 {
+	fs, _ := v.factories()
+	if len(fs) == 0 {
 		return errors.Wrap(ErrConfig, "ensemble: Voting has no Estimators")
 	}
 	if v.Voting != "" && v.Voting != votingHard && v.Voting != votingSoft {
 		return errors.Wrapf(ErrConfig, "ensemble: Voting %q: want \"hard\" or \"soft\"", v.Voting)
 	}
 	if v.Weights != nil {
-		if len(v.Weights) != len(v.Estimators) {
-			return errors.Wrapf(ErrConfig, "ensemble: Voting has %d weights for %d estimators", len(v.Weights), len(v.Estimators))
+		if len(v.Weights) != len(fs) {
+			return errors.Wrapf(ErrConfig, "ensemble: Voting has %d weights for %d estimators", len(v.Weights), len(fs))
 		}
 		sum := 0.0
 		for _, w := range v.Weights {
@@ -86,50 +108,55 @@ func (v *Voting) check() error {
 	return nil
 }
 
-// FitContext is Fit, stopping once ctx is done.
-func (v *Voting) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
-	v.learners, v.fitted = nil, false
+// Plan checks the configuration and the data and returns one member per
+// estimator, trained on all the rows.
+func (v *Voting) Plan(x, y *tensor.Dense) ([]MemberSpec, error) {
 	if err := v.check(); err != nil {
-		return err
+		return nil, err
 	}
 	n, err := samples(x)
 	if err != nil {
-		return errors.WithMessage(err, "ensemble: Voting")
+		return nil, errors.WithMessage(err, "ensemble: Voting")
 	}
-	var yt *tensor.Dense
-	if v.Regression {
-		vals, err := targets(y, n)
-		if err != nil {
-			return errors.WithMessage(err, "ensemble: Voting")
+	var classes []float64
+	if !v.Regression {
+		if classes, _, err = classLabels(y, n); err != nil {
+			return nil, errors.WithMessage(err, "ensemble: Voting")
 		}
-		yt = vec(vals)
-	} else {
-		labels, k, err := classLabels(y, n)
-		if err != nil {
-			return errors.WithMessage(err, "ensemble: Voting")
-		}
-		v.classes, yt = k, labelTensor(labels)
 	}
-	w, err := checkWeights(sampleWeight, n)
+	fs, _ := v.factories()
+	specs := make([]MemberSpec, len(fs))
+	for i := range specs {
+		specs[i] = MemberSpec{Ensemble: "voting", Index: i, Estimator: i, Seed: memberSeed(v.Seed, i), Fold: -1, Classes: classes}
+	}
+	return specs, nil
+}
+
+// FitContext is Fit, stopping once ctx is done.
+func (v *Voting) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64) error {
+	v.specs, v.learners, v.classes, v.fitted = nil, nil, nil, false
+	specs, err := v.Plan(x, y)
+	if err != nil {
+		return err
+	}
+	data, err := newMemberData(x, y, sampleWeight, specs[0].Classes)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: Voting")
 	}
-	learners := make([]Learner, len(v.Estimators))
+	fs, _ := v.factories()
+	learners := make([]Learner, len(specs))
 	prog := &progress{w: v.Progress}
-	errs := parallel(ctx, len(v.Estimators), v.Workers, func(i int) error {
+	errs := parallel(ctx, len(specs), v.Workers, func(i int) error {
 		start := time.Now()
-		l, err := newLearner(v.Estimators[i], memberSeed(v.Seed, i))
+		l, err := trainMember(ctx, fs[i], specs[i], data)
 		if err != nil {
 			return err
 		}
-		if err := fitLearner(ctx, l, x, yt, w); err != nil {
-			return err
-		}
 		learners[i] = l
-		prog.printf("voting: estimator %d/%d trained in %.2fs", i+1, len(v.Estimators), time.Since(start).Seconds())
+		prog.printf("voting: estimator %d/%d trained in %.2fs", i+1, len(specs), time.Since(start).Seconds())
 		return nil
 	})
-	v.learners, v.fitted = learners, true
+	v.specs, v.learners, v.classes, v.fitted = specs, learners, specs[0].Classes, true
 	return collect(ctx, "voting", errs, learners)
 }
 
@@ -154,78 +181,68 @@ func collect(ctx context.Context, name string, errs []error, learners []Learner)
 	return nil
 }
 
-// votes returns each trained estimator's output on x ((n, k) probabilities
-// or one-hot votes, or (1, n) values) with its weight.
-func (v *Voting) votes(x *tensor.Dense) ([][][]float64, []float64, int, error) {
+// weighted returns Σ wᵢ·outᵢ over the trained estimators, summed in
+// estimator order, and Σ wᵢ.
+func (v *Voting) weighted(x *tensor.Dense) ([][]float64, float64, error) {
 	if !v.fitted {
-		return nil, nil, 0, errors.Wrap(ErrNotFitted, "ensemble: Voting")
+		return nil, 0, errors.Wrap(ErrNotFitted, "ensemble: Voting")
 	}
 	n, err := samples(x)
 	if err != nil {
-		return nil, nil, 0, errors.WithMessage(err, "ensemble: Voting")
+		return nil, 0, errors.WithMessage(err, "ensemble: Voting")
 	}
-	var outs [][][]float64
-	var ws []float64
 	mode := votingHard
 	if v.Voting == votingSoft {
 		mode = votingSoft
 	}
+	var outs []*MemberOutput
+	total := 0.0
 	for i, l := range v.learners {
 		if l == nil {
 			continue
 		}
-		var out [][]float64
-		if v.Regression {
-			p, err := l.Predict(x)
-			var vals []float64
-			if err == nil {
-				vals, err = predictions(p, n, "Predict")
-			}
-			out = [][]float64{vals}
-			if err != nil {
-				return nil, nil, 0, &MemberError{Ensemble: "voting", Member: i, Fold: -1, Err: err}
-			}
-		} else if out, err = classVotes(l, x, n, v.classes, mode); err != nil {
-			return nil, nil, 0, &MemberError{Ensemble: "voting", Member: i, Fold: -1, Err: err}
+		o, err := PredictMember(l, v.specs[i], x, nil, mode)
+		if err != nil {
+			return nil, 0, &MemberError{Ensemble: "voting", Member: i, Fold: -1, Err: err}
 		}
-		outs = append(outs, out)
 		wi := 1.0
 		if v.Weights != nil {
 			wi = v.Weights[i]
 		}
-		ws = append(ws, wi)
+		for _, r := range o.Values {
+			for j := range r {
+				r[j] *= wi
+			}
+		}
+		outs = append(outs, o)
+		total += wi
 	}
 	if len(outs) == 0 {
-		return nil, nil, 0, errors.Wrap(ErrNotFitted, "ensemble: Voting has no trained estimator")
+		return nil, 0, errors.Wrap(ErrNotFitted, "ensemble: Voting has no trained estimator")
 	}
-	return outs, ws, n, nil
-}
-
-// average returns Σ wᵢ·outᵢ / Σ wᵢ.
-func average(outs [][][]float64, ws []float64) [][]float64 {
-	total := 0.0
-	for _, w := range ws {
-		total += w
+	width := len(v.classes)
+	if v.Regression {
+		width = 1
 	}
-	sum := zeros(len(outs[0]), len(outs[0][0]))
-	for i, o := range outs {
-		addRows(sum, o, ws[i]/total)
-	}
-	return sum
+	sum, _, err := SumOutputs(outs, n, width)
+	return sum, total, err
 }
 
 // Predict returns the weighted majority class (the smallest on ties), the
 // class of largest mean probability, or the weighted mean value.
 func (v *Voting) Predict(x *tensor.Dense) (*tensor.Dense, error) {
-	outs, ws, _, err := v.votes(x)
+	sum, total, err := v.weighted(x)
 	if err != nil {
 		return nil, err
 	}
-	avg := average(outs, ws)
 	if v.Regression {
-		return vec(avg[0]), nil
+		out := make([]float64, len(sum))
+		for i, r := range sum {
+			out[i] = r[0] / total
+		}
+		return vec(out), nil
 	}
-	return vec(argmaxRows(avg)), nil
+	return vec(decodeClasses(v.classes, argmaxRows(sum))), nil
 }
 
 // PredictProba returns the weighted mean class probabilities (soft voting
@@ -234,11 +251,16 @@ func (v *Voting) PredictProba(x *tensor.Dense) (*tensor.Dense, error) {
 	if v.Regression || v.Voting != votingSoft {
 		return nil, errors.Wrap(ErrNoProba, "ensemble: Voting gives probabilities with soft voting only")
 	}
-	outs, ws, _, err := v.votes(x)
+	sum, total, err := v.weighted(x)
 	if err != nil {
 		return nil, err
 	}
-	return rowsTensor(average(outs, ws), v.classes), nil
+	for _, r := range sum {
+		for j := range r {
+			r[j] /= total
+		}
+	}
+	return rowsTensor(sum, len(v.classes)), nil
 }
 
 // Score returns the accuracy (classification) or R² (regression) on x, y.

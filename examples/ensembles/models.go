@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/keragon/keragon/ensemble"
-	"github.com/keragon/keragon/keras"
-	"github.com/keragon/keragon/training"
 )
 
 // config holds the flags that shape the models.
@@ -11,89 +9,62 @@ type config struct {
 	epochs, batch, hidden int
 	lr                    float64
 	members, rounds       int
-	gbRounds              int
-	workers               int
+	gbRounds, mlpMembers  int
 	seed                  uint64
-	nnBoost, stacking     bool
+	only                  map[string]bool // model names to run; nil: all
 }
 
-// A model is one row of the table: a name and a factory for a data set.
+// A model is one row of the table: a name (the same in
+// sklearn_compare.py) and a learner.
 type model struct {
 	name string
-	new  ensemble.Factory
+	l    ensemble.Learner
 }
 
-// mlp is a one-hidden-layer perceptron with a softmax output, trained by
-// Adam: the single neural network of the comparison.
-func (c config) mlp(features, classes int) *ensemble.KerasLearner {
-	return &ensemble.KerasLearner{
-		New: func(seed uint64) (*keras.Model, error) {
-			m := keras.NewSequential(
-				&keras.Input{Shape: []int{features}},
-				&keras.Dense{Units: c.hidden, Activation: "relu"},
-				&keras.Dense{Units: classes, Activation: "softmax"},
-			)
-			m.SetSeed(seed)
-			return m, m.Compile(keras.CompileConfig{
-				Optimizer: &training.Adam{LearningRate: c.lr},
-				Loss:      "sparse_categorical_crossentropy",
-			})
-		},
-		FitConfig: keras.FitConfig{Epochs: c.epochs, BatchSize: c.batch},
-		Classes:   classes,
-	}
-}
-
-// mlpRegressor is the same network with one linear output, for gradient
-// boosting's stages.
-func (c config) mlpRegressor(features int) *ensemble.KerasLearner {
-	return &ensemble.KerasLearner{
-		New: func(seed uint64) (*keras.Model, error) {
-			m := keras.NewSequential(
-				&keras.Input{Shape: []int{features}},
-				&keras.Dense{Units: c.hidden, Activation: "relu"},
-				&keras.Dense{Units: 1},
-			)
-			m.SetSeed(seed)
-			return m, m.Compile(keras.CompileConfig{Optimizer: &training.Adam{LearningRate: c.lr}, Loss: "mse"})
-		},
-		FitConfig: keras.FitConfig{Epochs: c.epochs / 4, BatchSize: c.batch},
-	}
-}
-
-// models returns the rows compared on a data set.
+// models returns the rows compared on a data set. Every learner has the
+// seed -seed, as every scikit-learn estimator gets random_state=seed, so
+// the seeded trees, bagging, boosting and SVMs draw what scikit-learn
+// draws.
 func (c config) models(s *dataSet) []model {
-	features := s.x.Shape()[1]
+	seed := c.seed
+	mlp := &ensemble.MLP{Hidden: []int{c.hidden}, Epochs: c.epochs, BatchSize: c.batch, LearningRate: c.lr,
+		Patience: -1, Regression: s.classes == 0, Seed: seed}
+	svm := &ensemble.LinearSVC{Seed: seed}
+	scaled := &ensemble.Pipeline{Steps: []ensemble.Transformer{&ensemble.StandardScaler{}}, New: svm.Clone, Seed: seed}
+	var rows []model
 	if s.classes == 0 {
+		tree := &ensemble.Tree{Regression: true, Seed: seed}
 		tree3 := &ensemble.Tree{Regression: true, MaxDepth: 3}
-		return []model{
-			{"ridge", (&ensemble.Ridge{}).Clone},
-			{"tree (depth 3)", tree3.Clone},
-			{"tree", (&ensemble.Tree{Regression: true}).Clone},
-			{"bagging (trees)", (&ensemble.Bagging{New: (&ensemble.Tree{Regression: true}).Clone, Members: c.members,
-				Regression: true, Workers: c.workers}).Clone},
-			{"adaboost.R2 (depth 3)", (&ensemble.AdaBoost{New: tree3.Clone, Rounds: c.rounds, Regression: true}).Clone},
-			{"gradient boosting", (&ensemble.GradientBoosting{Rounds: c.gbRounds, Regression: true}).Clone},
+		rows = []model{
+			{"ridge", &ensemble.Ridge{}},
+			{"tree", tree},
+			{"bagging (50 trees)", &ensemble.Bagging{New: tree.Clone, Members: c.members, Regression: true, Seed: seed}},
+			{"adaboost.R2 (depth 3)", &ensemble.AdaBoost{New: tree3.Clone, Rounds: c.rounds, Regression: true, Seed: seed}},
+			{"gradient boosting", &ensemble.GradientBoosting{Rounds: c.gbRounds, Regression: true, Seed: seed}},
+			{"hist gradient boosting", &ensemble.HistGradientBoosting{Regression: true, Seed: seed}},
+		}
+	} else {
+		rows = []model{
+			{"mlp", mlp},
+			{"bagging (10 mlp)", &ensemble.Bagging{New: mlp.Clone, Members: c.mlpMembers, Seed: seed}},
+			{"tree", &ensemble.Tree{Seed: seed}},
+			{"bagging (50 trees)", &ensemble.Bagging{New: (&ensemble.Tree{}).Clone, Members: c.members, Seed: seed}},
+			{"stump", &ensemble.Tree{MaxDepth: 1, Seed: seed}},
+			{"adaboost (200 stumps)", &ensemble.AdaBoost{New: ensemble.Stump().Clone, Rounds: c.rounds, Seed: seed}},
+			{"gradient boosting", &ensemble.GradientBoosting{Rounds: c.gbRounds, Seed: seed}},
+			{"hist gradient boosting", &ensemble.HistGradientBoosting{Seed: seed}},
+			{"linear svm", svm},
+			{"linear svm (scaled)", scaled},
 		}
 	}
-	mlp := c.mlp(features, s.classes)
-	rows := []model{
-		{"mlp", mlp.Clone},
-		{"bagging (mlp)", (&ensemble.Bagging{New: mlp.Clone, Members: c.members, Workers: c.workers}).Clone},
-		{"stump", ensemble.Stump().Clone},
-		{"adaboost (stumps)", (&ensemble.AdaBoost{New: ensemble.Stump().Clone, Rounds: c.rounds}).Clone},
-		{"tree", (&ensemble.Tree{}).Clone},
-		{"gradient boosting", (&ensemble.GradientBoosting{Rounds: c.gbRounds}).Clone},
+	if c.only == nil {
+		return rows
 	}
-	if c.nnBoost {
-		rows = append(rows, model{"gradient boosting (mlp)", (&ensemble.GradientBoosting{
-			New: c.mlpRegressor(features).Clone, Rounds: 10, LearningRate: 0.5}).Clone})
+	var out []model
+	for _, m := range rows {
+		if c.only[m.name] {
+			out = append(out, m)
+		}
 	}
-	if c.stacking {
-		rows = append(rows, model{"stacking (mlp, tree, logreg)", (&ensemble.Stacking{
-			Estimators: []ensemble.Factory{mlp.Clone, (&ensemble.Tree{MaxDepth: 4}).Clone, (&ensemble.LogisticRegression{}).Clone},
-			Workers:    c.workers,
-		}).Clone})
-	}
-	return rows
+	return out
 }

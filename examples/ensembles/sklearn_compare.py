@@ -1,23 +1,21 @@
 """Run scikit-learn on the folds the Go example used and print both.
 
     go run ./examples/ensembles -out /tmp/ensembles.json
-    /usr/bin/python3 examples/ensembles/sklearn_compare.py /tmp/ensembles.json
+    /usr/bin/python3 examples/ensembles/sklearn_compare.py /tmp/ensembles.json [--markdown]
 
 Needs Debian's scikit-learn (apt-get install -y python3-sklearn), run by
 /usr/bin/python3 from the repository's root.
 
 The Go example writes, for every data set, the data as Keragon read it,
-the CSV file it came from (for golearn's tables), the test fold of every
-row (datasets.StratifiedKFold or KFold, shuffled with -seed), and its own
-per-fold scores and fit times. This script re-reads each CSV with numpy
-and checks that it holds the same numbers and labels, then scores the
-scikit-learn counterpart of every model on exactly those folds
-(PredefinedSplit) with the same settings: the MLP has the same layer
-sizes, Adam learning rate, batch size and epochs (no L2 penalty, no early
-stopping); bagging, AdaBoost (SAMME / R2) and gradient boosting have the
-same numbers of members and rounds and scikit-learn's other defaults.
-Random draws (initial weights, bootstrap samples) come from numpy, so
-scores of randomised models agree in distribution, not digit by digit.
+the CSV file it came from, the test fold of every row (scikit-learn's own
+StratifiedKFold folds for breast_cancer and digits, data/folds.json), and
+its per-fold scores and CPU seconds. This script re-reads each CSV with
+numpy and checks it holds the same numbers, then trains the scikit-learn
+counterpart of every model on exactly those folds, with the same settings
+and random_state = the example's -seed, one thread (OMP_NUM_THREADS=1 and
+friends, set before numpy loads), timing each fit with
+time.process_time(). It prints accuracies side by side and the median CPU
+seconds per fold of both, and with --markdown a table for the README.
 """
 import csv
 import json
@@ -26,20 +24,27 @@ import sys
 import time
 import warnings
 
-# Quiet the MLP's "maximum iterations reached" warnings, also in joblib's
-# worker processes (which read this variable).
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+# Quiet the MLP's "maximum iterations reached" warnings.
 os.environ["PYTHONWARNINGS"] = "ignore"
 
-import numpy as np
-import sklearn
-from sklearn.ensemble import (AdaBoostClassifier, AdaBoostRegressor,
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.ensemble import (AdaBoostClassifier, AdaBoostRegressor,  # noqa: E402
                               BaggingClassifier, BaggingRegressor,
                               GradientBoostingClassifier,
-                              GradientBoostingRegressor, StackingClassifier)
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import PredefinedSplit, cross_validate
-from sklearn.neural_network import MLPClassifier
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+                              GradientBoostingRegressor,
+                              HistGradientBoostingClassifier,
+                              HistGradientBoostingRegressor)
+from sklearn.linear_model import Ridge  # noqa: E402
+from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.svm import LinearSVC  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # noqa: E402
 
 warnings.simplefilter("ignore")
 
@@ -62,58 +67,71 @@ def read_csv(path):
         rows = rows[1:]
     x = np.array([[float(c) for c in r[:-1]] for r in rows], dtype=np.float32)
     labels = [r[-1] for r in rows]
-    if all(number(l) for l in labels):
-        y = np.array([float(l) for l in labels])
+    if all(number(label) for label in labels):
+        y = np.array([float(label) for label in labels])
     else:
         names = sorted(set(labels))
-        y = np.array([names.index(l) for l in labels], dtype=float)
+        y = np.array([names.index(label) for label in labels], dtype=float)
     return x, y
 
 
 def models(cfg, task):
     seed = cfg["seed"] % (2**32)
     m = cfg["mlp"]
-
-    def mlp():
-        return MLPClassifier(hidden_layer_sizes=(m["hidden"],), activation="relu", solver="adam",
-                             alpha=0.0, learning_rate_init=m["lr"], batch_size=m["batch"],
-                             max_iter=m["epochs"], n_iter_no_change=m["epochs"] + 1, random_state=seed)
-
-    stump = DecisionTreeClassifier(max_depth=1)
+    mlp_kw = dict(hidden_layer_sizes=(m["hidden"],), activation="relu", solver="adam", alpha=0.0,
+                  learning_rate_init=m["lr"], batch_size=m["batch"], max_iter=m["epochs"],
+                  n_iter_no_change=m["epochs"] + 1, random_state=seed)
     if task == "regression":
         return {
             "ridge": Ridge(),
-            "tree (depth 3)": DecisionTreeRegressor(max_depth=3),
-            "tree": DecisionTreeRegressor(),
-            "bagging (trees)": BaggingRegressor(DecisionTreeRegressor(), n_estimators=cfg["members"],
-                                                n_jobs=cfg.get("workers", 1), random_state=seed),
+            "tree": DecisionTreeRegressor(random_state=seed),
+            "bagging (50 trees)": BaggingRegressor(DecisionTreeRegressor(), n_estimators=cfg["members"],
+                                                   random_state=seed),
             "adaboost.R2 (depth 3)": AdaBoostRegressor(DecisionTreeRegressor(max_depth=3),
                                                        n_estimators=cfg["rounds"], random_state=seed),
             "gradient boosting": GradientBoostingRegressor(n_estimators=cfg["gb_rounds"], random_state=seed),
+            "hist gradient boosting": HistGradientBoostingRegressor(random_state=seed),
+            "mlp": MLPRegressor(**mlp_kw),
         }
     return {
-        "mlp": mlp(),
-        "bagging (mlp)": BaggingClassifier(mlp(), n_estimators=cfg["members"], n_jobs=cfg.get("workers", 1),
-                                           random_state=seed),
-        "stump": stump,
-        "adaboost (stumps)": AdaBoostClassifier(DecisionTreeClassifier(max_depth=1), n_estimators=cfg["rounds"],
-                                                algorithm="SAMME", random_state=seed),
+        "mlp": MLPClassifier(**mlp_kw),
+        "bagging (10 mlp)": BaggingClassifier(MLPClassifier(**mlp_kw), n_estimators=m["members"],
+                                              random_state=seed),
         "tree": DecisionTreeClassifier(random_state=seed),
+        "bagging (50 trees)": BaggingClassifier(DecisionTreeClassifier(), n_estimators=cfg["members"],
+                                                random_state=seed),
+        "stump": DecisionTreeClassifier(max_depth=1, random_state=seed),
+        "adaboost (200 stumps)": AdaBoostClassifier(DecisionTreeClassifier(max_depth=1), n_estimators=cfg["rounds"],
+                                                    algorithm="SAMME", random_state=seed),
         "gradient boosting": GradientBoostingClassifier(n_estimators=cfg["gb_rounds"], random_state=seed),
-        "stacking (mlp, tree, logreg)": StackingClassifier(
-            [("mlp", mlp()), ("tree", DecisionTreeClassifier(max_depth=4)), ("logreg", LogisticRegression())],
-            n_jobs=cfg.get("workers", 1)),
+        "hist gradient boosting": HistGradientBoostingClassifier(random_state=seed),
+        "linear svm": LinearSVC(random_state=seed),
+        "linear svm (scaled)": make_pipeline(StandardScaler(), LinearSVC(random_state=seed)),
     }
 
 
-def main(path):
+def cross_validate(model, x, y, test_fold, task):
+    scores, cpu = [], []
+    for k in range(test_fold.max() + 1):
+        train, test = test_fold != k, test_fold == k
+        est = clone(model)
+        start = time.process_time()
+        est.fit(x[train], y[train])
+        cpu.append(time.process_time() - start)
+        pred = est.predict(x[test])
+        scores.append(r2_score(y[test], pred) if task == "regression" else accuracy_score(y[test], pred))
+    return np.array(scores), np.array(cpu)
+
+
+def main(path, markdown):
     with open(path) as f:
         cfg = json.load(f)
-    print(f"scikit-learn {sklearn.__version__}, {cfg['folds']} folds from {path}\n")
-    head = f"{'data':<8} {'model':<30} {'keragon':>16} {'scikit-learn':>16} {'diff':>7}   {'fit s/fold (go / py)':>20}"
+    print(f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, one thread, folds from {path}\n")
+    head = (f"{'data':<14} {'model':<24} {'keragon':>16} {'scikit-learn':>16} {'diff':>7}   "
+            f"{'CPU s/fold (median) go / py':>28} {'ratio':>6}")
     print(head)
     print("-" * len(head))
-    summary = {}
+    summary, table = {}, []
     for s in cfg["sets"]:
         x = np.array(s["x"], dtype=np.float32)
         y = np.array(s["y"])
@@ -121,24 +139,30 @@ def main(path):
             fx, fy = read_csv(s["file"])
             if fx.shape != x.shape or not np.array_equal(fx, x) or not np.array_equal(fy, y):
                 sys.exit(f"{s['file']} does not hold the data Keragon used for {s['name']}")
-        cv = PredefinedSplit(np.array(s["test_fold"]))
-        scoring = "r2" if s["task"] == "regression" else "accuracy"
-        for name, model in models(cfg, s["task"]).items():
-            go = s["results"].get(name)
-            if go is None:
+        test_fold = np.array(s["test_fold"])
+        available = models(cfg, s["task"])
+        for name, go in s["results"].items():
+            if name not in available:
+                print(f"{s['name']:<14} {name:<24} {np.mean(go['scores']):>8.4f}   (no scikit-learn counterpart)")
                 continue
-            start = time.time()
-            r = cross_validate(model, x, y, cv=cv, scoring=scoring)
-            py, go_score = r["test_score"].mean(), np.mean(go["scores"])
-            print(f"{s['name']:<8} {name:<30} {go_score:>8.4f} ± {np.std(go['scores']):.3f} "
-                  f"{py:>8.4f} ± {r['test_score'].std():.3f} {go_score - py:>+7.4f}   "
-                  f"{np.mean(go['fit_seconds']):>9.3f} / {r['fit_time'].mean():<9.3f}")
-            summary.setdefault(s["name"], {})[name] = {"keragon": round(go_score, 4), "sklearn": round(py, 4)}
-        for name in s["results"]:
-            if name not in models(cfg, s["task"]):
-                print(f"{s['name']:<8} {name:<30} {np.mean(s['results'][name]['scores']):>8.4f}   (no scikit-learn counterpart)")
+            py, py_cpu = cross_validate(available[name], x, y, test_fold, s["task"])
+            go_score, go_cpu = np.mean(go["scores"]), np.median(go["cpu_seconds"])
+            ratio = go_cpu / np.median(py_cpu)
+            print(f"{s['name']:<14} {name:<24} {go_score:>8.4f} ± {np.std(go['scores']):.3f} "
+                  f"{py.mean():>8.4f} ± {py.std():.3f} {go_score - py.mean():>+7.4f}   "
+                  f"{go_cpu:>13.4f} / {np.median(py_cpu):<12.4f} {ratio:>6.2f}")
+            summary.setdefault(s["name"], {})[name] = {
+                "keragon": round(go_score, 4), "sklearn": round(py.mean(), 4),
+                "keragon_cpu": round(go_cpu, 4), "sklearn_cpu": round(float(np.median(py_cpu)), 4)}
+            table.append((s["name"], name, go_score, py.mean(), go_cpu, np.median(py_cpu)))
+    if markdown:
+        print("\n| data | model | accuracy Keragon | scikit-learn | CPU s/fold Keragon | scikit-learn | ratio |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for data, name, a, b, c, d in table:
+            print(f"| {data} | {name} | {a:.4f} | {b:.4f} | {c:.4f} | {d:.4f} | {c / d:.2f} |")
     print(json.dumps({"sklearn_version": sklearn.__version__, "results": summary}))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/ensembles.json")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(args[0] if args else "/tmp/ensembles.json", "--markdown" in sys.argv)

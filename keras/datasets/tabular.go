@@ -45,7 +45,10 @@ func Iris() (x, y *tensor.Dense, classNames []string, err error) {
 // feature fields is a number. Spaces around fields are ignored and blank
 // lines skipped. A row with a different number of fields, or a feature
 // that is not a finite number, is an error naming the file, line and
-// column.
+// column. So is a label that is not a (finite) number when most labels
+// are numbers — a missing value such as "NA", or a first line that is a
+// header whose feature names look like numbers — rather than a silent
+// extra class.
 func CSV(path string, labelColumn int) (x, y *tensor.Dense, classNames []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -84,6 +87,7 @@ func readCSV(r io.Reader, name string, labelColumn int) (x, y *tensor.Dense, cla
 	var (
 		features []float32
 		labels   []string
+		lines    []int  // line of every label
 		numeric  = true // every label so far is a number
 		cols     = -1
 		label    int
@@ -122,6 +126,7 @@ func readCSV(r io.Reader, name string, labelColumn int) (x, y *tensor.Dense, cla
 			f = strings.TrimSpace(f)
 			if j == label {
 				labels = append(labels, f)
+				lines = append(lines, line)
 				if v, err := strconv.ParseFloat(f, 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 					numeric = false
 				}
@@ -139,6 +144,11 @@ func readCSV(r io.Reader, name string, labelColumn int) (x, y *tensor.Dense, cla
 		return nil, nil, nil, errors.Errorf("datasets: %s holds no data rows", name)
 	}
 
+	if !numeric {
+		if err := mixedLabels(name, labels, lines, line1); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	ys := make([]float32, rows)
 	if numeric {
 		for i, l := range labels {
@@ -164,6 +174,35 @@ func readCSV(r io.Reader, name string, labelColumn int) (x, y *tensor.Dense, cla
 	x = tensor.New(tensor.WithShape(rows, cols-1), tensor.WithBacking(features))
 	y = tensor.New(tensor.WithShape(rows), tensor.WithBacking(ys))
 	return x, y, classNames, nil
+}
+
+// isNumber reports whether a label is a finite number.
+func isNumber(s string) bool {
+	v, err := strconv.ParseFloat(s, 64)
+	return err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
+}
+
+// mixedLabels returns an error when most labels are numbers but some are
+// not, naming the first line of those (a header whose feature names are
+// numbers, if it is the file's first line).
+func mixedLabels(name string, labels []string, lines []int, line1 int) error {
+	nums, first := 0, -1
+	for i, l := range labels {
+		if isNumber(l) {
+			nums++
+		} else if first < 0 {
+			first = i
+		}
+	}
+	if nums == 0 || nums < len(labels)-nums {
+		return nil // class names, some of which may look like numbers
+	}
+	if lines[first] == line1 {
+		return errors.Errorf("datasets: %s line %d looks like a header whose feature names are numbers: its label %q is not a number, while %d of the %d labels below are; remove the line or give the features names that are not numbers",
+			name, line1, labels[first], nums, len(labels)-1)
+	}
+	return errors.Errorf("datasets: %s line %d: label %q is not a finite number, while %d of the %d labels are (a missing value?)",
+		name, lines[first], labels[first], nums, len(labels))
 }
 
 // isHeader reports whether no feature field of rec is a number.

@@ -106,6 +106,8 @@ func TestCSV(t *testing.T) {
 			[]float32{1, 2, 3, 4}, []int{2, 2}, []float32{0, 1}, []string{"x", "y"}},
 		{"quoted fields", "\"1\",\"2\",\"big cat\"\n", 2,
 			[]float32{1, 2}, []int{1, 2}, []float32{0}, []string{"big cat"}},
+		{"names, some of them numbers", "1,a\n2,b\n3,7\n", -1,
+			[]float32{1, 2, 3}, []int{3, 1}, []float32{1, 2, 0}, []string{"7", "a", "b"}},
 	}
 	for _, c := range cases {
 		path := filepath.Join(t.TempDir(), "data.csv")
@@ -147,6 +149,10 @@ func TestCSVErrors(t *testing.T) {
 		{"header only", "a,b,c\n", -1, "holds no data rows"},
 		{"empty", "", -1, "holds no data rows"},
 		{"bad quote", "1,\"2,a\n", -1, "reading"},
+		{"missing label", "1,2,0\n3,4,1\n5,6,NA\n7,8,1\n", -1, `line 3: label "NA" is not a finite number, while 3 of the 4 labels are`},
+		{"NaN label", "1,2,0.5\n3,4,nan\n5,6,1.5\n", -1, `line 2: label "nan" is not a finite number`},
+		{"numeric header", "1,2,label\n3,4,0\n5,6,1\n", -1, `line 1 looks like a header whose feature names are numbers: its label "label" is not a number, while 2 of the 2 labels below are`},
+		{"numeric header, label first", "\ny,0,1\n1,3,4\n", 0, "line 2 looks like a header"},
 	}
 	for _, c := range cases {
 		path := filepath.Join(t.TempDir(), "bad.csv")
