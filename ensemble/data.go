@@ -3,13 +3,19 @@ package ensemble
 import (
 	"math"
 
+	"github.com/keragon/keragon/internal/dense"
 	"github.com/keragon/keragon/keras/datasets"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
 
-// numbers reads a float or integer tensor as float64 (a copy).
+// numbers reads a float or integer tensor as float64 (a copy), in
+// row-major order whatever its memory layout.
 func numbers(t *tensor.Dense) ([]float64, bool) {
+	t, err := dense.Contiguous(t)
+	if err != nil || t == nil {
+		return nil, false
+	}
 	switch d := t.Data().(type) {
 	case []float64:
 		return append([]float64(nil), d...), true

@@ -1,9 +1,8 @@
 package ensemble
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 
 	"github.com/keragon/keragon/keras"
 	"github.com/pkg/errors"
@@ -240,33 +239,18 @@ func (p *Pipeline) setState(raw json.RawMessage, depth int) error {
 	return nil
 }
 
-// kerasBytes is a model's saved file (keras' Save writes to a path).
+// kerasBytes is a model's saved file.
 func kerasBytes(m *keras.Model) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "keragon-ensemble-")
-	if err != nil {
-		return nil, errors.Wrap(err, "ensemble: saving a Keras model")
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "model.keragon")
-	if err := m.Save(path); err != nil {
+	var buf bytes.Buffer
+	if err := m.SaveTo(&buf); err != nil {
 		return nil, errors.WithMessage(err, "ensemble: saving a Keras model")
 	}
-	b, err := os.ReadFile(path)
-	return b, errors.Wrap(err, "ensemble: saving a Keras model")
+	return buf.Bytes(), nil
 }
 
 // kerasModel loads a model from its saved file's bytes.
 func kerasModel(b []byte) (*keras.Model, error) {
-	dir, err := os.MkdirTemp("", "keragon-ensemble-")
-	if err != nil {
-		return nil, errors.Wrap(err, "ensemble: loading a Keras model")
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "model.keragon")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return nil, errors.Wrap(err, "ensemble: loading a Keras model")
-	}
-	m, err := keras.Load(path)
+	m, err := keras.LoadFrom(bytes.NewReader(b))
 	if err != nil {
 		return nil, errors.Wrap(ErrFormat, err.Error())
 	}
