@@ -31,7 +31,9 @@ func TestMergeOpGradients(t *testing.T) {
 		{"MaskSelect", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return MaskSelect(in[0], in[1], in[2])
 		}, []*tensor.Dense{stepMaskTensor(), r(2, 3, 2), r(2, 3, 2)}, []int{1, 2}},
-		{"MaskFill", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return MaskFill(in[0], in[1], 1) },
+		{"MaskFill", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return MaskFill(in[0], in[1], 1)
+		},
 			[]*tensor.Dense{stepMaskTensor(), r(2, 3, 4)}, []int{1}},
 		{"BroadcastTo", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return BroadcastTo(in[0], tensor.Shape{2, 3, 4})
@@ -42,15 +44,25 @@ func TestMergeOpGradients(t *testing.T) {
 		{"ReduceTo", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return ReduceTo(in[0], tensor.Shape{1, 3, 1})
 		}, []*tensor.Dense{r(2, 3, 4)}, nil},
-		{"Permute", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return Permute(in[0], 0, 2, 1, 3) },
+		{"Permute", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Permute(in[0], 0, 2, 1, 3)
+		},
 			[]*tensor.Dense{r(2, 3, 4, 2)}, nil},
-		{"Permute cycle", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return Permute(in[0], 2, 0, 1) },
+		{"Permute cycle", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Permute(in[0], 2, 0, 1)
+		},
 			[]*tensor.Dense{r(2, 3, 4)}, nil},
-		{"L2Normalize last", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return L2Normalize(in[0], 2, 1e-7) },
+		{"L2Normalize last", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return L2Normalize(in[0], 2, 1e-7)
+		},
 			[]*tensor.Dense{r(2, 3, 4)}, nil},
-		{"L2Normalize middle", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return L2Normalize(in[0], 1, 1e-7) },
+		{"L2Normalize middle", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return L2Normalize(in[0], 1, 1e-7)
+		},
 			[]*tensor.Dense{r(2, 3, 4)}, nil},
-		{"AttentionSoftmax", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return AttentionSoftmax(in[0], nil) },
+		{"AttentionSoftmax", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return AttentionSoftmax(in[0], nil)
+		},
 			[]*tensor.Dense{r(2, 2, 3, 4)}, nil},
 		{"AttentionSoftmax masked", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return AttentionSoftmax(in[0], in[1])
@@ -127,11 +139,17 @@ func TestMergeOpValues(t *testing.T) {
 		{"MaskSelect", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return MaskSelect(in[0], in[1], in[2])
 		}, []*tensor.Dense{vec([]int{1, 2}, 1, 0), vec([]int{1, 2, 2}, 1, 2, 3, 4), vec([]int{1, 2, 2}, 5, 6, 7, 8)}, []float64{1, 2, 7, 8}},
-		{"MaskFill", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return MaskFill(in[0], in[1], -1) },
+		{"MaskFill", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return MaskFill(in[0], in[1], -1)
+		},
 			[]*tensor.Dense{vec([]int{1, 2}, 0, 1), vec([]int{1, 2, 2}, 1, 2, 3, 4)}, []float64{-1, -1, 3, 4}},
-		{"MaskAny", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return MaskAny(false, in[0], in[1]) },
+		{"MaskAny", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return MaskAny(false, in[0], in[1])
+		},
 			[]*tensor.Dense{vec([]int{1, 3}, 0, 1, 0), vec([]int{1, 3}, 0, 0, 2)}, []float64{0, 1, 1}},
-		{"MaskAll", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return MaskAny(true, in[0], in[1]) },
+		{"MaskAll", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return MaskAny(true, in[0], in[1])
+		},
 			[]*tensor.Dense{vec([]int{1, 3}, 0, 1, 1), vec([]int{1, 3}, 1, 0, 2)}, []float64{0, 0, 1}},
 		{"BroadcastTo", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 			return BroadcastTo(in[0], tensor.Shape{2, 3})
@@ -146,7 +164,9 @@ func TestMergeOpValues(t *testing.T) {
 			return BatchMatMul(in[0], in[1], false, true)
 		}, []*tensor.Dense{vec([]int{1, 2, 2}, 1, 2, 3, 4), vec([]int{1, 2, 2}, 5, 6, 7, 8)}, []float64{17, 23, 39, 53}},
 		// (3, 4) → (0.6, 0.8); a zero row stays zero.
-		{"L2Normalize", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return L2Normalize(in[0], 1, 1e-7) },
+		{"L2Normalize", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return L2Normalize(in[0], 1, 1e-7)
+		},
 			[]*tensor.Dense{vec([]int{2, 2}, 3, 4, 0, 0)}, []float64{0.6, 0.8, 0, 0}},
 		// Row 1: softmax(1, 1) over the two visible keys; row 2 sees nothing: uniform.
 		{"AttentionSoftmax", func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
