@@ -49,6 +49,27 @@
 // Ready models: NewPerceptron and NewLinearSVM. Package ensemble bags and
 // boosts any model.
 //
+// # Zero values
+//
+// The zero value of a configuration field means Keras' default, in layers
+// as in optimizers and callbacks (package training): &keras.Dense{Units: 8}
+// is Dense(8), &training.Adam{} is Adam(). Where Keras accepts 0 as a
+// setting of its own and its default is not 0, the field is a pointer: nil
+// means the default and Float (Int for integers) gives any value, 0
+// included:
+//
+//	&keras.BatchNormalization{Momentum: keras.Float(0)}
+//	&keras.LeakyReLU{NegativeSlope: keras.Float(0)}
+//	&training.Adam{Beta1: training.Float(0)}
+//
+// These fields are BatchNormalization.Momentum, LeakyReLU.NegativeSlope,
+// and in package training Adam's and AdamW's Beta1 and Beta2, AdamW's
+// WeightDecay, RMSprop's and Adadelta's Rho, Adagrad's
+// InitialAccumulatorValue, Precision's and Recall's Threshold and
+// ReduceLROnPlateauConfig.MinDelta. Fields whose 0 would defeat their
+// purpose (learning rates, epsilons, sizes, a Rescaling scale) stay plain
+// numbers, 0 meaning the default or being an error.
+//
 // Underneath, every model is a static Gorgonia graph, one per mode (fit,
 // evaluate, predict) and batch size, differentiated symbolically and run by
 // Gorgonia's TapeMachine; see package graph.
