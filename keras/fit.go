@@ -258,7 +258,7 @@ func (m *Model) ensureBuilt(xs []*tensor.Dense) error {
 	if m.err != nil {
 		return m.err
 	}
-	if len(m.inputs) == 0 && m.sequential && len(xs) == 1 && xs[0] != nil && xs[0].Dims() > 1 {
+	if len(m.inputs) == 0 && m.sequential && len(xs) == 1 && xs[0] != nil && xs[0].Dims() >= 1 {
 		if err := m.build(xs[0].Shape()[1:]); err != nil {
 			return err
 		}

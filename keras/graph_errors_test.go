@@ -122,7 +122,8 @@ func TestApplyErrorPropagation(t *testing.T) {
 		{Apply(&Input{Shape: []int{2}}, x), "an Input layer takes no inputs"},
 		{Apply(&Dense{Units: 2}, x, x), "Dense takes one input, got 2"},
 		{Apply(&Reshape{TargetShape: []int{3, -1}}, x), `layer "reshape" (Reshape): keras: cannot reshape (None, 4) into [3 -1]`},
-		{Apply(&Dense{Units: 2}, NewInput()), "Input needs a Shape"},
+		{Apply(&Dense{Units: 2}, NewInput()), "Dense needs inputs with a feature axis"},
+		{Apply(&Input{}), "Input needs a Shape"},
 	}
 	for i, c := range cases {
 		if c.t.Err() == nil || !strings.Contains(c.t.Err().Error(), c.want) {
