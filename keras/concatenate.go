@@ -1,13 +1,9 @@
 package keras
 
 import (
-	"fmt"
-	"sync/atomic"
-
 	"github.com/keragon/keragon/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Concatenate joins its inputs along one axis, as keras.layers.Concatenate:
@@ -138,22 +134,11 @@ func concatMask(ctx *graph.Context, axis int, in, masks []*gorgonia.Node) (*gorg
 	return nil, errors.Errorf("keras: Concatenate on axis %d of inputs of rank %d would give a mask Keragon cannot carry (masks are (batch, steps); join masked (batch, steps, features) inputs on axis 1 or 2)", axis, rank)
 }
 
-// constants numbers the tensor constants the layers add, so that no two
-// share a name (Gorgonia merges unnamed constants of the same shape).
-var constants atomic.Int64
-
 // onesMask is a constant (batch, steps) mask of real steps.
 func onesMask(ctx *graph.Context, batch, steps int) *gorgonia.Node {
-	v := tensor.New(tensor.Of(ctx.Dtype), tensor.WithShape(batch, steps))
-	switch d := v.Data().(type) {
-	case []float32:
-		for i := range d {
-			d[i] = 1
-		}
-	case []float64:
-		for i := range d {
-			d[i] = 1
-		}
+	v := make([]float64, batch*steps)
+	for i := range v {
+		v[i] = 1
 	}
-	return gorgonia.NodeFromAny(ctx.G, v, gorgonia.WithName(fmt.Sprintf("ones_mask_%d", constants.Add(1))))
+	return gorgonia.NodeFromAny(ctx.G, denseLike(ctx.Dtype, v, batch, steps), gorgonia.WithName(uniqueConstant("ones_mask")))
 }

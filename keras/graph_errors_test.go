@@ -68,7 +68,7 @@ func TestModelGraphErrors(t *testing.T) {
 		}, "all inputs of a model must have the same dtype"},
 		{"a bad Input dtype", func() error {
 			return NewSequential(&Input{Shape: []int{2}, Dtype: "int32"}).Err()
-		}, `Input dtype must be "float32" or "float64", got "int32"`},
+		}, `Input dtype must be "float32", "float64" or "string", got "int32"`},
 		{"a zero Input dimension", func() error {
 			return NewSequential(&Input{Shape: []int{2, 0}}).Err()
 		}, "Input shape must be positive, got [2 0]"},

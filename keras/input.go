@@ -17,8 +17,9 @@ type Input struct {
 	// (batch), such as one token id per sample for an Embedding. A nil
 	// Shape is an error (the shape is required).
 	Shape []int `json:"shape"`
-	// Dtype is "float32" (the default) or "float64"; it sets the whole
-	// model's dtype.
+	// Dtype is "float32" (the default) or "float64", which sets the whole
+	// model's dtype, or "string" for strings that a StringLookup turns into
+	// indices (see Strings).
 	Dtype string `json:"dtype,omitempty"`
 	Base
 }
@@ -38,8 +39,8 @@ func (l *Input) OutputShape(in []Shape) (Shape, error) {
 			return nil, errors.Errorf("keras: Input shape must be positive, got %v", l.Shape)
 		}
 	}
-	if l.Dtype != "" && l.Dtype != "float32" && l.Dtype != "float64" {
-		return nil, errors.Errorf("keras: Input dtype must be \"float32\" or \"float64\", got %q", l.Dtype)
+	if l.Dtype != "" && l.Dtype != "float32" && l.Dtype != "float64" && l.Dtype != "string" {
+		return nil, errors.Errorf("keras: Input dtype must be \"float32\", \"float64\" or \"string\", got %q", l.Dtype)
 	}
 	return append(Shape{}, l.Shape...), nil
 }
