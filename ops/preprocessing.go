@@ -155,8 +155,8 @@ const (
 //   - OneHot: one vector per id: x (batch, …) gives (batch, …, depth),
 //     except that a last axis of size 1 is replaced (x (batch, 1) gives
 //     (batch, depth));
-//   - MultiHot: for each row of the last axis, 1 at every id present:
-//     (batch, …, k) gives (batch, …, depth);
+//   - MultiHot: for each sample, 1 at every id present: (batch, k)
+//     gives (batch, depth);
 //   - Count: as MultiHot, counting each id's occurrences.
 //
 // x of shape (batch) is taken as (batch, 1). An id outside [0, depth) is
@@ -206,6 +206,9 @@ func CategoryEncodeShape(s tensor.Shape, depth int, mode string) (tensor.Shape, 
 			lead = lead[:s.Dims()-1]
 		}
 	case MultiHot, Count:
+		if s.Dims() > 2 {
+			return nil, errors.Errorf("ops: CategoryEncode %s takes ids of shape (batch) or (batch, k), got %v", mode, s)
+		}
 		if s.Dims() > 1 {
 			lead = lead[:s.Dims()-1]
 		}
