@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -61,9 +62,24 @@ func torchFile(t *testing.T, name string) map[string]torchCase {
 
 // layerRun applies a built layer to inputs xs (with optional masks) in a
 // graph of dtype dt and phase ph, and returns its first output, that
-// output's mask (nil if none), and the gradients of Σ output ⊙ up with
-// respect to each input.
+// output's mask (nil if none), and, when up is not nil, the gradients of
+// Σ output ⊙ up with respect to each input.
 func layerRun(t *testing.T, l Layer, ph graph.Phase, dt tensor.Dtype, xs, masks []*tensor.Dense, up *tensor.Dense) (y, mask []float64, grads [][]float64) {
+	t.Helper()
+	r := layerRunAll(t, l, ph, dt, xs, masks, up)
+	return r.outputs[0], r.mask, r.grads
+}
+
+// layerRunResult is what layerRunAll computes.
+type layerRunResult struct {
+	outputs [][]float64          // every output of the layer
+	mask    []float64            // the first output's mask
+	grads   [][]float64          // of Σ output ⊙ up, by input
+	wgrads  map[string][]float64 // by weight name without the layer's
+}
+
+// layerRunAll is layerRun with every output and the weights' gradients.
+func layerRunAll(t *testing.T, l Layer, ph graph.Phase, dt tensor.Dtype, xs, masks []*tensor.Dense, up *tensor.Dense) layerRunResult {
 	t.Helper()
 	ctx := graph.NewContext(ph, xs[0].Shape()[0], dt, rand.New(rand.NewPCG(1, 2)))
 	var ws []*graph.Weight
@@ -91,33 +107,36 @@ func layerRun(t *testing.T, l Layer, ph graph.Phase, dt tensor.Dtype, xs, masks 
 		mk = append(mk, m)
 	}
 	var out, outMask *gorgonia.Node
+	var outs []*gorgonia.Node
 	if ml, ok := l.(MaskedLayer); ok {
-		outs, oms, err := ml.CallMasked(ctx, in, mk)
+		res, oms, err := ml.CallMasked(ctx, in, mk)
 		if err != nil {
 			t.Fatalf("CallMasked: %+v", err)
 		}
-		out, outMask = outs[0], oms[0]
+		outs, outMask = res, oms[0]
 	} else {
-		var err error
-		if out, err = l.Call(ctx, in); err != nil {
+		o, err := l.Call(ctx, in)
+		if err != nil {
 			t.Fatalf("Call: %+v", err)
 		}
+		outs = []*gorgonia.Node{o}
 	}
-	if up == nil {
-		up = denseOf(tensor.Float64, make([]float64, out.Shape().TotalSize()), out.Shape()...)
+	out = outs[0]
+	var cost *gorgonia.Node
+	if up != nil {
+		var err error
+		if cost, err = gorgonia.HadamardProd(out, gorgonia.NodeFromAny(ctx.G, castOrFail(t, up, dt), gorgonia.WithName("up"))); err != nil {
+			t.Fatal(err)
+		}
+		if cost, err = gorgonia.Sum(cost); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cost, err := gorgonia.HadamardProd(out, gorgonia.NodeFromAny(ctx.G, castOrFail(t, up, dt), gorgonia.WithName("up")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cost, err = gorgonia.Sum(cost); err != nil {
-		t.Fatal(err)
-	}
-	outputs := []*gorgonia.Node{out}
+	outputs := append([]*gorgonia.Node(nil), outs...)
 	if outMask != nil {
 		outputs = append(outputs, outMask)
 	}
-	p, err := graph.Compile(ctx, graph.Spec{Inputs: inputs, Outputs: outputs, Loss: cost, Grad: true})
+	p, err := graph.Compile(ctx, graph.Spec{Inputs: inputs, Outputs: outputs, Loss: cost, Grad: cost != nil})
 	if err != nil {
 		t.Fatalf("Compile: %+v", err)
 	}
@@ -125,17 +144,23 @@ func layerRun(t *testing.T, l Layer, ph graph.Phase, dt tensor.Dtype, xs, masks 
 	if err := p.Run(feeds...); err != nil {
 		t.Fatalf("Run: %+v", err)
 	}
-	o, err := p.Output(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y = Values(o)
-	if outMask != nil {
-		om, err := p.Output(1)
+	var r layerRunResult
+	for i := range outs {
+		o, err := p.Output(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mask = Values(om)
+		r.outputs = append(r.outputs, Values(o))
+	}
+	if outMask != nil {
+		om, err := p.Output(len(outs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.mask = Values(om)
+	}
+	if cost == nil {
+		return r
 	}
 	gs, err := p.Gradients()
 	if err != nil {
@@ -146,9 +171,13 @@ func layerRun(t *testing.T, l Layer, ph graph.Phase, dt tensor.Dtype, xs, masks 
 		byWeight[g.Weight] = Values(materialized(g.Value))
 	}
 	for _, w := range ws {
-		grads = append(grads, byWeight[w])
+		r.grads = append(r.grads, byWeight[w])
 	}
-	return y, mask, grads
+	r.wgrads = map[string][]float64{}
+	for _, w := range l.base().weights {
+		r.wgrads[strings.TrimPrefix(w.Name, l.base().name+"/")] = byWeight[w]
+	}
+	return r
 }
 
 func castOrFail(t *testing.T, x *tensor.Dense, dt tensor.Dtype) *tensor.Dense {
