@@ -37,12 +37,24 @@
 //
 //   - core: Input, Dense, Activation, LeakyReLU, Dropout, Flatten, Reshape,
 //     Embedding, Masking;
+//   - merging: Concatenate, Add, Subtract, Multiply, Average, Maximum,
+//     Minimum, Dot, with Keras 3's merging of masks;
 //   - normalisation: BatchNormalization, LayerNormalization;
 //   - convolution and pooling (NHWC): Conv1D, Conv2D, DepthwiseConv2D,
-//     MaxPooling1D/2D, AveragePooling1D/2D, GlobalMax/AveragePooling1D/2D,
-//     ZeroPadding2D, UpSampling2D;
-//   - recurrent: SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, with
-//     Keras' masking of padded steps;
+//     SeparableConv2D, Conv1DTranspose, Conv2DTranspose, MaxPooling1D/2D,
+//     AveragePooling1D/2D, GlobalMax/AveragePooling1D/2D, ZeroPadding2D,
+//     UpSampling2D;
+//   - recurrent: SimpleRNN, LSTM, GRU (both of Keras' formulations),
+//     Bidirectional, TimeDistributed, with Keras' masking of padded steps;
+//   - attention: MultiHeadAttention, and keras-hub's PositionEmbedding,
+//     SinePositionEncoding and TokenAndPositionEmbedding;
+//   - preprocessing, saved with the model: Normalization (Adapt),
+//     Rescaling, CategoryEncoding, Discretization, IntegerLookup,
+//     StringLookup (strings enter through an Input of Dtype "string": see
+//     Strings);
+//   - image augmentation, active in training only and drawn from the
+//     model's seed: RandomFlip, RandomRotation, RandomTranslation,
+//     RandomZoom, RandomContrast;
 //   - recursive: TreeRNN and TreeLSTM (child-sum and N-ary) over batches of
 //     trees encoded by package keras/tree.
 //
