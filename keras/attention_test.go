@@ -209,3 +209,13 @@ func (l *plusPositions) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia
 	}
 	return gorgonia.Add(p, in[0])
 }
+
+// TestGlobalAveragePooling1DMask: padded steps are left out of the mean.
+func TestGlobalAveragePooling1DMask(t *testing.T) {
+	l := builtOn(t, &GlobalAveragePooling1D{}, tensor.Float64, []int{3, 1})
+	x := denseOf(tensor.Float64, []float64{1, 5, 3, 2, 4, 6}, 2, 3, 1)
+	y, mask, _ := layerRun(t, l, graph.Infer, tensor.Float64, []*tensor.Dense{x}, []*tensor.Dense{denseOf(tensor.Float64, []float64{1, 0, 1, 0, 1, 1}, 2, 3)}, nil)
+	if err := closeTo(y, []float64{2, 5}, 0, 0); err != nil || mask != nil {
+		t.Errorf("masked mean %v (mask %v): %v", y, mask, err)
+	}
+}

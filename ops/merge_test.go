@@ -252,3 +252,20 @@ func TestMergeOpErrors(t *testing.T) {
 		t.Error("L2Normalize on axis 2 of a matrix succeeded")
 	}
 }
+
+func TestMaskedMean1D(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	mask := vec([]int{2, 3}, 1, 0, 1, 0, 0, 0)
+	err := gradcheck.Check(func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return MaskedMean1D(in[0], in[1])
+	}, []*tensor.Dense{gradcheck.Random(rng, -1, 1, 2, 3, 2), mask}, gradcheck.Options{Wrt: []int{0}})
+	if err != nil {
+		t.Error(err)
+	}
+	got := run1(t, func(_ *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+		return MaskedMean1D(in[0], in[1])
+	}, vec([]int{2, 3, 1}, 1, 5, 3, 7, 7, 7), mask)
+	if want := []float64{2, 0}; got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("MaskedMean1D = %v, want %v", got, want)
+	}
+}
