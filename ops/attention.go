@@ -70,13 +70,6 @@ func checkAttentionMask(mask *gorgonia.Node, ss tensor.Shape) error {
 	return nil
 }
 
-func optionalOf[T float](x [][]T, i int) []T {
-	if i < len(x) {
-		return x[i]
-	}
-	return nil
-}
-
 // maskRow returns the mask row of query t of batch b (nil without mask).
 func maskRow[T float](mask []T, mb, b, t, T_, S int) []T {
 	if mask == nil {

@@ -26,11 +26,3 @@ func floatOr(p *float64, def float64) float64 {
 	}
 	return *p
 }
-
-// intOr resolves an optional field to Keras' default def when unset.
-func intOr(p *int, def int) int {
-	if p == nil {
-		return def
-	}
-	return *p
-}
