@@ -120,6 +120,8 @@ func main() {
 		"loaded_test_accuracy": round(metricsLoaded["accuracy"]),
 		"loaded_test_loss":     round(lossLoaded),
 		"epochs":               *epochs,
+		"train_rows":           yTrain.Shape()[0],
+		"test_rows":            yTest.Shape()[0],
 		"seed":                 *seed,
 		"port_vocabulary":      vocab,
 		"survival":             chances,
