@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/keragon/keragon/graph"
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -14,13 +13,21 @@ var mhaWeights = []string{"query/kernel", "query/bias", "key/kernel", "key/bias"
 	"attention_output/kernel", "attention_output/bias"}
 
 func TestAttentionLayerContract(t *testing.T) {
+	for _, c := range attentionContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// attentionContractCases are TestAttentionLayerContract's cases (also
+// listed in allContractCases).
+func attentionContractCases() []layerCase {
 	w := func(dq, dk, dv, h, kd, vd, out int) []weightSpec {
 		return []weightSpec{{"query/kernel", []int{dq, h, kd}, true}, {"query/bias", []int{h, kd}, true},
 			{"key/kernel", []int{dk, h, kd}, true}, {"key/bias", []int{h, kd}, true},
 			{"value/kernel", []int{dv, h, vd}, true}, {"value/bias", []int{h, vd}, true},
 			{"attention_output/kernel", []int{h, vd, out}, true}, {"attention_output/bias", []int{out}, true}}
 	}
-	cases := []layerCase{
+	return []layerCase{
 		{name: "self", make: func() Layer { return &MultiHeadAttention{NumHeads: 2, KeyDim: 3} },
 			inputs: [][]int{{4, 5}, {4, 5}}, output: []int{4, 5}, weights: w(5, 5, 5, 2, 3, 3, 5)},
 		{name: "cross with key, causal, dropout", make: func() Layer {
@@ -29,9 +36,16 @@ func TestAttentionLayerContract(t *testing.T) {
 		{name: "no bias", make: func() Layer { return &MultiHeadAttention{NumHeads: 1, KeyDim: 4, NoBias: true} },
 			inputs: [][]int{{3, 2}, {3, 2}}, output: []int{3, 2}, weights: []weightSpec{{"query/kernel", []int{2, 1, 4}, true},
 				{"key/kernel", []int{2, 1, 4}, true}, {"value/kernel", []int{2, 1, 4}, true}, {"attention_output/kernel", []int{1, 4, 2}, true}}},
-	}
-	for _, c := range cases {
-		runLayerTest(t, c)
+		// The position layers' outputs do not depend on the input's values:
+		// fed ids (not differentiated), their weights are checked.
+		{name: "PositionEmbedding", make: func() Layer { return &PositionEmbedding{SequenceLength: 5} },
+			input: []int{3, 4}, output: []int{3, 4}, ids: 3, weights: []weightSpec{{"embeddings", []int{5, 4}, true}}},
+		{name: "SinePositionEncoding", make: func() Layer { return &SinePositionEncoding{} },
+			input: []int{3, 4}, output: []int{3, 4}, ids: 3},
+		{name: "TokenAndPositionEmbedding", make: func() Layer {
+			return &TokenAndPositionEmbedding{VocabularySize: 6, SequenceLength: 5, EmbeddingDim: 3, MaskZero: true}
+		}, input: []int{4}, output: []int{4, 3}, ids: 6, weights: []weightSpec{
+			{"token_embedding/embeddings", []int{6, 3}, true}, {"position_embedding/embeddings", []int{5, 3}, true}}},
 	}
 }
 
@@ -150,11 +164,6 @@ func TestAttentionMasks(t *testing.T) {
 }
 
 func TestPositionLayers(t *testing.T) {
-	// The contract on x + PositionEmbedding(x), which depends on the input.
-	runLayerTest(t, layerCase{name: "PositionEmbedding", make: func() Layer { return &plusPositions{inner: &PositionEmbedding{SequenceLength: 5}} },
-		input: []int{3, 4}, output: []int{3, 4}, weights: []weightSpec{{"embeddings", []int{5, 4}, true}}})
-	runLayerTest(t, layerCase{name: "SinePositionEncoding", make: func() Layer { return &plusPositions{inner: &SinePositionEncoding{}} },
-		input: []int{3, 4}, output: []int{3, 4}})
 	// Values: the sinusoid of Vaswani et al. at position 2, features 0..3.
 	l := builtOn(t, &SinePositionEncoding{MaxWavelength: 100}, tensor.Float64, []int{3, 4})
 	y, _, _ := layerRun(t, l, graph.Infer, tensor.Float64, []*tensor.Dense{randomTensor(newTestRand(1), tensor.Float64, 0, 0, 1, 3, 4)}, nil, nil)
@@ -177,37 +186,6 @@ func TestPositionLayers(t *testing.T) {
 	if _, err := (&PositionEmbedding{SequenceLength: 2}).OutputShape([]Shape{{3, 4}}); err == nil {
 		t.Error("a sequence longer than SequenceLength was accepted")
 	}
-}
-
-// plusPositions is x + inner(x), so that the layer contract (which
-// differentiates with respect to the input) can check a position layer,
-// whose output does not depend on the input's values. Test only.
-type plusPositions struct {
-	Base
-	inner Layer
-}
-
-func init() { Register("plusPositions", func() Layer { return &plusPositions{} }) }
-
-func (l *plusPositions) OutputShape(in []Shape) (Shape, error) { return l.inner.OutputShape(in) }
-
-func (l *plusPositions) Build(in []Shape) error {
-	b := l.inner.base()
-	b.name, b.dtype = l.name, l.dtype
-	if err := l.inner.Build(in); err != nil {
-		return err
-	}
-	b.built = true
-	l.weights, l.state = b.weights, b.state
-	return nil
-}
-
-func (l *plusPositions) Call(ctx *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
-	p, err := l.inner.Call(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Add(p, in[0])
 }
 
 // TestGlobalAveragePooling1DMask: padded steps are left out of the mean.

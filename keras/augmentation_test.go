@@ -9,8 +9,16 @@ import (
 )
 
 func TestAugmentationLayerContract(t *testing.T) {
+	for _, c := range augmentationContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// augmentationContractCases are TestAugmentationLayerContract's cases (also
+// listed in allContractCases).
+func augmentationContractCases() []layerCase {
 	img := []int{5, 6, 2}
-	cases := []layerCase{
+	return []layerCase{
 		{name: "RandomFlip", make: func() Layer { return &RandomFlip{} }, input: img, output: img},
 		{name: "RandomFlip horizontal", make: func() Layer { return &RandomFlip{Mode: "horizontal"} }, input: img, output: img},
 		{name: "RandomRotation", make: func() Layer { return &RandomRotation{Factor: []float64{0.2}} }, input: img, output: img},
@@ -26,9 +34,6 @@ func TestAugmentationLayerContract(t *testing.T) {
 		}, input: img, output: img},
 		{name: "RandomContrast", make: func() Layer { return &RandomContrast{Factor: []float64{0.5}, ValueRange: []float64{0, 1}} },
 			input: img, output: img, lo: 0.2, hi: 0.8},
-	}
-	for _, c := range cases {
-		runLayerTest(t, c)
 	}
 }
 

@@ -9,7 +9,15 @@ import (
 )
 
 func TestSeparableAndTransposeContract(t *testing.T) {
-	cases := []layerCase{
+	for _, c := range separableTransposeContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// separableTransposeContractCases are TestSeparableAndTransposeContract's
+// cases (also listed in allContractCases).
+func separableTransposeContractCases() []layerCase {
+	return []layerCase{
 		{name: "SeparableConv2D", make: func() Layer {
 			return &SeparableConv2D{Filters: 3, KernelSize: []int{2}, DepthMultiplier: 2, Activation: "tanh"}
 		}, input: []int{4, 5, 2}, output: []int{3, 4, 3}, weights: []weightSpec{
@@ -19,9 +27,6 @@ func TestSeparableAndTransposeContract(t *testing.T) {
 		}, input: []int{2, 3, 2}, output: []int{4, 5, 2}, weights: []weightSpec{{"kernel", []int{3, 3, 2, 2}, true}, {"bias", []int{2}, true}}},
 		{name: "Conv1DTranspose", make: func() Layer { return &Conv1DTranspose{Filters: 2, KernelSize: 2, Strides: 2} },
 			input: []int{3, 2}, output: []int{6, 2}, weights: []weightSpec{{"kernel", []int{2, 2, 2}, true}, {"bias", []int{2}, true}}},
-	}
-	for _, c := range cases {
-		runLayerTest(t, c)
 	}
 }
 

@@ -130,7 +130,11 @@ func allContractCases() []layerCase {
 		batchNormContractCases(), batchNormImagesContractCases(), layerNormContractCases(),
 		poolingContractCases(), paddingUpSamplingContractCases(),
 		reshapeContractCases(),
-		recurrentContractCases(), recurrentDropoutContractCases(),
+		recurrentContractCases(), recurrentDropoutContractCases(), gruResetBeforeContractCases(),
+		mergeContractCases(),
+		preprocessingContractCases(), augmentationContractCases(),
+		attentionContractCases(),
+		separableTransposeContractCases(),
 	} {
 		all = append(all, cases...)
 	}
@@ -140,9 +144,13 @@ func allContractCases() []layerCase {
 // notContractClasses are registered classes the contract does not apply
 // to: Input (no computation) and the tests' own layers.
 var notContractClasses = map[string]string{
-	"Input":       "a model's entry point, not a layer that computes",
-	"twoHeads":    "a test double (multioutput_test.go)",
-	"saveTestSum": "a test double (save_test.go)",
+	"Input":            "a model's entry point, not a layer that computes",
+	"CategoryEncoding": "integer ids in, counts out, no gradient (preprocessing_test.go checks shapes, configs and values)",
+	"Discretization":   "bins of numbers, no gradient (preprocessing_test.go checks shapes, configs and values against Keras' algorithm)",
+	"IntegerLookup":    "integer tokens in, indices out, no gradient (preprocessing_test.go)",
+	"StringLookup":     "strings in, looked up on the host (preprocessing_test.go trains, saves and loads a model with one)",
+	"twoHeads":         "a test double (multioutput_test.go)",
+	"saveTestSum":      "a test double (save_test.go)",
 }
 
 // TestEveryLayerHasContractCase checks that every registered layer class

@@ -16,8 +16,16 @@ import (
 )
 
 func TestMergeLayerContract(t *testing.T) {
+	for _, c := range mergeContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// mergeContractCases are TestMergeLayerContract's cases (also listed in
+// allContractCases).
+func mergeContractCases() []layerCase {
 	s := []int{3, 4}
-	cases := []layerCase{
+	return []layerCase{
 		{name: "Add", make: func() Layer { return &Add{} }, inputs: [][]int{s, s, s}, output: s},
 		{name: "Add broadcast", make: func() Layer { return &Add{} }, inputs: [][]int{s, {1, 4}, {4}}, output: s},
 		{name: "Subtract", make: func() Layer { return &Subtract{} }, inputs: [][]int{s, s}, output: s},
@@ -31,9 +39,6 @@ func TestMergeLayerContract(t *testing.T) {
 		{name: "Dot vectors", make: func() Layer { return &Dot{Axes: []int{1}} }, inputs: [][]int{{4}, {4}}, output: []int{1}},
 		{name: "Dot matrices", make: func() Layer { return &Dot{Axes: []int{2, 1}} }, inputs: [][]int{{5, 3}, {3, 4}}, output: []int{5, 4}},
 		{name: "Dot cosine", make: func() Layer { return &Dot{Axes: []int{-1}, Normalize: true} }, inputs: [][]int{{6}, {6}}, output: []int{1}},
-	}
-	for _, c := range cases {
-		runLayerTest(t, c)
 	}
 }
 

@@ -11,17 +11,22 @@ import (
 )
 
 func TestPreprocessingLayerContract(t *testing.T) {
+	for _, c := range preprocessingContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// preprocessingContractCases are the contract's cases of the preprocessing
+// layers that take numbers (also listed in allContractCases).
+func preprocessingContractCases() []layerCase {
 	stats := []weightSpec{{"mean", []int{3}, false}, {"variance", []int{3}, false}}
-	cases := []layerCase{
+	return []layerCase{
 		{name: "Rescaling", make: func() Layer { return &Rescaling{Scale: 1.0 / 255} }, input: []int{4, 4, 3}, output: []int{4, 4, 3}},
 		{name: "Rescaling offset", make: func() Layer { return &Rescaling{Scale: 1 / 127.5, Offset: -1} }, input: []int{5}, output: []int{5}},
 		{name: "Normalization", make: func() Layer { return &Normalization{} }, input: []int{2, 3}, output: []int{2, 3}, weights: stats, fixedState: true},
 		{name: "Normalization axis 1", make: func() Layer { return &Normalization{Axis: 1} }, input: []int{3, 2}, output: []int{3, 2}, weights: stats, fixedState: true},
 		{name: "Normalization invert", make: func() Layer { return &Normalization{Invert: true} }, input: []int{3}, output: []int{3}, weights: stats, fixedState: true},
 		{name: "Normalization given", make: func() Layer { return &Normalization{Mean: []float64{1, 2, 3}, Variance: []float64{4}} }, input: []int{3}, output: []int{3}},
-	}
-	for _, c := range cases {
-		runLayerTest(t, c)
 	}
 }
 

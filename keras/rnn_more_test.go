@@ -9,10 +9,18 @@ import (
 )
 
 func TestGRUResetBeforeContract(t *testing.T) {
-	runLayerTest(t, layerCase{name: "GRU reset_after=False", make: func() Layer {
+	for _, c := range gruResetBeforeContractCases() {
+		runLayerTest(t, c)
+	}
+}
+
+// gruResetBeforeContractCases are TestGRUResetBeforeContract's cases (also
+// listed in allContractCases).
+func gruResetBeforeContractCases() []layerCase {
+	return []layerCase{{name: "GRU reset_after=False", make: func() Layer {
 		return &GRU{Units: 3, ResetBefore: true, ReturnSequences: true}
 	}, input: []int{4, 2}, output: []int{4, 3}, weights: []weightSpec{
-		{"kernel", []int{2, 9}, true}, {"recurrent_kernel", []int{3, 9}, true}, {"bias", []int{9}, true}}})
+		{"kernel", []int{2, 9}, true}, {"recurrent_kernel", []int{3, 9}, true}, {"bias", []int{9}, true}}}}
 }
 
 // TestGRUResetBeforeMatchesKeras compares with Keras' equations (see
