@@ -188,10 +188,10 @@ func (m *Model) EvaluateMulti(xs, ys []*tensor.Dense, cfg ...EvalConfig) (float6
 	if err != nil {
 		return math.NaN(), nil, err
 	}
-	if xs, err = m.encodeStrings(xs); err != nil {
+	if err := m.prepare(xs); err != nil {
 		return math.NaN(), nil, err
 	}
-	if err := m.prepare(xs); err != nil {
+	if xs, err = m.encodeStrings(xs); err != nil {
 		return math.NaN(), nil, err
 	}
 	m.mu.RLock()
@@ -234,10 +234,10 @@ func (m *Model) PredictMulti(xs []*tensor.Dense, cfg ...EvalConfig) ([]*tensor.D
 	if err != nil {
 		return nil, err
 	}
-	if xs, err = m.encodeStrings(xs); err != nil {
+	if err := m.prepare(xs); err != nil {
 		return nil, err
 	}
-	if err := m.prepare(xs); err != nil {
+	if xs, err = m.encodeStrings(xs); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
