@@ -346,6 +346,23 @@ func (l *MultiHeadAttention) CallMasked(ctx *graph.Context, in, masks []*gorgoni
 	return outs, outMasks, nil
 }
 
+// workValues is the number of values one sample makes inside the layer
+// (checked by Load against LoadOptions.MaxActivations): the projections
+// and their per-head copies, the scores, the attention weights and their
+// dropout, and the attention mask. in has been checked by OutputShape.
+func (l *MultiHeadAttention) workValues(in []Shape) int {
+	if len(in) < 2 || len(in[0]) != 2 || len(in[1]) != 2 {
+		return 0
+	}
+	h, kd, vd := float64(l.NumHeads), float64(l.KeyDim), float64(l.valueDim())
+	t, s := float64(in[0][0]), float64(in[1][0])
+	n := 8*h*max(t, s)*max(kd, vd) + 3*h*t*s + t*s
+	if n > 1<<62 {
+		return 1 << 62
+	}
+	return int(n)
+}
+
 // CallMulti implements MultiOutputLayer.
 func (l *MultiHeadAttention) CallMulti(ctx *graph.Context, in []*gorgonia.Node) ([]*gorgonia.Node, error) {
 	outs, _, err := l.CallMasked(ctx, in, nil)
