@@ -12,7 +12,8 @@
 // rate warming up to -lr over the first half epoch and then following a
 // cosine decay to zero at the last step (Keras' CosineDecay with warmup);
 // unless given, -batch is then 64 and -valsplit 0 (all 60000 images
-// train). Seed 1 reaches a test accuracy of 0.9931 after 6 epochs.
+// train). Seeds 1 and 2 reach test accuracies of 0.9931 and 0.9937 after 6
+// epochs.
 //
 // The last line printed is one JSON object with the results.
 package main
