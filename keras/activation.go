@@ -39,8 +39,9 @@ func (l *Activation) Call(_ *graph.Context, in []*gorgonia.Node) (*gorgonia.Node
 // default slope is 0.3.
 type LeakyReLU struct {
 	Name string `json:"name,omitempty"`
-	// NegativeSlope defaults to 0.3 (Keras' layer default).
-	NegativeSlope float64 `json:"negative_slope,omitempty"`
+	// NegativeSlope is >= 0; nil means Keras' layer default 0.3. Set it
+	// with Float (Float(0) is a ReLU).
+	NegativeSlope *float64 `json:"negative_slope,omitempty"`
 	Base
 }
 
@@ -48,19 +49,15 @@ func init() { Register("LeakyReLU", func() Layer { return &LeakyReLU{} }) }
 
 // OutputShape implements Layer.
 func (l *LeakyReLU) OutputShape(in []Shape) (Shape, error) {
-	if !(l.NegativeSlope >= 0) { // NaN too
-		return nil, errors.Errorf("keras: LeakyReLU slope must be >= 0, got %v", l.NegativeSlope)
+	if a := floatOr(l.NegativeSlope, 0.3); !(a >= 0) { // NaN too
+		return nil, errors.Errorf("keras: LeakyReLU slope must be >= 0, got %v", a)
 	}
 	return single("LeakyReLU", in)
 }
 
 // Call implements Layer.
 func (l *LeakyReLU) Call(_ *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
-	a := l.NegativeSlope
-	if a == 0 {
-		a = 0.3
-	}
-	return ops.LeakyReLU(in[0], a)
+	return ops.LeakyReLU(in[0], floatOr(l.NegativeSlope, 0.3))
 }
 
 // PassesMask implements MaskPasser: the output keeps the input's mask.

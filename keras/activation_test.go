@@ -30,7 +30,7 @@ func activationContractCases() []layerCase {
 	cases = append(cases,
 		layerCase{name: "leaky_relu_default", make: func() Layer { return &LeakyReLU{} },
 			input: []int{5}, output: []int{5}, lo: -2, hi: 2},
-		layerCase{name: "leaky_relu_0.1", make: func() Layer { return &LeakyReLU{NegativeSlope: 0.1, Name: "leaky"} },
+		layerCase{name: "leaky_relu_0.1", make: func() Layer { return &LeakyReLU{NegativeSlope: Float(0.1), Name: "leaky"} },
 			input: []int{2, 2}, output: []int{2, 2}, lo: -2, hi: 2},
 	)
 	return cases
@@ -48,7 +48,7 @@ func TestActivationValues(t *testing.T) {
 		{&Activation{Activation: "RELU6"}, []float64{0, 0, 0, 1.5}},
 		// Keras' LeakyReLU layer defaults to a slope of 0.3: −2·0.3 = −0.6.
 		{&LeakyReLU{}, []float64{-0.6, -0.15, 0, 1.5}},
-		{&LeakyReLU{NegativeSlope: 0.5}, []float64{-1, -0.25, 0, 1.5}},
+		{&LeakyReLU{NegativeSlope: Float(0.5)}, []float64{-1, -0.25, 0, 1.5}},
 		// softmax of (−2, −0.5, 0, 1.5): e^x / Σ e^x, Σ = 0.135335 + 0.606531 + 1 + 4.481689 = 6.223555.
 		{&Activation{Activation: "softmax"}, []float64{0.02174565548913305, 0.09745726653298452, 0.1606798683172233, 0.7201172096606592}},
 	}
@@ -71,8 +71,8 @@ func TestActivationErrors(t *testing.T) {
 	}{
 		{&Activation{Activation: "relux"}, `unknown activation "relux"`},
 		{&Dense{Units: 2, Activation: "sigmoidd"}, `unknown activation "sigmoidd"`},
-		{&LeakyReLU{NegativeSlope: -0.1}, "slope must be >= 0, got -0.1"},
-		{&LeakyReLU{NegativeSlope: math.NaN()}, "slope must be >= 0, got NaN"},
+		{&LeakyReLU{NegativeSlope: Float(-0.1)}, "slope must be >= 0, got -0.1"},
+		{&LeakyReLU{NegativeSlope: Float(math.NaN())}, "slope must be >= 0, got NaN"},
 	}
 	for i, c := range cases {
 		m := NewSequential(&Input{Shape: []int{3}}, c.layer)

@@ -97,7 +97,7 @@ func TestBadInputErrors(t *testing.T) {
 		}, []string{"label 0.25 at sample 9"}},
 		{"Fit, one-hot labels for a sparse loss", func() error {
 			return fitErr(classifier(t), x, randomTensor(newTestRand(2), tensor.Float32, 0, 1, 10, 3), FitConfig{})
-		}, []string{"should have shape (None), got (10, 3)", "sparse labels are class indices"}},
+		}, []string{"should have shape (None,), got (10, 3)", "sparse labels are class indices"}},
 		{"Fit, NaN in inputs", func() error {
 			return fitErr(classifier(t), withValue(x, 4*7+1, math.NaN()), labels, FitConfig{})
 		}, []string{"input 0 holds NaN at sample 7"}},

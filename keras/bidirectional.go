@@ -21,13 +21,15 @@ import (
 // backward states…] the two directions start from those states.
 // Output shape: that of Layer, with twice the units for "concat"; with
 // ReturnState the outputs are [output, forward states…, backward
-// states…].
+// states…]. With MergeMode "none" (Keras' merge_mode=None) the two
+// directions are not merged: the outputs are [forward output, backward
+// output (in the input's order with ReturnSequences), states…].
 type Bidirectional struct {
 	Name string `json:"name,omitempty"`
 	// Layer is a SimpleRNN, LSTM or GRU without GoBackwards; required.
 	Layer Layer `json:"-"`
 	// MergeMode combines the two outputs: "concat" (the default, ""),
-	// "sum", "mul" or "ave".
+	// "sum", "mul", "ave", or "none" for Keras' None: two outputs.
 	MergeMode string `json:"merge_mode,omitempty"`
 
 	Base
@@ -83,9 +85,9 @@ func (l *Bidirectional) halves() error {
 		return errors.Errorf("keras: Bidirectional wraps SimpleRNN, LSTM or GRU, got %s", ClassName(l.Layer))
 	}
 	switch l.MergeMode {
-	case "", "concat", "sum", "mul", "ave":
+	case "", "concat", "sum", "mul", "ave", "none":
 	default:
-		return errors.Errorf(`keras: Bidirectional MergeMode must be "concat", "sum", "mul" or "ave", got %q`, l.MergeMode)
+		return errors.Errorf(`keras: Bidirectional MergeMode must be "concat", "sum", "mul", "ave" or "none", got %q`, l.MergeMode)
 	}
 	s := l.Layer.(recurrentLayer).spec()
 	if s.goBackwards {
@@ -149,11 +151,14 @@ func (l *Bidirectional) OutputShapes(in []Shape) ([]Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := append(Shape(nil), fs[0]...)
-	if l.MergeMode == "" || l.MergeMode == "concat" {
-		out[len(out)-1] *= 2
+	outs := []Shape{append(Shape(nil), fs[0]...)}
+	switch l.MergeMode {
+	case "", "concat":
+		outs[0][len(outs[0])-1] *= 2
+	case "none":
+		outs = append(outs, bs[0])
 	}
-	return append(append([]Shape{out}, fs[1:]...), bs[1:]...), nil
+	return append(append(outs, fs[1:]...), bs[1:]...), nil
 }
 
 // OutputShape implements Layer.
@@ -192,14 +197,21 @@ func (l *Bidirectional) CallMasked(ctx *graph.Context, in, masks []*gorgonia.Nod
 	if err != nil {
 		return nil, nil, err
 	}
-	y, err := mergeDirections(l.MergeMode, fo[0], bo[0])
-	if err != nil {
-		return nil, nil, err
+	ys := []*gorgonia.Node{fo[0], bo[0]}
+	if l.MergeMode != "none" {
+		y, err := mergeDirections(l.MergeMode, fo[0], bo[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		ys = ys[:1]
+		ys[0] = y
 	}
-	outs := append(append([]*gorgonia.Node{y}, fo[1:]...), bo[1:]...)
+	outs := append(append(ys, fo[1:]...), bo[1:]...)
 	outMasks := make([]*gorgonia.Node, len(outs))
 	if l.forward.spec().returnSequences {
-		outMasks[0] = masks[0]
+		for i := range ys {
+			outMasks[i] = masks[0]
+		}
 	}
 	return outs, outMasks, nil
 }

@@ -176,7 +176,7 @@ func TestBatchNormalizationImagesContract(t *testing.T) {
 func batchNormImagesContractCases() []layerCase {
 	return []layerCase{
 		{name: "nhwc", make: func() Layer { return &BatchNormalization{} }, input: []int{3, 4, 2}, output: []int{3, 4, 2}, weights: bnWeights(2, true, true)},
-		{name: "nhwc_momentum", make: func() Layer { return &BatchNormalization{Momentum: 0.5, Epsilon: 0.1} },
+		{name: "nhwc_momentum", make: func() Layer { return &BatchNormalization{Momentum: Float(0.5), Epsilon: 0.1} },
 			input: []int{2, 3, 3}, output: []int{2, 3, 3}, weights: bnWeights(3, true, true)},
 	}
 }
@@ -197,7 +197,7 @@ func TestBatchNormalizationImagesByHand(t *testing.T) {
 	}
 	mean, variance := channelStats(xs, c)
 
-	l := &BatchNormalization{Momentum: momentum, Epsilon: eps}
+	l := &BatchNormalization{Momentum: Float(momentum), Epsilon: eps}
 	m := oneLayerModel(t, l, []int{h, w, c}, tensor.Float64)
 	if err := m.Compile(CompileConfig{Optimizer: "sgd", Loss: "mse"}); err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func everyConv2DLayerModel(t *testing.T) (*Model, []int) {
 	x := NewInput(12, 11, 2)
 	h := Apply(&ZeroPadding2D{Padding: []int{1, 0, 2, 1}}, x)                                                       // (13, 14, 2)
 	h = Apply(&Conv2D{Filters: 4, KernelSize: []int{3}, Padding: "same", Activation: "relu"}, h)                    // (13, 14, 4)
-	h = Apply(&BatchNormalization{Momentum: 0.9}, h)                                                                // (13, 14, 4)
+	h = Apply(&BatchNormalization{Momentum: Float(0.9)}, h)                                                         // (13, 14, 4)
 	h = Apply(&DepthwiseConv2D{KernelSize: []int{3, 2}, DepthMultiplier: 2, Strides: []int{2}, Padding: "same"}, h) // (7, 7, 8)
 	h = Apply(&MaxPooling2D{Padding: "same"}, h)                                                                    // (4, 4, 8)
 	h = Apply(&UpSampling2D{Size: []int{2, 1}}, h)                                                                  // (8, 4, 8)

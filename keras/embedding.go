@@ -11,7 +11,9 @@ import (
 // keras.layers.Embedding. Ids are given as floats holding integers in
 // [0, InputDim); an id outside that range is an error naming it.
 //
-// Input shape: (batch, ...) ids. Output shape: (batch, ..., OutputDim).
+// Input shape: (batch, ...) ids, (batch) included (one id per sample,
+// from an Input with Shape []int{}). Output shape: (batch, ...,
+// OutputDim).
 // Weight: embeddings (InputDim, OutputDim).
 //
 // With MaskZero, id 0 is padding: the layer masks it (inputs must then be
@@ -46,9 +48,6 @@ func (l *Embedding) OutputShape(in []Shape) (Shape, error) {
 	}
 	if l.InputDim <= 0 || l.OutputDim <= 0 {
 		return nil, errors.Errorf("keras: Embedding needs positive InputDim and OutputDim, got %d and %d", l.InputDim, l.OutputDim)
-	}
-	if len(s) == 0 {
-		return nil, errors.New("keras: Embedding needs ids with at least one axis besides the batch")
 	}
 	if l.MaskZero && len(s) != 1 {
 		return nil, errors.Errorf("keras: Embedding with MaskZero takes (steps) id sequences, got %v", s)

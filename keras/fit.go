@@ -84,6 +84,10 @@ func (m *Model) FitMulti(xs, ys []*tensor.Dense, cfg FitConfig) (*training.Histo
 // takes. m.mu is held.
 func (m *Model) fitSetup(xs, ys []*tensor.Dense, cfg *FitConfig) (training.Optimizer, *training.Dataset, training.Config, error) {
 	var tc training.Config
+	xs, err := m.encodeStrings(xs)
+	if err != nil {
+		return nil, nil, tc, err
+	}
 	if err := m.ensureBuilt(xs); err != nil {
 		return nil, nil, tc, err
 	}
@@ -100,7 +104,11 @@ func (m *Model) fitSetup(xs, ys []*tensor.Dense, cfg *FitConfig) (training.Optim
 	var val *training.Dataset
 	switch {
 	case cfg.ValidationData != nil:
-		if val, err = m.dataset(cfg.ValidationData.X, cfg.ValidationData.Y, cfg.ValidationData.SampleWeight, nil); err != nil {
+		vx, err := m.encodeStrings(cfg.ValidationData.X)
+		if err != nil {
+			return nil, nil, tc, errors.WithMessage(err, "validation data")
+		}
+		if val, err = m.dataset(vx, cfg.ValidationData.Y, cfg.ValidationData.SampleWeight, nil); err != nil {
 			return nil, nil, tc, errors.WithMessage(err, "validation data")
 		}
 	case cfg.ValidationSplit != 0:
@@ -183,6 +191,9 @@ func (m *Model) EvaluateMulti(xs, ys []*tensor.Dense, cfg ...EvalConfig) (float6
 	if err := m.prepare(xs); err != nil {
 		return math.NaN(), nil, err
 	}
+	if xs, err = m.encodeStrings(xs); err != nil {
+		return math.NaN(), nil, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.compiled == nil {
@@ -226,6 +237,9 @@ func (m *Model) PredictMulti(xs []*tensor.Dense, cfg ...EvalConfig) ([]*tensor.D
 	if err := m.prepare(xs); err != nil {
 		return nil, err
 	}
+	if xs, err = m.encodeStrings(xs); err != nil {
+		return nil, err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	xs, err = m.inputData(xs)
@@ -258,7 +272,7 @@ func (m *Model) ensureBuilt(xs []*tensor.Dense) error {
 	if m.err != nil {
 		return m.err
 	}
-	if len(m.inputs) == 0 && m.sequential && len(xs) == 1 && xs[0] != nil && xs[0].Dims() > 1 {
+	if len(m.inputs) == 0 && m.sequential && len(xs) == 1 && xs[0] != nil && xs[0].Dims() >= 1 {
 		if err := m.build(xs[0].Shape()[1:]); err != nil {
 			return err
 		}

@@ -68,7 +68,7 @@ func TestModelGraphErrors(t *testing.T) {
 		}, "all inputs of a model must have the same dtype"},
 		{"a bad Input dtype", func() error {
 			return NewSequential(&Input{Shape: []int{2}, Dtype: "int32"}).Err()
-		}, `Input dtype must be "float32" or "float64", got "int32"`},
+		}, `Input dtype must be "float32", "float64" or "string", got "int32"`},
 		{"a zero Input dimension", func() error {
 			return NewSequential(&Input{Shape: []int{2, 0}}).Err()
 		}, "Input shape must be positive, got [2 0]"},
@@ -122,7 +122,8 @@ func TestApplyErrorPropagation(t *testing.T) {
 		{Apply(&Input{Shape: []int{2}}, x), "an Input layer takes no inputs"},
 		{Apply(&Dense{Units: 2}, x, x), "Dense takes one input, got 2"},
 		{Apply(&Reshape{TargetShape: []int{3, -1}}, x), `layer "reshape" (Reshape): keras: cannot reshape (None, 4) into [3 -1]`},
-		{Apply(&Dense{Units: 2}, NewInput()), "Input needs a Shape"},
+		{Apply(&Dense{Units: 2}, NewInput()), "Dense needs inputs with a feature axis"},
+		{Apply(&Input{}), "Input needs a Shape"},
 	}
 	for i, c := range cases {
 		if c.t.Err() == nil || !strings.Contains(c.t.Err().Error(), c.want) {

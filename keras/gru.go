@@ -28,6 +28,11 @@ import (
 // Weights: kernel (features, 3·Units), recurrent_kernel (Units, 3·Units),
 // bias (2, 3·Units).
 //
+// With ResetBefore (Keras' reset_after=False, the original formulation)
+// the reset gate applies before the recurrent product and there is one
+// bias row: ĥ = tanh(x·K_h + b_h + (r⊙h)·R_h), bias (3·Units). PyTorch has
+// no such GRU.
+//
 // Masking: with a mask (from Embedding with MaskZero, or Masking) padded
 // steps leave the state unchanged and output the last real output (zeros
 // before the first), as Keras; a returned sequence keeps the mask.
@@ -42,6 +47,9 @@ type GRU struct {
 	RecurrentActivation string `json:"recurrent_activation,omitempty"`
 	// NoBias drops the bias (Keras' use_bias=False).
 	NoBias bool `json:"no_bias,omitempty"`
+	// ResetBefore is Keras' reset_after=False (see above); false is
+	// Keras' default reset_after=True.
+	ResetBefore bool `json:"reset_before,omitempty"`
 	// KernelInitializer defaults to "glorot_uniform", RecurrentInitializer
 	// to "orthogonal", BiasInitializer to "zeros".
 	KernelInitializer    string `json:"kernel_initializer,omitempty"`
@@ -80,8 +88,12 @@ var _ recurrentLayer = (*GRU)(nil)
 func init() { Register("GRU", func() Layer { return &GRU{} }) }
 
 func (l *GRU) spec() rnnSpec {
+	cell := ops.GRUCell
+	if l.ResetBefore {
+		cell = ops.GRUResetBeforeCell
+	}
 	return rnnSpec{
-		class: "GRU", cell: ops.GRUCell, units: l.Units,
+		class: "GRU", cell: cell, units: l.Units,
 		activation: l.Activation, recurrentActivation: l.RecurrentActivation,
 		noBias:     l.NoBias,
 		kernelInit: l.KernelInitializer, recurrentInit: l.RecurrentInitializer, biasInit: l.BiasInitializer,

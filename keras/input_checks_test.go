@@ -181,8 +181,8 @@ func TestCompileChecksTheOptimizer(t *testing.T) {
 	}{
 		{&training.Adam{LearningRate: math.NaN()}, "adam learning rate is NaN"},
 		{&training.SGD{LearningRate: -0.1}, "sgd learning rate is -0.1"},
-		{&training.Adam{Beta1: 1.5}, "adam"},
-		{&training.RMSprop{Rho: math.Inf(1)}, "rmsprop"},
+		{&training.Adam{Beta1: training.Float(1.5)}, "adam"},
+		{&training.RMSprop{Rho: training.Float(math.Inf(1))}, "rmsprop"},
 		{&training.Adam{ClipNorm: 1, ClipValue: 1}, "only one of ClipNorm, ClipValue and GlobalClipNorm"},
 		{&training.SGD{Momentum: -1}, "sgd"},
 	}

@@ -42,6 +42,9 @@ func (s Shape) Equal(t Shape) bool {
 }
 
 func (s Shape) String() string {
+	if len(s) == 0 {
+		return "(None,)" // Python's one-element tuple, as Keras prints it
+	}
 	out := "(None"
 	for _, d := range s {
 		out += fmt.Sprintf(", %d", d)

@@ -40,6 +40,33 @@ type layerCase struct {
 	// ids > 0 makes the inputs integer ids in [0, ids) (Embedding), which
 	// are not differentiated.
 	ids int
+	// inputs, when set, are the sample shapes of a layer with several
+	// inputs (a merge layer), in place of input.
+	inputs [][]int
+	// fixedState says the layer's non-trainable weights are not moved by
+	// training (Normalization's adapted statistics), unlike moving
+	// averages.
+	fixedState bool
+}
+
+// shapes returns the sample shapes of the case's inputs.
+func (c layerCase) shapes() [][]int {
+	if c.inputs != nil {
+		return c.inputs
+	}
+	return [][]int{c.input}
+}
+
+// caseInputs draws a batch of n inputs for each input of c.
+func caseInputs(c layerCase, rng *rand.Rand, dt tensor.Dtype, n int) []*tensor.Dense {
+	if c.inputs == nil {
+		return []*tensor.Dense{caseInput(c, rng, dt, n)}
+	}
+	var xs []*tensor.Dense
+	for _, s := range c.inputs {
+		xs = append(xs, randomTensor(rng, dt, c.lo, c.hi, append([]int{n}, s...)...))
+	}
+	return xs
 }
 
 // caseInput draws a batch of n inputs for c.
@@ -80,8 +107,8 @@ func runLayerTest(t *testing.T, c layerCase) {
 		for _, ph := range phases {
 			l := builtLayer(t, c, tensor.Float64)
 			randomizeWeights(l, 11)
-			x := caseInput(c, rand.New(rand.NewPCG(12, 0)), tensor.Float64, contractBatch)
-			if err := checkLayerGradientsOf(l, ph, x, c.ids == 0, 13); err != nil {
+			xs := caseInputs(c, rand.New(rand.NewPCG(12, 0)), tensor.Float64, contractBatch)
+			if err := checkLayerGradientsOf(l, ph, xs, c.ids == 0, 13); err != nil {
 				t.Errorf("%v phase: %+v", ph, err)
 			}
 		}
@@ -103,7 +130,11 @@ func allContractCases() []layerCase {
 		batchNormContractCases(), batchNormImagesContractCases(), layerNormContractCases(),
 		poolingContractCases(), paddingUpSamplingContractCases(),
 		reshapeContractCases(),
-		recurrentContractCases(), recurrentDropoutContractCases(),
+		recurrentContractCases(), recurrentDropoutContractCases(), gruResetBeforeContractCases(),
+		mergeContractCases(),
+		preprocessingContractCases(), augmentationContractCases(),
+		attentionContractCases(),
+		separableTransposeContractCases(),
 	} {
 		all = append(all, cases...)
 	}
@@ -113,9 +144,13 @@ func allContractCases() []layerCase {
 // notContractClasses are registered classes the contract does not apply
 // to: Input (no computation) and the tests' own layers.
 var notContractClasses = map[string]string{
-	"Input":       "a model's entry point, not a layer that computes",
-	"twoHeads":    "a test double (multioutput_test.go)",
-	"saveTestSum": "a test double (save_test.go)",
+	"Input":            "a model's entry point, not a layer that computes",
+	"CategoryEncoding": "integer ids in, counts out, no gradient (preprocessing_test.go checks shapes, configs and values)",
+	"Discretization":   "bins of numbers, no gradient (preprocessing_test.go checks shapes, configs and values against Keras' algorithm)",
+	"IntegerLookup":    "integer tokens in, indices out, no gradient (preprocessing_test.go)",
+	"StringLookup":     "strings in, looked up on the host (preprocessing_test.go trains, saves and loads a model with one)",
+	"twoHeads":         "a test double (multioutput_test.go)",
+	"saveTestSum":      "a test double (save_test.go)",
 }
 
 // TestEveryLayerHasContractCase checks that every registered layer class
@@ -156,12 +191,31 @@ func oneLayerModel(t *testing.T, l Layer, input []int, dt tensor.Dtype) *Model {
 	return m
 }
 
+// layerModel is oneLayerModel for any number of inputs: a functional
+// model of Inputs → l when there are several.
+func layerModel(t *testing.T, l Layer, inputs [][]int, dt tensor.Dtype) *Model {
+	t.Helper()
+	if len(inputs) == 1 {
+		return oneLayerModel(t, l, inputs[0], dt)
+	}
+	var ins []*Tensor
+	for _, s := range inputs {
+		ins = append(ins, Apply(&Input{Shape: s, Dtype: dt.String()}))
+	}
+	m, err := NewModel(ins, []*Tensor{Apply(l, ins...)})
+	if err != nil {
+		t.Fatalf("building a model of one %s on %v: %+v", ClassName(l), inputs, err)
+	}
+	m.SetSeed(7)
+	return m
+}
+
 // builtLayer builds a fresh layer of c through a one-layer model, which
 // names it, sets its dtype and draws its initial weights.
 func builtLayer(t *testing.T, c layerCase, dt tensor.Dtype) Layer {
 	t.Helper()
 	l := c.make()
-	m := oneLayerModel(t, l, c.input, dt)
+	m := layerModel(t, l, c.shapes(), dt)
 	if err := m.ready(); err != nil {
 		t.Fatalf("initialising: %+v", err)
 	}
@@ -190,18 +244,26 @@ func randomizeWeights(l Layer, seed uint64) {
 
 func checkShapesAndWeights(t *testing.T, c layerCase) {
 	t.Helper()
-	out, err := c.make().OutputShape([]Shape{c.input})
+	var in []Shape
+	for _, s := range c.shapes() {
+		in = append(in, s)
+	}
+	out, err := c.make().OutputShape(in)
 	if err != nil {
-		t.Fatalf("OutputShape(%v): %+v", c.input, err)
+		t.Fatalf("OutputShape(%v): %+v", in, err)
 	}
 	if !out.Equal(c.output) {
-		t.Errorf("OutputShape(%v) = %v, want %v", c.input, out, Shape(c.output))
+		t.Errorf("OutputShape(%v) = %v, want %v", in, out, Shape(c.output))
 	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		l := c.make()
-		m := oneLayerModel(t, l, c.input, dt)
-		x := caseInput(c, rand.New(rand.NewPCG(1, 0)), dt, contractBatch)
-		y, err := m.Predict(x)
+		m := layerModel(t, l, c.shapes(), dt)
+		xs := caseInputs(c, rand.New(rand.NewPCG(1, 0)), dt, contractBatch)
+		ys, err := m.PredictMulti(xs)
+		var y *tensor.Dense
+		if err == nil {
+			y = ys[0]
+		}
 		if err != nil {
 			t.Fatalf("%v Predict: %+v", dt, err)
 		}
@@ -274,23 +336,33 @@ func checkConfigRoundTrip(t *testing.T, c layerCase) {
 // layer's added losses. The random inputs (dropout masks) are drawn again
 // from the same seed before every run, so they stay fixed.
 func checkLayerGradients(l Layer, phase graph.Phase, x *tensor.Dense, seed uint64) error {
-	return checkLayerGradientsOf(l, phase, x, true, seed)
+	return checkLayerGradientsOf(l, phase, []*tensor.Dense{x}, true, seed)
 }
 
-// checkLayerGradientsOf is checkLayerGradients, the input differentiated
-// only when diffInput is set (not for token ids).
-func checkLayerGradientsOf(l Layer, phase graph.Phase, x *tensor.Dense, diffInput bool, seed uint64) error {
+// checkLayerGradientsOf is checkLayerGradients for a layer with one or
+// several inputs, each a stand-in weight, differentiated only when
+// diffInput is set (not for token ids).
+func checkLayerGradientsOf(l Layer, phase graph.Phase, xs []*tensor.Dense, diffInput bool, seed uint64) error {
 	pcg := rand.NewPCG(seed, 1)
-	ctx := graph.NewContext(phase, x.Shape()[0], tensor.Float64, rand.New(pcg))
-	xw := graph.NewWeight("input", tensor.Float64, x.Shape(), nil, diffInput)
-	if err := xw.Set(x); err != nil {
-		return err
+	ctx := graph.NewContext(phase, xs[0].Shape()[0], tensor.Float64, rand.New(pcg))
+	var xws []*graph.Weight
+	var xns []*gorgonia.Node
+	for i, x := range xs {
+		name := "input"
+		if i > 0 {
+			name = fmt.Sprintf("input_%d", i)
+		}
+		xw := graph.NewWeight(name, tensor.Float64, x.Shape(), nil, diffInput)
+		if err := xw.Set(x); err != nil {
+			return err
+		}
+		xn, err := ctx.Param(xw)
+		if err != nil {
+			return err
+		}
+		xws, xns = append(xws, xw), append(xns, xn)
 	}
-	xn, err := ctx.Param(xw)
-	if err != nil {
-		return err
-	}
-	out, err := l.Call(ctx, []*gorgonia.Node{xn})
+	out, err := l.Call(ctx, xns)
 	if err != nil {
 		return errors.WithMessage(err, "Call")
 	}
@@ -315,7 +387,7 @@ func checkLayerGradientsOf(l Layer, phase graph.Phase, x *tensor.Dense, diffInpu
 		return err
 	}
 	defer p.Close()
-	bound := append([]*graph.Weight{xw}, l.base().weights...)
+	bound := append(append([]*graph.Weight(nil), xws...), l.base().weights...)
 	before := snapshot(bound)
 	run := func() (float64, error) {
 		pcg.Seed(seed, 1)
@@ -336,7 +408,10 @@ func checkLayerGradientsOf(l Layer, phase graph.Phase, x *tensor.Dense, diffInpu
 	if err != nil {
 		return err
 	}
-	want := map[*graph.Weight]bool{xw: diffInput}
+	want := map[*graph.Weight]bool{}
+	for _, xw := range xws {
+		want[xw] = diffInput
+	}
 	for _, w := range l.base().weights {
 		if w.Trainable {
 			want[w] = true
@@ -397,11 +472,12 @@ func checkLayerGradientsOf(l Layer, phase graph.Phase, x *tensor.Dense, diffInpu
 func checkTrainingStep(t *testing.T, c layerCase) {
 	t.Helper()
 	l := c.make()
-	m := oneLayerModel(t, l, c.input, tensor.Float64)
+	m := layerModel(t, l, c.shapes(), tensor.Float64)
 	const n = 8
 	rng := rand.New(rand.NewPCG(21, 0))
-	x := caseInput(c, rng, tensor.Float64, n)
+	xs := caseInputs(c, rng, tensor.Float64, n)
 	y := randomTensor(rng, tensor.Float64, -1, 1, append([]int{n}, c.output...)...)
+	ys := []*tensor.Dense{y}
 	if err := m.Compile(CompileConfig{Optimizer: &training.SGD{LearningRate: 0.05}, Loss: "mse"}); err != nil {
 		t.Fatalf("Compile: %+v", err)
 	}
@@ -411,7 +487,7 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Run(x, y, onesTensor(tensor.Float64, n)); err != nil {
+		if err := p.Run(append(append([]*tensor.Dense(nil), xs...), y, onesTensor(tensor.Float64, n))...); err != nil {
 			t.Fatal(err)
 		}
 		loss, err := p.Loss()
@@ -422,7 +498,7 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 	}
 	evalLoss := func() float64 {
 		t.Helper()
-		loss, _, err := m.Evaluate(x, y)
+		loss, _, err := m.EvaluateMulti(xs, ys)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,7 +512,7 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 		before = evalLoss()
 	}
 	weightsBefore := snapshot(m.Weights())
-	if _, err := m.Fit(x, y, FitConfig{Epochs: 1, BatchSize: n, NoShuffle: true}); err != nil {
+	if _, err := m.FitMulti(xs, ys, FitConfig{Epochs: 1, BatchSize: n, NoShuffle: true}); err != nil {
 		t.Fatalf("Fit: %+v", err)
 	}
 	if trainable {
@@ -445,7 +521,7 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 		}
 		return
 	}
-	if len(m.Weights()) > 0 {
+	if len(m.Weights()) > 0 && !c.fixedState {
 		// State only (a BatchNormalization without gamma and beta): the
 		// step must have moved the moving averages.
 		for i, w := range m.Weights() {
@@ -455,8 +531,8 @@ func checkTrainingStep(t *testing.T, c layerCase) {
 		}
 		return
 	}
-	// No weights (the training loss of Dropout is random): the inference
-	// loss must stay as it was.
+	// No weights (the training loss of Dropout is random), or fixed state:
+	// the inference loss must stay as it was.
 	if after := evalLoss(); after != before {
 		t.Errorf("no weights, yet one step moved the loss %v → %v", before, after)
 	}

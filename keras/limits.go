@@ -315,6 +315,15 @@ func (b *budget) application(name string, app int, l Layer, in, out []Shape) err
 		}
 		b.activations += n
 	}
+	if w, ok := l.(interface{ workValues(in []Shape) int }); ok {
+		// Values a layer makes per sample besides its outputs (the
+		// attention weights of MultiHeadAttention).
+		if n := w.workValues(in); n > lim.MaxActivations-b.activations {
+			return overLimit("MaxActivations", lim.MaxActivations, "%s computes %d values per sample besides its outputs, which brings the values per sample to more than %d", what, n, lim.MaxActivations)
+		} else {
+			b.activations += n
+		}
+	}
 	steps := unrolledSteps(l, in)
 	if steps > lim.MaxSteps-b.steps {
 		if b.steps == 0 {

@@ -72,11 +72,51 @@ func buildZoo() ([]zooModel, error) {
 		h2 := Apply(&TreeRNN{Units: 3, VocabSize: 10}, tok, st)
 		return NewModel([]*Tensor{tok, st}, []*Tensor{Apply(&Dense{Units: 2}, Apply(&saveTestSum{}, h1, h2))})
 	}
+	merge := func() (*Model, error) {
+		a, b := NewInput(4, 3), NewInput(4, 3)
+		h := Apply(&Concatenate{}, Apply(&Add{}, a, b), Apply(&Subtract{}, a, b), Apply(&Multiply{}, a, b),
+			Apply(&Average{}, a, b), Apply(&Maximum{}, a, b), Apply(&Minimum{}, a, b))
+		d := Apply(&Dot{Axes: []int{2}}, h, h)
+		return NewModel([]*Tensor{a, b}, []*Tensor{Apply(&Dense{Units: 1}, Apply(&Flatten{}, d))})
+	}
+	attention := func() (*Model, error) {
+		ids := NewInput(5)
+		h := Apply(&TokenAndPositionEmbedding{VocabularySize: 9, SequenceLength: 5, EmbeddingDim: 4, MaskZero: true}, ids)
+		h = Apply(&saveTestSum{}, h, Apply(&PositionEmbedding{SequenceLength: 6}, h))
+		h = Apply(&saveTestSum{}, h, Apply(&SinePositionEncoding{}, h))
+		return NewModel([]*Tensor{ids}, []*Tensor{Apply(&Dense{Units: 1}, Apply(&GlobalAveragePooling1D{}, h))})
+	}
+	mha := func() (*Model, error) {
+		x := NewInput(5, 4)
+		h := Apply(&MultiHeadAttention{NumHeads: 2, KeyDim: 2, UseCausalMask: true}, x, x)
+		return NewModel([]*Tensor{x}, []*Tensor{Apply(&Dense{Units: 1}, Apply(&GlobalAveragePooling1D{}, h))})
+	}
+	preprocess := func() (*Model, error) {
+		s := Apply(&Input{Shape: []int{}, Dtype: "string"})
+		codes, num := NewInput(2), NewInput(1)
+		norm := &Normalization{}
+		h := Apply(&Concatenate{},
+			Apply(&StringLookup{Vocabulary: []string{"a", "b"}, OutputMode: "one_hot"}, s),
+			Apply(&IntegerLookup{Vocabulary: []int{3, 5}, OutputMode: "multi_hot"}, codes),
+			Apply(&CategoryEncoding{NumTokens: 3}, Apply(&Discretization{BinBoundaries: []float64{0, 1}}, num)),
+			Apply(norm, num), Apply(&Rescaling{Scale: 0.5}, num))
+		return NewModel([]*Tensor{s, codes, num}, []*Tensor{Apply(&Dense{Units: 1}, h)})
+	}
 	specs := []struct {
 		name    string
 		build   func() (*Model, error)
 		compile bool
 	}{
+		{"merge", merge, false},
+		{"attention", attention, false},
+		{"mha", mha, true},
+		{"preprocess", preprocess, false},
+		{"augment", seq(&Input{Shape: []int{6, 6, 2}}, &RandomFlip{}, &RandomRotation{Factor: []float64{0.1}},
+			&RandomTranslation{HeightFactor: []float64{0.1}, WidthFactor: []float64{0.1}}, &RandomZoom{HeightFactor: []float64{0.1}},
+			&RandomContrast{Factor: []float64{0.2}}, &SeparableConv2D{Filters: 2, KernelSize: []int{3}},
+			&Conv2DTranspose{Filters: 2, KernelSize: []int{2}, Strides: []int{2}, OutputPadding: []int{1}}, &Flatten{}, &Dense{Units: 1}), false},
+		{"transpose1d", seq(&Input{Shape: []int{6, 3}}, &Conv1DTranspose{Filters: 2, KernelSize: 3, Strides: 2},
+			&GlobalAveragePooling1D{}, &Dense{Units: 1}), false},
 		{"mlp", seq(&Input{Shape: []int{6}}, &Dense{Units: 8, Activation: "relu"}, &BatchNormalization{}, &LayerNormalization{},
 			&Dropout{Rate: 0.1}, &Activation{Activation: "tanh"}, &LeakyReLU{}, &Dense{Units: 3, Activation: "softmax"}), true},
 		{"conv", seq(&Input{Shape: []int{8, 8, 2}}, &ZeroPadding2D{Padding: []int{1}}, &Conv2D{Filters: 4, KernelSize: []int{3}},
@@ -212,6 +252,45 @@ func TestLoadHostileConfigs(t *testing.T) {
 		{"TreeLSTM", "tree", set("input_layer_1", "shape", []int{1 << 20, 1, 3}), `layer "tree_lstm" (TreeLSTM) unrolls 1048576 time steps or tree levels`, true},
 		{"TreeRNN", "tree", set("tree_rnn", "vocab_size", huge), "config field vocab_size is 1099511627776", true},
 		{"TreeRNN", "tree", set("tree_rnn", "arity", -1), "Arity ≥ 0", false},
+		{"Add", "merge", set("add", "axis", 1), `unknown field "axis"`, false},
+		{"Subtract", "merge", set("subtract", "axis", 1), `unknown field "axis"`, false},
+		{"Multiply", "merge", set("multiply", "axis", 1), `unknown field "axis"`, false},
+		{"Average", "merge", set("average", "axis", 1), `unknown field "axis"`, false},
+		{"Maximum", "merge", set("maximum", "axis", 1), `unknown field "axis"`, false},
+		{"Minimum", "merge", set("minimum", "axis", 1), `unknown field "axis"`, false},
+		{"Concatenate", "merge", set("concatenate", "axis", huge), "config field axis is 1099511627776", true},
+		{"Concatenate", "merge", set("concatenate", "axis", 7), "Concatenate axis 7 is not a sample axis", false},
+		{"Dot", "merge", set("dot", "axes", []int{huge}), "config field axes[0] is 1099511627776", true},
+		{"Dot", "merge", set("dot", "axes", []int{1, 2, 3}), "axes must be one or two numbers", false},
+		{"TokenAndPositionEmbedding", "attention", set("token_and_position_embedding", "vocabulary_size", huge), "config field vocabulary_size is 1099511627776", true},
+		{"PositionEmbedding", "attention", set("position_embedding", "sequence_length", 2), "longer than SequenceLength 2", false},
+		{"SinePositionEncoding", "attention", set("sine_position_encoding", "max_wavelength", "x"), "cannot unmarshal string", false},
+		{"MultiHeadAttention", "mha", set("multi_head_attention", "num_heads", huge), "config field num_heads is 1099511627776", true},
+		// Few weights, but the attention weights of 2 heads over 2¹³ steps
+		// would be 2·2²⁶ values per sample.
+		{"MultiHeadAttention", "mha", set("input_layer", "shape", []int{1 << 13, 4}), `layer "multi_head_attention" (MultiHeadAttention) computes`, true},
+		{"StringLookup", "preprocess", set("string_lookup", "num_oov_indices", 2), "0 or 1 OOV indices", false},
+		{"IntegerLookup", "preprocess", func(a map[string]any) {
+			set("integer_lookup", "max_tokens", huge)(a)
+			set("integer_lookup", "pad_to_max_tokens", true)(a)
+		}, "config field max_tokens is 1099511627776", true},
+		{"IntegerLookup", "preprocess", func(a map[string]any) {
+			set("integer_lookup", "max_tokens", 1<<24)(a)
+			set("integer_lookup", "pad_to_max_tokens", true)(a)
+		}, "more than LoadOptions.MaxDim", true},
+		{"CategoryEncoding", "preprocess", set("category_encoding", "num_tokens", huge), "config field num_tokens is 1099511627776", true},
+		{"Discretization", "preprocess", set("discretization", "bin_boundaries", []float64{2, 1}), "not sorted", false},
+		{"Normalization", "preprocess", set("normalization", "mean", []float64{1, 2}), "both Mean and Variance", false},
+		{"Rescaling", "preprocess", set("rescaling", "scale", 0), "non-zero Scale", false},
+		{"RandomFlip", "augment", set("random_flip", "mode", "diagonal"), `mode "diagonal"`, false},
+		{"RandomRotation", "augment", set("random_rotation", "factor", []float64{5}), "each number must be in [-1, 1]", false},
+		{"RandomTranslation", "augment", set("random_translation", "height_factor", []float64{}), "one number or two", false},
+		{"RandomZoom", "augment", set("random_zoom", "fill_mode", "mirror"), `fill mode "mirror"`, false},
+		{"RandomContrast", "augment", set("random_contrast", "value_range", []float64{1, 0}), "min < max", false},
+		{"SeparableConv2D", "augment", set("separable_conv2d", "depth_multiplier", huge), "config field depth_multiplier is 1099511627776", true},
+		{"Conv2DTranspose", "augment", set("conv2d_transpose", "output_padding", []int{5}), "less than the stride 2", false},
+		{"Conv2DTranspose", "augment", set("conv2d_transpose", "strides", []int{1 << 23}), "more than LoadOptions.MaxDim", true},
+		{"Conv1DTranspose", "transpose1d", set("conv1d_transpose", "kernel_size", huge), "config field kernel_size is 1099511627776", true},
 	}
 	covered := map[string]bool{}
 	for i, c := range cases {
@@ -367,7 +446,8 @@ func TestLoadZoo(t *testing.T) {
 }
 
 // zeroInputs returns zero inputs of batch n for m; a tree structure
-// input gets one valid tree (a root with two leaves) per sample.
+// input gets one valid tree (a root with two leaves) per sample, a string
+// input empty strings.
 func zeroInputs(m *Model, n int) []*tensor.Dense {
 	var xs []*tensor.Dense
 	for _, in := range m.Inputs() {
@@ -375,6 +455,11 @@ func zeroInputs(m *Model, n int) []*tensor.Dense {
 		size, ok := shapeSize(shape, math.MaxInt, 1<<24)
 		if !ok {
 			return nil
+		}
+		if isStringInput(in.Layer()) { // empty strings: the lookup's OOV index
+			x, _ := Strings(make([]string, size), shape...)
+			xs = append(xs, x)
+			continue
 		}
 		x := tensor.New(tensor.Of(m.Dtype()), tensor.WithShape(shape...))
 		if len(shape) == 4 && shape[3] >= 3 { // a tree structure (levels, width, 1+children)

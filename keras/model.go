@@ -226,16 +226,20 @@ func (m *Model) setGraph(inputs, outputs []*Tensor) error {
 		}
 	}
 	dtype := tensor.Float32
-	for i, in := range inputs {
+	first := true
+	for _, in := range inputs {
 		il := in.layer.(*Input)
+		if il.Dtype == "string" {
+			continue // fed the indices of its StringLookup (encodeStrings)
+		}
 		dt := tensor.Float32
 		if il.Dtype == "float64" {
 			dt = tensor.Float64
 		}
-		if i > 0 && dt != dtype {
+		if !first && dt != dtype {
 			return errors.New("keras: all inputs of a model must have the same dtype")
 		}
-		dtype = dt
+		dtype, first = dt, false
 	}
 	m.inputs, m.outputs, m.nodes, m.dtype = inputs, outputs, order, dtype
 	// Name and build each layer once, with its first application's shapes.

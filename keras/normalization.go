@@ -20,8 +20,9 @@ import (
 // Output shape = input shape.
 type BatchNormalization struct {
 	Name string `json:"name,omitempty"`
-	// Momentum of the moving averages (default 0.99).
-	Momentum float64 `json:"momentum,omitempty"`
+	// Momentum of the moving averages, in [0, 1); nil means Keras' 0.99.
+	// Set it with Float (Float(0) keeps the last batch's statistics).
+	Momentum *float64 `json:"momentum,omitempty"`
 	// Epsilon is added to the variance (default 1e-3).
 	Epsilon float64 `json:"epsilon,omitempty"`
 	// NoCenter drops beta (Keras' center=False).
@@ -35,12 +36,7 @@ type BatchNormalization struct {
 
 func init() { Register("BatchNormalization", func() Layer { return &BatchNormalization{} }) }
 
-func (l *BatchNormalization) momentum() float64 {
-	if l.Momentum == 0 {
-		return 0.99
-	}
-	return l.Momentum
-}
+func (l *BatchNormalization) momentum() float64 { return floatOr(l.Momentum, 0.99) }
 
 func (l *BatchNormalization) epsilon() float64 {
 	if l.Epsilon == 0 {
@@ -58,8 +54,8 @@ func (l *BatchNormalization) OutputShape(in []Shape) (Shape, error) {
 	if len(s) == 0 {
 		return nil, errors.New("keras: BatchNormalization needs inputs with a feature axis")
 	}
-	if !(l.Momentum >= 0 && l.Momentum < 1) || !(l.Epsilon >= 0) { // NaN too
-		return nil, errors.Errorf("keras: BatchNormalization needs 0 <= momentum < 1 and epsilon >= 0, got %v and %v", l.Momentum, l.Epsilon)
+	if m := l.momentum(); !(m >= 0 && m < 1) || !(l.Epsilon >= 0) { // NaN too
+		return nil, errors.Errorf("keras: BatchNormalization needs 0 <= momentum < 1 and epsilon >= 0, got %v and %v", m, l.Epsilon)
 	}
 	if err := checkBuilt("BatchNormalization", l.movingMean, 0, s[len(s)-1]); err != nil {
 		return nil, err

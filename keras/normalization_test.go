@@ -33,7 +33,7 @@ func TestBatchNormalizationContract(t *testing.T) {
 func batchNormContractCases() []layerCase {
 	return []layerCase{
 		{name: "rank2", make: func() Layer { return &BatchNormalization{} }, input: []int{4}, output: []int{4}, weights: bnWeights(4, true, true)},
-		{name: "rank3_channels_last", make: func() Layer { return &BatchNormalization{Momentum: 0.9, Epsilon: 0.01} },
+		{name: "rank3_channels_last", make: func() Layer { return &BatchNormalization{Momentum: Float(0.9), Epsilon: 0.01} },
 			input: []int{2, 3}, output: []int{2, 3}, weights: bnWeights(3, true, true)},
 		{name: "rank4", make: func() Layer { return &BatchNormalization{Name: "bn"} }, input: []int{2, 2, 2}, output: []int{2, 2, 2}, weights: bnWeights(2, true, true)},
 		{name: "no_scale", make: func() Layer { return &BatchNormalization{NoScale: true} }, input: []int{3}, output: []int{3}, weights: bnWeights(3, false, true)},
@@ -104,7 +104,7 @@ func TestBatchNormalizationByHand(t *testing.T) {
 	xs := floatsOf(x)
 	mean, variance := channelStats(xs, c)
 
-	l := &BatchNormalization{Momentum: momentum, Epsilon: eps}
+	l := &BatchNormalization{Momentum: Float(momentum), Epsilon: eps}
 	m := oneLayerModel(t, l, []int{steps, c}, tensor.Float64)
 	if err := m.Compile(CompileConfig{Optimizer: "sgd", Loss: "mse"}); err != nil {
 		t.Fatal(err)
@@ -224,11 +224,11 @@ func TestNormalizationConfigErrors(t *testing.T) {
 		layer Layer
 		want  string
 	}{
-		{&BatchNormalization{Momentum: 1}, "0 <= momentum < 1 and epsilon >= 0, got 1 and 0"},
-		{&BatchNormalization{Momentum: -0.5}, "got -0.5 and 0"},
-		{&BatchNormalization{Epsilon: -1e-3}, "got 0 and -0.001"},
-		{&BatchNormalization{Momentum: math.NaN()}, "got NaN and 0"},
-		{&BatchNormalization{Epsilon: math.NaN()}, "got 0 and NaN"},
+		{&BatchNormalization{Momentum: Float(1)}, "0 <= momentum < 1 and epsilon >= 0, got 1 and 0"},
+		{&BatchNormalization{Momentum: Float(-0.5)}, "got -0.5 and 0"},
+		{&BatchNormalization{Epsilon: -1e-3}, "got 0.99 and -0.001"},
+		{&BatchNormalization{Momentum: Float(math.NaN())}, "got NaN and 0"},
+		{&BatchNormalization{Epsilon: math.NaN()}, "got 0.99 and NaN"},
 		{&LayerNormalization{Epsilon: -1}, "epsilon >= 0 (shape (None, 3), epsilon -1)"},
 		{&LayerNormalization{Epsilon: math.NaN()}, "epsilon NaN"},
 	}

@@ -254,6 +254,8 @@ type GlobalMaxPooling1D struct {
 }
 
 // GlobalAveragePooling1D is the mean over steps: (batch, steps, c) → (batch, c).
+// With a mask (from Embedding's MaskZero, say) it averages the real steps
+// only, as Keras does.
 type GlobalAveragePooling1D struct {
 	Name string `json:"name,omitempty"`
 	Base
@@ -304,6 +306,22 @@ func (l *GlobalAveragePooling1D) OutputShape(in []Shape) (Shape, error) {
 // Call implements Layer.
 func (l *GlobalAveragePooling1D) Call(_ *graph.Context, in []*gorgonia.Node) (*gorgonia.Node, error) {
 	return ops.GlobalAvgPool1D(in[0])
+}
+
+// CallMasked implements MaskedLayer: with a mask the mean is over the
+// real steps only, as in Keras; the output has no mask.
+func (l *GlobalAveragePooling1D) CallMasked(ctx *graph.Context, in, masks []*gorgonia.Node) ([]*gorgonia.Node, []*gorgonia.Node, error) {
+	var y *gorgonia.Node
+	var err error
+	if len(masks) > 0 && masks[0] != nil {
+		y, err = ops.MaskedMean1D(in[0], masks[0])
+	} else {
+		y, err = l.Call(ctx, in)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*gorgonia.Node{y}, []*gorgonia.Node{nil}, nil
 }
 
 // ZeroPadding2D adds rows and columns of zeros around each image, as

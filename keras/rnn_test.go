@@ -513,7 +513,7 @@ func TestRecurrentBadInput(t *testing.T) {
 		{"activation", Apply(&LSTM{Units: 2, RecurrentActivation: "softmax"}, seq), `LSTM activation "softmax" is not supported`},
 		{"Bidirectional of Dense", Apply(&Bidirectional{Layer: &Dense{Units: 2}}, seq), "Bidirectional wraps SimpleRNN, LSTM or GRU, got Dense"},
 		{"Bidirectional backwards", Apply(&Bidirectional{Layer: &LSTM{Units: 2, GoBackwards: true}}, seq), "must not set GoBackwards"},
-		{"merge mode", Apply(&Bidirectional{Layer: &LSTM{Units: 2}, MergeMode: "max"}, seq), `MergeMode must be "concat", "sum", "mul" or "ave", got "max"`},
+		{"merge mode", Apply(&Bidirectional{Layer: &LSTM{Units: 2}, MergeMode: "max"}, seq), `MergeMode must be "concat", "sum", "mul", "ave" or "none", got "max"`},
 		{"TimeDistributed non-sequence", Apply(&TimeDistributed{Layer: &Dense{Units: 2}}, flat), "TimeDistributed takes (steps, …) samples"},
 	} {
 		if err := c.out.Err(); err == nil || !strings.Contains(err.Error(), c.want) {

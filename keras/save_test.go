@@ -143,7 +143,7 @@ func trainedMLP(t *testing.T, dropout bool, fit FitConfig) (*Model, *tensor.Dens
 	layers := []Layer{
 		&Input{Shape: []int{6}},
 		&Dense{Units: 8, Activation: "relu"},
-		&BatchNormalization{Momentum: 0.9},
+		&BatchNormalization{Momentum: Float(0.9)},
 	}
 	if dropout {
 		layers = append(layers, &Dropout{Rate: 0.25})
@@ -179,8 +179,8 @@ func TestSaveLoadSequential(t *testing.T) {
 	if !reflect.DeepEqual(classes, wantClasses) || !reflect.DeepEqual(names, wantNames) {
 		t.Errorf("layers: got %v %v, want %v %v", classes, names, wantClasses, wantNames)
 	}
-	if bn := got.Layers()[2].(*BatchNormalization); bn.Momentum != 0.9 {
-		t.Errorf("BatchNormalization momentum: got %v, want 0.9", bn.Momentum)
+	if bn := got.Layers()[2].(*BatchNormalization); bn.momentum() != 0.9 {
+		t.Errorf("BatchNormalization momentum: got %v, want 0.9", bn.momentum())
 	}
 	sameWeights(t, "weights", m, got)
 	want, err := m.Predict(x)

@@ -41,7 +41,9 @@ func (t *Tensor) Err() error { return t.err }
 
 // NewInput starts a functional model: a Tensor fed with samples of the
 // given shape (batch axis excluded), in the model's default dtype float32.
-func NewInput(shape ...int) *Tensor { return Apply(&Input{Shape: shape}) }
+// NewInput() takes one number per sample (data of shape (batch)), as
+// Keras' Input(shape=()).
+func NewInput(shape ...int) *Tensor { return Apply(&Input{Shape: append([]int{}, shape...)}) }
 
 // Apply applies a layer to symbolic inputs, as calling a layer does in
 // Keras, and returns its (first) output. Errors are kept in the result

@@ -22,7 +22,7 @@ var (
 // freshMLP is trainedMLP's architecture, untrained, with another seed.
 func freshMLP(t *testing.T, seed uint64) *Model {
 	t.Helper()
-	m := NewSequential(&Input{Shape: []int{6}}, &Dense{Units: 8, Activation: "relu"}, &BatchNormalization{Momentum: 0.9},
+	m := NewSequential(&Input{Shape: []int{6}}, &Dense{Units: 8, Activation: "relu"}, &BatchNormalization{Momentum: Float(0.9)},
 		&Dropout{Rate: 0.25}, &Dense{Units: 3, Activation: "softmax"})
 	m.SetSeed(seed)
 	return m

@@ -19,6 +19,10 @@ type ConvConfig struct {
 	Padding string
 	// Dilation (Keras' dilation_rate) along height and width; 0 means 1.
 	Dilation [2]int
+	// OutputPadding is for Conv2DTranspose only: nil is Keras'
+	// output_padding=None, else (height, width) rows and columns added
+	// to the output (each less than its stride; see Conv2DTranspose).
+	OutputPadding []int
 }
 
 // Conv1DConfig configures Conv1D. The zero value is Keras' default:
@@ -30,6 +34,9 @@ type Conv1DConfig struct {
 	// sees inputs up to t·stride only).
 	Padding  string
 	Dilation int // 0 means 1
+	// OutputPadding is for Conv1DTranspose only: nil is Keras'
+	// output_padding=None, else one number, less than the stride.
+	OutputPadding []int
 }
 
 // Conv2D is a 2-D convolution (a cross-correlation, as in every framework)

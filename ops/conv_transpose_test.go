@@ -23,6 +23,10 @@ var transposeCases = []struct {
 	{[]int{1, 2, 3, 2}, []int{2, 1, 2, 2}, ConvConfig{Strides: [2]int{3, 3}}, tensor.Shape{1, 6, 9, 2}},
 	{[]int{1, 3, 3, 2}, []int{3, 3, 2, 2}, ConvConfig{Dilation: [2]int{2, 2}}, tensor.Shape{1, 7, 7, 2}},
 	{[]int{1, 3, 3, 2}, []int{3, 2, 2, 2}, ConvConfig{Dilation: [2]int{2, 1}, Padding: Same}, tensor.Shape{1, 3, 3, 2}},
+	// Output padding, Keras' deconv_output_length: (in−1)·s + k − 2·pad + op.
+	{[]int{1, 3, 3, 2}, []int{3, 3, 2, 2}, ConvConfig{Strides: [2]int{2, 2}, Padding: Same, OutputPadding: []int{1, 0}}, tensor.Shape{1, 6, 5, 2}},
+	{[]int{1, 3, 3, 2}, []int{3, 3, 2, 2}, ConvConfig{Strides: [2]int{2, 3}, OutputPadding: []int{1, 2}}, tensor.Shape{1, 8, 11, 2}},
+	{[]int{1, 2, 3, 2}, []int{2, 1, 2, 2}, ConvConfig{Strides: [2]int{3, 3}, OutputPadding: []int{0, 0}}, tensor.Shape{1, 5, 7, 2}},
 }
 
 func TestConvTransposeGradient(t *testing.T) {
@@ -44,7 +48,7 @@ func TestConvTransposeGradient(t *testing.T) {
 		}
 		x := gradcheck.Random(rng, -1, 1, 2, 4, 3)
 		k := gradcheck.Random(rng, -1, 1, 3, 2, 3)
-		for _, cfg := range []Conv1DConfig{{}, {Stride: 2, Padding: Same}, {Stride: 2, Dilation: 2}} {
+		for _, cfg := range []Conv1DConfig{{}, {Stride: 2, Padding: Same}, {Stride: 2, Dilation: 2}, {Stride: 3, Padding: Same, OutputPadding: []int{2}}} {
 			err := gradcheck.Check(func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
 				return Conv1DTranspose(in[0], in[1], cfg)
 			}, []*tensor.Dense{x, k}, gradcheck.Options{})

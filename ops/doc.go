@@ -16,7 +16,7 @@
 //     smoothing: SmoothedBinaryCrossentropy, SmoothedCategoricalCrossentropy),
 //     hinge and squared hinge, and the linear models' Perceptron and
 //     SVMHinge/SVMSquaredHinge (with sparse forms);
-//   - products: MatMul (reusing its output buffer), BiasAdd, and the fused
+//   - products: MatMul (reusing its output buffer), BatchMatMul, BiasAdd, and the fused
 //     Dense, BiasActivation, Conv1DBiasActivation and Conv2DBiasActivation,
 //     one op each for x·W + b and the activation;
 //   - dropout (the mask is an input the caller feeds, so it can be seeded),
@@ -26,9 +26,17 @@
 //     transposed convolutions), max and average pooling in one and two
 //     dimensions and their global forms, zero padding and up-sampling;
 //   - Gather (embedding lookup) and the sequence masks (NotEqualMask,
-//     StepMask, ApplyStepMask, MaskedLossWeights);
-//   - Recurrent: SimpleRNN, LSTM and GRU cells unrolled over the time steps
-//     as one op per layer, with masks, dropout, initial and final states;
+//     StepMask, ApplyStepMask, MaskedLossWeights, MaskSelect, MaskFill,
+//     MaskAny, MaskedMean1D);
+//   - merging: Maximum, Minimum, BroadcastTo and ReduceTo, L2Normalize;
+//   - attention: AttentionSoftmax and AttentionMask (Keras'
+//     MultiHeadAttention masking), Permute;
+//   - images and preprocessing: ImageTransform (Keras' affine_transform),
+//     AdjustContrast, Standardize (Keras' Normalization), Bucketize,
+//     CategoryEncode and MapValues;
+//   - Recurrent: SimpleRNN, LSTM and GRU (both of Keras' formulations)
+//     cells unrolled over the time steps as one op per layer, with masks,
+//     dropout, initial and final states;
 //   - tree ops over a level schedule (CheckTreeSchedule, TreeNodes,
 //     TreeChildren, TreeChildSum, TreeRoots, TreeUpdate, TreeMatMul,
 //     TreeNodeMask, TreeMaskNodes) and the TreeLSTM cells (TreeLSTMLeaf,

@@ -23,6 +23,11 @@ const (
 	// h = z⊙h₋₁ + (1−z)⊙act(x·K_h + b_h + r⊙(h₋₁·R_h + rb_h)), with an
 	// input bias b and a recurrent bias rb.
 	GRUCell
+	// GRUResetBeforeCell is Keras' GRU with reset_after=False (Cho et al.
+	// 2014's original): the reset gate applies before the recurrent
+	// product, h = z⊙h₋₁ + (1−z)⊙act(x·K_h + b_h + (r⊙h₋₁)·R_h), with one
+	// bias (3·units).
+	GRUResetBeforeCell
 )
 
 func (k CellKind) String() string {
@@ -33,6 +38,8 @@ func (k CellKind) String() string {
 		return "LSTM"
 	case GRUCell:
 		return "GRU"
+	case GRUResetBeforeCell:
+		return "GRUResetBefore"
 	}
 	return fmt.Sprintf("CellKind(%d)", int(k))
 }
@@ -42,7 +49,7 @@ func (k CellKind) Gates() int {
 	switch k {
 	case LSTMCell:
 		return 4
-	case GRUCell:
+	case GRUCell, GRUResetBeforeCell:
 		return 3
 	}
 	return 1
@@ -130,6 +137,7 @@ func Recurrent(cfg RecurrentConfig, in RecurrentInputs) (*RecurrentOutputs, erro
 		return nil, err
 	}
 	packs := make([]*gorgonia.Node, g.steps)
+	tape.packs = packs
 	for t := 0; t < g.steps; t++ {
 		tape.prevs[t] = prev
 		if prev, err = rnnCellStep(tape, t, P, prev, trainInit, in); err != nil {
@@ -209,7 +217,7 @@ func newRNNGeom(cfg RecurrentConfig, in RecurrentInputs) (*rnnGeom, error) {
 		return nil, errors.Errorf("ops: Recurrent needs a sequence (batch, steps, features) with steps ≥ 1, got %v", xs)
 	}
 	G := cfg.Cell.Gates()
-	if cfg.Cell < SimpleRNNCell || cfg.Cell > GRUCell {
+	if cfg.Cell < SimpleRNNCell || cfg.Cell > GRUResetBeforeCell {
 		return nil, errors.Errorf("ops: Recurrent: unknown cell %v", cfg.Cell)
 	}
 	if rs.Dims() != 2 || rs[1] != G*rs[0] || rs[0] < 1 {
@@ -229,6 +237,8 @@ func newRNNGeom(cfg RecurrentConfig, in RecurrentInputs) (*rnnGeom, error) {
 		g.width = 7 * u // h, c, i, f, act(z_c), o, act(c)
 	case GRUCell:
 		g.width = 5 * u // h, z, r, candidate, recurrent part of the candidate
+	case GRUResetBeforeCell:
+		g.width = 5 * u // h, z, r, candidate, r⊙h₋₁ (⊙ its dropout mask)
 	}
 	var err error
 	if g.act, err = rnnActivation(cfg.Activation, "tanh"); err != nil {
@@ -292,6 +302,7 @@ type rnnTape struct {
 	g     *rnnGeom
 	prevs []*gorgonia.Node
 	dz    []*gorgonia.Node
+	packs []*gorgonia.Node // each step's output pack
 }
 
 // cell input positions: P, prev, R, then the optional ones.
@@ -372,7 +383,7 @@ func rnnCellStep(tape *rnnTape, t int, P, prev *gorgonia.Node, trainableInit boo
 func rnnCellDiff(tape *rnnTape, t int, sl rnnSlots, in gorgonia.Nodes, out, grad *gorgonia.Node, wantPrev bool) (gorgonia.Nodes, error) {
 	g := tape.g
 	res := make(gorgonia.Nodes, len(in))
-	dz, err := rnnGradZ(g, t, grad, out, in[1], rnnOpt(in, sl.mask))
+	dz, err := rnnGradZ(g, t, grad, out, in[1], in[2], rnnOpt(in, sl.mask), rnnOpt(in, sl.rdrop))
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +409,7 @@ func rnnCellDiff(tape *rnnTape, t int, sl rnnSlots, in gorgonia.Nodes, out, grad
 	if res[0], err = rnnStackGradZ(g, dzs); err != nil {
 		return nil, err
 	}
-	if res[2], err = rnnRecKernelGradOp(g, tape.prevs, dzs, rnnOpt(in, sl.rdrop)); err != nil {
+	if res[2], err = rnnRecKernelGradOp(g, tape.prevs, dzs, tape.packs, rnnOpt(in, sl.rdrop)); err != nil {
 		return nil, err
 	}
 	if sl.bias >= 0 {
@@ -409,25 +420,43 @@ func rnnCellDiff(tape *rnnTape, t int, sl rnnSlots, in gorgonia.Nodes, out, grad
 	return res, nil
 }
 
-// rnnGradZ is step t's gate-input gradient (batch, dzWidth).
-func rnnGradZ(g *rnnGeom, t int, grad, pack, prev, mask *gorgonia.Node) (*gorgonia.Node, error) {
+// rnnGradZ is step t's gate-input gradient (batch, dzWidth). The
+// reset-before GRU also reads the recurrent kernel (and its dropout mask):
+// its reset gate's gradient goes through the candidate's recurrent
+// product.
+func rnnGradZ(g *rnnGeom, t int, grad, pack, prev, R, mask, rdrop *gorgonia.Node) (*gorgonia.Node, error) {
 	inputs := []*gorgonia.Node{grad, pack, prev}
-	if mask != nil {
-		inputs = append(inputs, mask)
+	dims := []int{2, 2, 2}
+	r, m, rd := -1, -1, -1
+	if g.kind == GRUResetBeforeCell {
+		r, inputs, dims = len(inputs), append(inputs, R), append(dims, 2)
 	}
-	m := -1
 	if mask != nil {
-		m = 3
+		m, inputs, dims = len(inputs), append(inputs, mask), append(dims, 2)
 	}
+	if g.kind == GRUResetBeforeCell && rdrop != nil {
+		rd, inputs, dims = len(inputs), append(inputs, rdrop), append(dims, 3)
+	}
+	var sc rnnScratch
 	op := &customOp{
 		id:    fmt.Sprintf("RNNCellGradZ(%s,t=%d)", g.id, t),
 		arity: len(inputs),
-		typ:   fnType(append(rnnRepeat(2, len(inputs)), 2)...),
+		typ:   fnType(append(dims, 2)...),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.dzWidth()}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			return rnnDispatch(out,
-				func() { rnnCellGradZ(g, t, rnn32(out), rnn32(in[0]), rnn32(in[1]), rnn32(in[2]), rnnMaskOf(in, m)) },
-				func() { rnnCellGradZ(g, t, rnn64(out), rnn64(in[0]), rnn64(in[1]), rnn64(in[2]), rnnMaskOf(in, m)) })
+				func() {
+					rnnCellGradZ(g, t, rnn32(out), rnn32(in[0]), rnn32(in[1]), rnn32(in[2]), rnnMaskOf(in, m))
+					if r >= 0 {
+						rnnResetBeforeGradR(g, rnn32(out), rnn32(in[1]), rnn32(in[2]), rnn32(in[r]), rnnOpt32(in, rd), &sc)
+					}
+				},
+				func() {
+					rnnCellGradZ(g, t, rnn64(out), rnn64(in[0]), rnn64(in[1]), rnn64(in[2]), rnnMaskOf(in, m))
+					if r >= 0 {
+						rnnResetBeforeGradR(g, rnn64(out), rnn64(in[1]), rnn64(in[2]), rnn64(in[r]), rnnOpt64(in, rd), &sc)
+					}
+				})
 		},
 	}
 	return apply(op, inputs...)
@@ -444,7 +473,7 @@ func rnnGradPrev(g *rnnGeom, t int, dz, grad, pack, R, mask, rdrop *gorgonia.Nod
 	if rdrop != nil {
 		rd, inputs, dims = len(inputs), append(inputs, rdrop), append(dims, 3)
 	}
-	var sc [2]rnnScratch
+	var sc [3]rnnScratch
 	op := &customOp{
 		id:    fmt.Sprintf("RNNCellGradPrev(%s,t=%d)", g.id, t),
 		arity: len(inputs),

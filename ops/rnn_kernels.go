@@ -181,8 +181,43 @@ func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask 
 				}
 				o[j], o[u+j], o[2*u+j], o[3*u+j], o[4*u+j] = h, z, r, hh, rh
 			}
+		case GRUResetBeforeCell:
+			// The gates now, the candidate once r⊙h₋₁ has gone through R_h.
+			for j := 0; j < u; j++ {
+				z := ract(xp[j] + bAt(ib, j) + rc[j])
+				r := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j])
+				o[u+j], o[2*u+j], o[4*u+j] = z, r, r*p[j]*rnnDropAt(g, rm, bi, 2, j)
+			}
 		}
 	}
+	if g.kind != GRUResetBeforeCell {
+		return
+	}
+	rh := rnnScratchOf[T](&s[1], b*u)
+	rnnGemm(false, false, b, u, u, out[4*u:], S, R[2*u:], gu, 0, rh, u)
+	for bi := 0; bi < b; bi++ {
+		xp := P[(bi*g.steps+idx)*gu : (bi*g.steps+idx+1)*gu]
+		o, p := out[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S]
+		keep := rnnReal(g.maskAt(mask, bi, idx))
+		for j := 0; j < u; j++ {
+			hh := act(xp[2*u+j] + bAt(ib, 2*u+j) + rh[bi*u+j])
+			z := o[u+j]
+			h := z*p[j] + (1-z)*hh
+			if !keep {
+				h = p[j]
+			}
+			o[j], o[3*u+j] = h, hh
+		}
+	}
+}
+
+// rnnDropAt is the recurrent dropout mask of gate gi at unit j of row bi
+// (1 without dropout).
+func rnnDropAt[T float](g *rnnGeom, rm []T, bi, gi, j int) T {
+	if rm == nil {
+		return 1
+	}
+	return rm[(bi*g.gates+gi)*g.units+j]
 }
 
 // rnnCellGradZ sets dz (batch, W) to the gradient of the pre-activations of
@@ -225,6 +260,32 @@ func rnnCellGradZ[T float](g *rnnGeom, t int, dz, gr, pack, prev []T, mask rnnMa
 				d[j], d[u+j], d[2*u+j] = dpz, dpr, dph
 				d[3*u+j], d[4*u+j], d[5*u+j] = dpz, dpr, dph*r
 			}
+		case GRUResetBeforeCell:
+			// The reset gate's column waits for rnnResetBeforeGradR.
+			for j := 0; j < u; j++ {
+				z, hh := o[u+j], o[3*u+j]
+				dh := gg[j]
+				d[j] = dh * (p[j] - hh) * T(ract(float64(z)))
+				d[u+j] = 0
+				d[2*u+j] = dh * (1 - z) * T(act(float64(hh)))
+			}
+		}
+	}
+}
+
+// rnnResetBeforeGradR fills the reset gate's column of the reset-before
+// GRU's gate gradient dz: with s = r⊙h₋₁⊙rm_h fed to R_h, ds =
+// dph·R_hᵀ and dpr = ds⊙h₋₁⊙rm_h⊙σ'(r). (Padded steps have dph = 0.)
+func rnnResetBeforeGradR[T float](g *rnnGeom, dz, pack, prev, R, rm []T, sc *rnnScratch) {
+	b, u, S, W := g.batch, g.units, g.width, g.dzWidth()
+	gu := g.gates * u
+	ds := rnnScratchOf[T](sc, b*u)
+	rnnGemm(false, true, b, u, u, dz[2*u:], W, R[2*u:], gu, 0, ds, u)
+	ract := g.ract.dy
+	for bi := 0; bi < b; bi++ {
+		o, p, d := pack[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S], dz[bi*W:(bi+1)*W]
+		for j := 0; j < u; j++ {
+			d[u+j] = ds[bi*u+j] * p[j] * rnnDropAt(g, rm, bi, 2, j) * T(ract(float64(o[2*u+j])))
 		}
 	}
 }
@@ -245,6 +306,13 @@ func rnnCellGradPrev[T float](g *rnnGeom, t int, dprev, dz, gr, pack, R []T, mas
 	rnnRecBack(g, dh, dz, off, W, R, rm, &s[1])
 	idx := g.idx(t)
 	act := g.act.dy
+	var hb []T
+	if g.kind == GRUResetBeforeCell {
+		// The candidate's block read r⊙h₋₁, not h₋₁: its term
+		// (dph·R_hᵀ)⊙rm_h in dh is scaled by r below.
+		hb = rnnScratchOf[T](&s[2], b*u)
+		rnnGemm(false, true, b, u, u, dz[2*u:], W, R[2*u:], gu, 0, hb, u)
+	}
 	for bi := 0; bi < b; bi++ {
 		d, gg, o := dprev[bi*S:(bi+1)*S], gr[bi*S:(bi+1)*S], pack[bi*S:(bi+1)*S]
 		clear(d)
@@ -253,11 +321,14 @@ func rnnCellGradPrev[T float](g *rnnGeom, t int, dprev, dz, gr, pack, R []T, mas
 			carry := gg[j]
 			if keep {
 				carry = 0
-				if g.kind == GRUCell {
+				if g.kind == GRUCell || g.kind == GRUResetBeforeCell {
 					carry = gg[j] * o[u+j]
 				}
 			}
 			d[j] = carry + dh[bi*u+j]
+			if hb != nil {
+				d[j] += hb[bi*u+j] * rnnDropAt(g, rm, bi, 2, j) * (o[2*u+j] - 1)
+			}
 		}
 		if g.kind == LSTMCell {
 			for j := 0; j < u; j++ {
@@ -386,4 +457,22 @@ func rnnRecKernelGrad[T float](g *rnnGeom, dR []T, prevs, dzs [][]T, rm []T, s [
 		}
 		rnnGemm(true, false, u, u, T_*b, hm, u, ds[gi*u:], gu, 0, dR[gi*u:], gu)
 	}
+}
+
+// rnnResetBeforeKernelGrad replaces the candidate's block of dR (which
+// rnnRecKernelGrad computed from h₋₁) with Σ_t s_tᵀ·dph_t, s_t = r⊙h₋₁⊙rm_h
+// being kept in each step's pack.
+func rnnResetBeforeKernelGrad[T float](g *rnnGeom, dR []T, packs, dzs [][]T, s []rnnScratch) {
+	b, u, S, W, T_ := g.batch, g.units, g.width, g.dzWidth(), g.steps
+	gu := g.gates * u
+	ss := rnnScratchOf[T](&s[0], T_*b*u)
+	ds := rnnScratchOf[T](&s[1], T_*b*u)
+	for t := 0; t < T_; t++ {
+		for bi := 0; bi < b; bi++ {
+			r := t*b + bi
+			copy(ss[r*u:(r+1)*u], packs[t][bi*S+4*u:bi*S+5*u])
+			copy(ds[r*u:(r+1)*u], dzs[t][bi*W+2*u:bi*W+3*u])
+		}
+	}
+	rnnGemm(true, false, u, u, T_*b, ss, u, ds, u, 0, dR[2*u:], gu)
 }

@@ -359,14 +359,20 @@ func rnnGatherSteps[T float](g *rnnGeom, out []T, dz func(t int) []T, gu, W int)
 	}
 }
 
-// rnnRecKernelGradOp is the gradient of R over all steps.
-func rnnRecKernelGradOp(g *rnnGeom, prevs, dzs []*gorgonia.Node, rdrop *gorgonia.Node) (*gorgonia.Node, error) {
+// rnnRecKernelGradOp is the gradient of R over all steps. The reset-before
+// GRU also reads each step's pack, whose r⊙h₋₁ multiplies the candidate's
+// block of R.
+func rnnRecKernelGradOp(g *rnnGeom, prevs, dzs, packs []*gorgonia.Node, rdrop *gorgonia.Node) (*gorgonia.Node, error) {
 	T := g.steps
 	inputs := append(append([]*gorgonia.Node(nil), prevs...), dzs...)
 	dims := rnnRepeat(2, 2*T)
 	rd := -1
 	if rdrop != nil {
 		rd, inputs, dims = 2*T, append(inputs, rdrop), append(dims, 3)
+	}
+	pk := -1
+	if g.kind == GRUResetBeforeCell {
+		pk, inputs, dims = len(inputs), append(inputs, packs...), append(dims, rnnRepeat(2, T)...)
 	}
 	var sc [3]rnnScratch
 	op := &customOp{
@@ -382,6 +388,13 @@ func rnnRecKernelGradOp(g *rnnGeom, prevs, dzs []*gorgonia.Node, rdrop *gorgonia
 						p[t], d[t] = rnn32(in[t]), rnn32(in[T+t])
 					}
 					rnnRecKernelGrad(g, rnn32(out), p, d, rnnOpt32(in, rd), sc[:])
+					if pk >= 0 {
+						s := make([][]float32, T)
+						for t := range s {
+							s[t] = rnn32(in[pk+t])
+						}
+						rnnResetBeforeKernelGrad(g, rnn32(out), s, d, sc[:])
+					}
 				},
 				func() {
 					p, d := make([][]float64, T), make([][]float64, T)
@@ -389,6 +402,13 @@ func rnnRecKernelGradOp(g *rnnGeom, prevs, dzs []*gorgonia.Node, rdrop *gorgonia
 						p[t], d[t] = rnn64(in[t]), rnn64(in[T+t])
 					}
 					rnnRecKernelGrad(g, rnn64(out), p, d, rnnOpt64(in, rd), sc[:])
+					if pk >= 0 {
+						s := make([][]float64, T)
+						for t := range s {
+							s[t] = rnn64(in[pk+t])
+						}
+						rnnResetBeforeKernelGrad(g, rnn64(out), s, d, sc[:])
+					}
 				})
 		},
 	}

@@ -145,7 +145,7 @@ func rnnFunc(c rnnCase, fixed map[string]*tensor.Dense) gradcheck.Func {
 
 func rnnCases() []rnnCase {
 	var cases []rnnCase
-	for _, cell := range []CellKind{SimpleRNNCell, LSTMCell, GRUCell} {
+	for _, cell := range []CellKind{SimpleRNNCell, LSTMCell, GRUCell, GRUResetBeforeCell} {
 		base := RecurrentConfig{Cell: cell}
 		seq := base
 		seq.ReturnSequences = true
@@ -259,6 +259,14 @@ func refRNN(c rnnCase, wrt []*tensor.Dense, fixed map[string]*tensor.Dense) (out
 					zz, rr := sigmoid(z[j]+r[j]), sigmoid(z[u+j]+r[u+j])
 					hh := act(z[2*u+j] + rr*r[2*u+j])
 					nh[j] = zz*h[b*u+j] + (1-zz)*hh
+				case GRUResetBeforeCell:
+					// (r⊙h)·R_h, r over every unit of h.
+					zz := sigmoid(z[j] + r[j])
+					var rh float64
+					for i := 0; i < u; i++ {
+						rh += sigmoid(z[u+i]+r[u+i]) * h[b*u+i] * R[i*gu+2*u+j]
+					}
+					nh[j] = zz*h[b*u+j] + (1-zz)*act(z[2*u+j]+rh)
 				}
 			}
 			real := c.mask == nil || c.mask[b*rnnSteps+ti] != 0

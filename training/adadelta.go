@@ -18,8 +18,9 @@ type Adadelta struct {
 	// LearningRate scales the step; 0 means Keras' default 0.001 (the
 	// original paper's rule is 1.0). Written to JSON as "learning_rate".
 	LearningRate float64 `json:"-"`
-	// Rho is the decay of both averages; 0 means 0.95.
-	Rho float64 `json:"rho"`
+	// Rho is the decay of both averages, in [0, 1]; nil means 0.95. Set it
+	// with Float.
+	Rho *float64 `json:"rho"`
 	// Epsilon keeps the division finite; 0 means 1e-7.
 	Epsilon float64 `json:"epsilon"`
 	// Schedule, when not nil, gives the learning rate of every step instead
@@ -71,7 +72,7 @@ func (o *Adadelta) SetState(weights []*graph.Weight, state []NamedTensor) error 
 // get_config names it.
 func (o *Adadelta) MarshalJSON() ([]byte, error) {
 	type config Adadelta
-	c := Adadelta{Rho: o.rho(), Epsilon: o.epsilon(),
+	c := Adadelta{Rho: Float(o.rho()), Epsilon: o.epsilon(),
 		ClipNorm: o.ClipNorm, ClipValue: o.ClipValue, GlobalClipNorm: o.GlobalClipNorm}
 	return marshalConfig(o.CurrentLearningRate(), o.Schedule, (*config)(&c))
 }
@@ -82,7 +83,7 @@ func (o *Adadelta) UnmarshalJSON(data []byte) error {
 	return unmarshalConfig(data, (*config)(o), &o.LearningRate, &o.Schedule, &o.core.zeroLR)
 }
 
-func (o *Adadelta) rho() float64     { return orDefault(o.Rho, 0.95) }
+func (o *Adadelta) rho() float64     { return floatOr(o.Rho, 0.95) }
 func (o *Adadelta) epsilon() float64 { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adadelta) common() common {

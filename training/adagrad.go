@@ -18,9 +18,10 @@ type Adagrad struct {
 	// LearningRate is the step size; 0 means Keras' default 0.001. Written to
 	// JSON as "learning_rate".
 	LearningRate float64 `json:"-"`
-	// InitialAccumulatorValue starts every accumulator; 0 means Keras'
-	// default 0.1 (a zero start cannot be asked for).
-	InitialAccumulatorValue float64 `json:"initial_accumulator_value"`
+	// InitialAccumulatorValue starts every accumulator, >= 0; nil means
+	// Keras' default 0.1. Set it with Float (Float(0) starts at 0, as
+	// PyTorch's Adagrad).
+	InitialAccumulatorValue *float64 `json:"initial_accumulator_value"`
 	// Epsilon keeps the division finite; 0 means 1e-7.
 	Epsilon float64 `json:"epsilon"`
 	// Schedule, when not nil, gives the learning rate of every step instead
@@ -71,7 +72,7 @@ func (o *Adagrad) SetState(weights []*graph.Weight, state []NamedTensor) error {
 // get_config names it.
 func (o *Adagrad) MarshalJSON() ([]byte, error) {
 	type config Adagrad
-	c := Adagrad{InitialAccumulatorValue: o.initial(), Epsilon: o.epsilon(),
+	c := Adagrad{InitialAccumulatorValue: Float(o.initial()), Epsilon: o.epsilon(),
 		ClipNorm: o.ClipNorm, ClipValue: o.ClipValue, GlobalClipNorm: o.GlobalClipNorm}
 	return marshalConfig(o.CurrentLearningRate(), o.Schedule, (*config)(&c))
 }
@@ -82,7 +83,7 @@ func (o *Adagrad) UnmarshalJSON(data []byte) error {
 	return unmarshalConfig(data, (*config)(o), &o.LearningRate, &o.Schedule, &o.core.zeroLR)
 }
 
-func (o *Adagrad) initial() float64 { return orDefault(o.InitialAccumulatorValue, 0.1) }
+func (o *Adagrad) initial() float64 { return floatOr(o.InitialAccumulatorValue, 0.1) }
 func (o *Adagrad) epsilon() float64 { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adagrad) common() common {

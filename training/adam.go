@@ -22,10 +22,12 @@ type Adam struct {
 	// LearningRate is the step size; 0 means Keras' default 0.001. Written to
 	// JSON as "learning_rate".
 	LearningRate float64 `json:"-"`
-	// Beta1 is the decay of the first-moment average; 0 means 0.9.
-	Beta1 float64 `json:"beta_1"`
-	// Beta2 is the decay of the second-moment average; 0 means 0.999.
-	Beta2 float64 `json:"beta_2"`
+	// Beta1 is the decay of the first-moment average, in [0, 1); nil means
+	// 0.9. Set it with Float (Float(0) for no momentum).
+	Beta1 *float64 `json:"beta_1"`
+	// Beta2 is the decay of the second-moment average, in [0, 1); nil means
+	// 0.999.
+	Beta2 *float64 `json:"beta_2"`
 	// Epsilon keeps the division finite; 0 means 1e-7.
 	Epsilon float64 `json:"epsilon"`
 	// AMSGrad divides by the largest second moment seen so far.
@@ -81,7 +83,7 @@ func (o *Adam) SetState(weights []*graph.Weight, state []NamedTensor) error {
 // get_config names it.
 func (o *Adam) MarshalJSON() ([]byte, error) {
 	type config Adam
-	c := Adam{Beta1: o.beta1(), Beta2: o.beta2(), Epsilon: o.epsilon(), AMSGrad: o.AMSGrad,
+	c := Adam{Beta1: Float(o.beta1()), Beta2: Float(o.beta2()), Epsilon: o.epsilon(), AMSGrad: o.AMSGrad,
 		ClipNorm: o.ClipNorm, ClipValue: o.ClipValue, GlobalClipNorm: o.GlobalClipNorm}
 	return marshalConfig(o.CurrentLearningRate(), o.Schedule, (*config)(&c))
 }
@@ -92,8 +94,8 @@ func (o *Adam) UnmarshalJSON(data []byte) error {
 	return unmarshalConfig(data, (*config)(o), &o.LearningRate, &o.Schedule, &o.core.zeroLR)
 }
 
-func (o *Adam) beta1() float64   { return orDefault(o.Beta1, 0.9) }
-func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
+func (o *Adam) beta1() float64   { return floatOr(o.Beta1, 0.9) }
+func (o *Adam) beta2() float64   { return floatOr(o.Beta2, 0.999) }
 func (o *Adam) epsilon() float64 { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adam) common() common {

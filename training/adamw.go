@@ -14,13 +14,15 @@ type AdamW struct {
 	// LearningRate is the step size; 0 means Keras' default 0.001. Written to
 	// JSON as "learning_rate".
 	LearningRate float64 `json:"-"`
-	// WeightDecay is the decay per unit of learning rate; 0 means Keras'
-	// default 0.004 (use Adam for no decay).
-	WeightDecay float64 `json:"weight_decay"`
-	// Beta1 is the decay of the first-moment average; 0 means 0.9.
-	Beta1 float64 `json:"beta_1"`
-	// Beta2 is the decay of the second-moment average; 0 means 0.999.
-	Beta2 float64 `json:"beta_2"`
+	// WeightDecay is the decay per unit of learning rate, >= 0; nil means
+	// Keras' default 0.004. Set it with Float.
+	WeightDecay *float64 `json:"weight_decay"`
+	// Beta1 is the decay of the first-moment average, in [0, 1); nil means
+	// 0.9.
+	Beta1 *float64 `json:"beta_1"`
+	// Beta2 is the decay of the second-moment average, in [0, 1); nil means
+	// 0.999.
+	Beta2 *float64 `json:"beta_2"`
 	// Epsilon keeps the division finite; 0 means 1e-7.
 	Epsilon float64 `json:"epsilon"`
 	// AMSGrad divides by the largest second moment seen so far.
@@ -72,7 +74,7 @@ func (o *AdamW) SetState(weights []*graph.Weight, state []NamedTensor) error {
 // get_config names it.
 func (o *AdamW) MarshalJSON() ([]byte, error) {
 	type config AdamW
-	c := AdamW{WeightDecay: o.weightDecay(), Beta1: o.beta1(), Beta2: o.beta2(), Epsilon: o.epsilon(), AMSGrad: o.AMSGrad,
+	c := AdamW{WeightDecay: Float(o.weightDecay()), Beta1: Float(o.beta1()), Beta2: Float(o.beta2()), Epsilon: o.epsilon(), AMSGrad: o.AMSGrad,
 		ClipNorm: o.ClipNorm, ClipValue: o.ClipValue, GlobalClipNorm: o.GlobalClipNorm}
 	return marshalConfig(o.CurrentLearningRate(), o.Schedule, (*config)(&c))
 }
@@ -83,9 +85,9 @@ func (o *AdamW) UnmarshalJSON(data []byte) error {
 	return unmarshalConfig(data, (*config)(o), &o.LearningRate, &o.Schedule, &o.core.zeroLR)
 }
 
-func (o *AdamW) weightDecay() float64 { return orDefault(o.WeightDecay, 0.004) }
-func (o *AdamW) beta1() float64       { return orDefault(o.Beta1, 0.9) }
-func (o *AdamW) beta2() float64       { return orDefault(o.Beta2, 0.999) }
+func (o *AdamW) weightDecay() float64 { return floatOr(o.WeightDecay, 0.004) }
+func (o *AdamW) beta1() float64       { return floatOr(o.Beta1, 0.9) }
+func (o *AdamW) beta2() float64       { return floatOr(o.Beta2, 0.999) }
 func (o *AdamW) epsilon() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *AdamW) common() common {

@@ -23,6 +23,12 @@
 // LearningRateScheduler and Lambda build the usual ones. A hook returning
 // ErrStopTraining ends training after the current batch.
 //
+// The zero value of a configuration field means Keras' default. Where
+// Keras accepts 0 as a setting of its own and its default is not 0 (Adam's
+// Beta1, AdamW's WeightDecay, a Precision threshold), the field is a
+// *float64: nil is the default, and Float gives any value, 0 included:
+// &Adam{Beta1: Float(0)}.
+//
 // Metrics (NewMetric by Keras name; RegisterMetric adds a custom one)
 // accumulate over batches; every metric scores a sample as the mean over
 // its entries and weights samples by their sample weight.

@@ -14,11 +14,9 @@ import (
 type Precision struct {
 	// LogName is the name in logs; "" means "precision".
 	LogName string
-	// Threshold must lie in [0, 1]; 0 means Keras' default 0.5. For logits
-	// (Keras' thresholds=0) use math.SmallestNonzeroFloat64, which tests
-	// yPred > 0 for every float32 and every float64 but the smallest
-	// denormal.
-	Threshold float64
+	// Threshold must lie in [0, 1]; nil means Keras' default 0.5. For
+	// logits give Float(0) (Keras' thresholds=0): yPred > 0.
+	Threshold *float64
 
 	tp, fp float64
 	buf    metricBuffers
@@ -30,7 +28,7 @@ type Recall struct {
 	// LogName is the name in logs; "" means "recall".
 	LogName string
 	// Threshold as Precision's.
-	Threshold float64
+	Threshold *float64
 
 	tp, fn float64
 	buf    metricBuffers
@@ -109,10 +107,8 @@ func (m *Recall) Update(yTrue, yPred *tensor.Dense, sampleWeight []float64) erro
 }
 
 // metricThreshold applies the default 0.5 and checks the range [0, 1].
-func metricThreshold(name string, th float64) (float64, error) {
-	if th == 0 {
-		return 0.5, nil
-	}
+func metricThreshold(name string, p *float64) (float64, error) {
+	th := floatOr(p, 0.5)
 	if !(th >= 0 && th <= 1) {
 		return 0, errors.Errorf("training: %s: Threshold %v is not in [0, 1]", name, th)
 	}

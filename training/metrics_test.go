@@ -185,7 +185,7 @@ func TestMetricValues(t *testing.T) {
 		{"precision/nothing predicted positive", &Precision{},
 			[]metricTestBatch{metricB(metricS(2), metricV(1, 0), metricS(2), metricV(0.5, 0.5))}, 0},
 		// > 0.3: tp (0.4), fp (0.35).
-		{"precision/threshold 0.3", &Precision{Threshold: 0.3},
+		{"precision/threshold 0.3", &Precision{Threshold: Float(0.3)},
 			[]metricTestBatch{metricB(metricS(3), metricV(1, 0, 1), metricS(3), metricV(0.4, 0.35, 0.1))}, 0.5},
 		// tp 2 fp 1, then tp 0 fp 1 (2 counts as positive): 2 / 4.
 		{"precision/two batches", &Precision{}, []metricTestBatch{
@@ -383,7 +383,7 @@ func TestMetricErrors(t *testing.T) {
 		{"scalar yPred", &AUC{}, f(metricS(2)), tensor.New(tensor.FromScalar(float32(1))), nil, []string{"batch axis"}},
 		{"bool dtype", &BinaryAccuracy{}, boolT, f(metricS(2, 1)), nil, []string{"yTrue", "bool"}},
 		{"binary threshold", &BinaryAccuracy{Threshold: 1.5}, f(metricS(2, 1)), f(metricS(2, 1)), nil, []string{"1.5"}},
-		{"precision threshold", &Precision{Threshold: -0.1}, f(metricS(2, 1)), f(metricS(2, 1)), nil, []string{"-0.1"}},
+		{"precision threshold", &Precision{Threshold: Float(-0.1)}, f(metricS(2, 1)), f(metricS(2, 1)), nil, []string{"-0.1"}},
 		{"top k", &TopKCategoricalAccuracy{K: -1}, f(metricS(2, 3)), f(metricS(2, 3)), nil, []string{"-1"}},
 		{"auc thresholds", &AUC{NumThresholds: 1}, f(metricS(2)), f(metricS(2)), nil, []string{"NumThresholds is 1"}},
 		{"auc curve", &AUC{Curve: "XY"}, f(metricS(2)), f(metricS(2)), nil, []string{`"XY"`}},

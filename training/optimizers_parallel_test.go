@@ -27,7 +27,7 @@ func TestParallelUpdateIsSerialUpdate(t *testing.T) {
 		"adam clipped":     func() Optimizer { return &Adam{GlobalClipNorm: 0.5} },
 		"rmsprop plain":    func() Optimizer { return &RMSprop{} },
 		"sgd no momentum":  func() Optimizer { return &SGD{} },
-		"adamw decay 0.01": func() Optimizer { return &AdamW{WeightDecay: 0.01} },
+		"adamw decay 0.01": func() Optimizer { return &AdamW{WeightDecay: Float(0.01)} },
 	}
 	for name, mk := range configs {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {

@@ -194,13 +194,13 @@ func TestDefaults(t *testing.T) {
 func configured() []Optimizer {
 	return []Optimizer{
 		&SGD{LearningRate: 0.1, Momentum: 0.9, Nesterov: true, ClipNorm: 1},
-		&Adam{LearningRate: 0.01, Beta1: 0.8, Beta2: 0.5, Epsilon: 1e-3, AMSGrad: true,
+		&Adam{LearningRate: 0.01, Beta1: Float(0.8), Beta2: Float(0.5), Epsilon: 1e-3, AMSGrad: true,
 			Schedule: ExponentialDecay{InitialLearningRate: 0.01, DecaySteps: 2, DecayRate: 0.5}},
-		&AdamW{LearningRate: 0.01, WeightDecay: 0.1, AMSGrad: true, GlobalClipNorm: 2},
-		&RMSprop{LearningRate: 0.01, Rho: 0.8, Momentum: 0.5, Centered: true, ClipValue: 0.5},
-		&Adagrad{LearningRate: 0.1, InitialAccumulatorValue: 0.5, Epsilon: 0.1,
+		&AdamW{LearningRate: 0.01, WeightDecay: Float(0.1), AMSGrad: true, GlobalClipNorm: 2},
+		&RMSprop{LearningRate: 0.01, Rho: Float(0.8), Momentum: 0.5, Centered: true, ClipValue: 0.5},
+		&Adagrad{LearningRate: 0.1, InitialAccumulatorValue: Float(0.5), Epsilon: 0.1,
 			Schedule: &PiecewiseConstantDecay{Boundaries: []int{0, 1}, Values: []float64{0.1, 0.05, 0.01}}},
-		&Adadelta{LearningRate: 1, Rho: 0.9, Epsilon: 1e-3,
+		&Adadelta{LearningRate: 1, Rho: Float(0.9), Epsilon: 1e-3,
 			Schedule: CosineDecay{InitialLearningRate: 0, DecaySteps: 3, WarmupTarget: 1, WarmupSteps: 1}},
 	}
 }
@@ -447,11 +447,11 @@ func TestStepErrors(t *testing.T) {
 		{"NaN schedule", &SGD{Schedule: PiecewiseConstantDecay{Values: []float64{math.NaN()}}}, []graph.Gradient{ok}, "is NaN"},
 		{"bad schedule", &SGD{Schedule: ExponentialDecay{InitialLearningRate: 1}}, []graph.Gradient{ok}, "DecaySteps is 0"},
 		{"momentum", &SGD{Momentum: 1.5}, []graph.Gradient{ok}, "Momentum is 1.5"},
-		{"beta", &Adam{Beta1: 1}, []graph.Gradient{ok}, "Beta1=1"},
-		{"adamw decay", &AdamW{WeightDecay: -1}, []graph.Gradient{ok}, "WeightDecay is -1"},
-		{"rho", &RMSprop{Rho: 2}, []graph.Gradient{ok}, "Rho is 2"},
+		{"beta", &Adam{Beta1: Float(1)}, []graph.Gradient{ok}, "Beta1=1"},
+		{"adamw decay", &AdamW{WeightDecay: Float(-1)}, []graph.Gradient{ok}, "WeightDecay is -1"},
+		{"rho", &RMSprop{Rho: Float(2)}, []graph.Gradient{ok}, "Rho is 2"},
 		{"rmsprop momentum", &RMSprop{Momentum: -1}, []graph.Gradient{ok}, "Momentum is -1"},
-		{"accumulator", &Adagrad{InitialAccumulatorValue: -1}, []graph.Gradient{ok}, "InitialAccumulatorValue is -1"},
+		{"accumulator", &Adagrad{InitialAccumulatorValue: Float(-1)}, []graph.Gradient{ok}, "InitialAccumulatorValue is -1"},
 		{"adadelta eps", &Adadelta{Epsilon: -1}, []graph.Gradient{ok}, "Epsilon is -1"},
 	} {
 		before := append([]float64(nil), w.Value.Float64s()...)

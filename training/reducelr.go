@@ -9,7 +9,7 @@ import (
 )
 
 // ReduceLROnPlateauConfig configures ReduceLROnPlateau. The zero value of a
-// field is Keras' default.
+// field is Keras' default (nil for the pointer field MinDelta; see Float).
 type ReduceLROnPlateauConfig struct {
 	// Monitor is the log key watched; "" means "val_loss".
 	Monitor string
@@ -17,12 +17,12 @@ type ReduceLROnPlateauConfig struct {
 	// It must be in (0, 1).
 	Factor float64
 	// Patience is the number of epochs without improvement before a
-	// reduction; 0 means 10. (Keras' patience 0 acts as 1: the count is
-	// raised before it is compared.)
+	// reduction; 0 means 10. (Keras' patience 0 acts as 1, the count being
+	// raised before it is compared: give 1.)
 	Patience int
-	// MinDelta is the smallest change that counts as an improvement; 0
-	// means 1e-4. To count any change, give a tiny value such as 1e-300.
-	MinDelta float64
+	// MinDelta is the smallest change that counts as an improvement, >= 0;
+	// nil means 1e-4. Float(0) counts any change.
+	MinDelta *float64
 	// Cooldown is the number of epochs after a reduction during which
 	// epochs without improvement are not counted.
 	Cooldown int
@@ -86,23 +86,21 @@ func (s *reduceLR) trainBegin(r *Run) error {
 	if c.Patience == 0 {
 		c.Patience = 10
 	}
-	if c.MinDelta == 0 {
-		c.MinDelta = 1e-4
-	}
+	minDelta := floatOr(c.MinDelta, 1e-4)
 	switch {
 	case !(c.Factor > 0 && c.Factor < 1):
 		return errors.Errorf("training: ReduceLROnPlateau: Factor must be in (0, 1), got %v", c.Factor)
 	case c.Patience < 0 || c.Cooldown < 0:
 		return errors.Errorf("training: ReduceLROnPlateau: Patience (%d) and Cooldown (%d) must not be negative", c.Patience, c.Cooldown)
-	case c.MinDelta < 0:
-		return errors.Errorf("training: ReduceLROnPlateau: MinDelta must not be negative, got %v", c.MinDelta)
+	case !(minDelta >= 0):
+		return errors.Errorf("training: ReduceLROnPlateau: MinDelta must not be negative, got %v", minDelta)
 	case !(c.MinLR >= 0) || math.IsInf(c.MinLR, 0):
 		return errors.Errorf("training: ReduceLROnPlateau: MinLR must be finite and not negative, got %v", c.MinLR)
 	}
 	if r == nil || r.Optimizer == nil {
 		return errors.New("training: ReduceLROnPlateau: Run.Optimizer is nil")
 	}
-	m, err := newMonitor("ReduceLROnPlateau", c.Monitor, c.Mode, c.MinDelta)
+	m, err := newMonitor("ReduceLROnPlateau", c.Monitor, c.Mode, minDelta)
 	if err != nil {
 		return err
 	}

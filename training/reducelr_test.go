@@ -42,7 +42,7 @@ func TestReduceLROnPlateau(t *testing.T) {
 			[]float64{1, 1, 0.1, 0.1}, []float64{0.1}},
 		// Auto mode maximises accuracy; MinDelta 0.01: 0.505 is not above
 		// 0.51, 0.52 is, 0.52 again is not.
-		{"auto max", ReduceLROnPlateauConfig{Monitor: "val_accuracy", Patience: 1, MinDelta: 0.01}, "val_accuracy", 1,
+		{"auto max", ReduceLROnPlateauConfig{Monitor: "val_accuracy", Patience: 1, MinDelta: Float(0.01)}, "val_accuracy", 1,
 			[]float64{0.5, 0.505, 0.52, 0.52}, []float64{1, 1, 0.1, 0.1}, []float64{0.1, 0.1 * 0.1}},
 		{"mode max on loss", ReduceLROnPlateauConfig{Monitor: "loss", Mode: "max", Patience: 1}, "loss", 1,
 			[]float64{0.5, 0.6, 0.4}, []float64{1, 1, 1}, []float64{0.1}},
@@ -108,7 +108,7 @@ func TestReduceLROnPlateauErrors(t *testing.T) {
 		{ReduceLROnPlateauConfig{Factor: -0.5}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "got -0.5"},
 		{ReduceLROnPlateauConfig{Patience: -1}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "Patience (-1)"},
 		{ReduceLROnPlateauConfig{Cooldown: -1}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "Cooldown (-1)"},
-		{ReduceLROnPlateauConfig{MinDelta: -1}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "MinDelta must not be negative"},
+		{ReduceLROnPlateauConfig{MinDelta: Float(-1)}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "MinDelta must not be negative"},
 		{ReduceLROnPlateauConfig{MinLR: -1}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, "MinLR must be finite and not negative, got -1"},
 		{ReduceLROnPlateauConfig{Mode: "Min"}, &Run{Optimizer: opt}, Logs{"val_loss": 1}, `got "Min"`},
 		{ReduceLROnPlateauConfig{}, &Run{}, Logs{"val_loss": 1}, "Run.Optimizer is nil"},

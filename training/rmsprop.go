@@ -21,8 +21,9 @@ type RMSprop struct {
 	// LearningRate is the step size; 0 means Keras' default 0.001. Written to
 	// JSON as "learning_rate".
 	LearningRate float64 `json:"-"`
-	// Rho is the decay of the average of squared gradients; 0 means 0.9.
-	Rho float64 `json:"rho"`
+	// Rho is the decay of the average of squared gradients, in [0, 1]; nil
+	// means 0.9. Set it with Float.
+	Rho *float64 `json:"rho"`
 	// Momentum is the decay of the momentum of increments; 0 (the default)
 	// uses no momentum.
 	Momentum float64 `json:"momentum"`
@@ -80,7 +81,7 @@ func (o *RMSprop) SetState(weights []*graph.Weight, state []NamedTensor) error {
 // get_config names it.
 func (o *RMSprop) MarshalJSON() ([]byte, error) {
 	type config RMSprop
-	c := RMSprop{Rho: o.rho(), Momentum: o.Momentum, Epsilon: o.epsilon(), Centered: o.Centered,
+	c := RMSprop{Rho: Float(o.rho()), Momentum: o.Momentum, Epsilon: o.epsilon(), Centered: o.Centered,
 		ClipNorm: o.ClipNorm, ClipValue: o.ClipValue, GlobalClipNorm: o.GlobalClipNorm}
 	return marshalConfig(o.CurrentLearningRate(), o.Schedule, (*config)(&c))
 }
@@ -91,7 +92,7 @@ func (o *RMSprop) UnmarshalJSON(data []byte) error {
 	return unmarshalConfig(data, (*config)(o), &o.LearningRate, &o.Schedule, &o.core.zeroLR)
 }
 
-func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
+func (o *RMSprop) rho() float64     { return floatOr(o.Rho, 0.9) }
 func (o *RMSprop) epsilon() float64 { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *RMSprop) common() common {

@@ -1,4 +1,4 @@
-// Command listops trains two models on ListOps (Nangia and Bowman 2018),
+// Command listops trains three models on ListOps (Nangia and Bowman 2018),
 // nested lists of digits under MAX, MIN, MED and SM (sum mod 10) to be
 // evaluated, labels 0–9:
 //
@@ -12,12 +12,17 @@
 //     default) every node is trained on the value read so far (Tai et al.
 //     train on every phrase; these targets come from the same
 //     expressions), the test accuracy is the roots'.
+//   - a transformer encoder (-models transformer, see transformer.go):
+//     token and position embeddings, blocks of MultiHeadAttention, Add,
+//     LayerNormalization and Dense, a masked mean and Dense, over the same
+//     sequences as the LSTM.
 //
-// Both see the same training and test expressions (drawn once, no
-// expression twice, split at random); the LSTM is trained on the roots'
-// values only. It prints each model's test
-// accuracy, per nesting depth too, and, as its last line, one JSON object
-// with the results.
+// All see the same training and test expressions (drawn once, no
+// expression twice, split at random); the LSTM and the transformer are
+// trained on the roots' values only. It prints each model's test
+// accuracy, per nesting depth too, a table of the accuracy by depth of
+// every model trained, and, as its last line, one JSON object with the
+// results.
 package main
 
 import (
@@ -26,6 +31,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/keragon/keragon/graph"
@@ -52,6 +59,10 @@ type config struct {
 	trainBranch         float64
 	cosine              bool
 	forgetBias          bool
+	tfLayers, tfDim     int
+	tfHeads, tfFF       int
+	tfEpochs            int
+	tfLR, tfDropout     float64
 }
 
 func main() {
@@ -72,7 +83,14 @@ func main() {
 	flag.BoolVar(&c.cosine, "cosine", true, "decay the learning rate to 5% along a cosine over the training")
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed (data, weights, shuffling)")
 	flag.IntVar(&c.verbose, "verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch")
-	flag.StringVar(&c.models, "models", "both", "models to train: both, tree or lstm")
+	flag.StringVar(&c.models, "models", "tree,lstm,transformer", "models to train, separated by commas: tree, lstm, transformer (both: tree,lstm)")
+	flag.IntVar(&c.tfLayers, "tf-layers", 2, "transformer encoder blocks")
+	flag.IntVar(&c.tfDim, "tf-dim", 64, "transformer width (embedding and attention output)")
+	flag.IntVar(&c.tfHeads, "tf-heads", 4, "transformer attention heads (each of width tf-dim/tf-heads)")
+	flag.IntVar(&c.tfFF, "tf-ff", 128, "transformer feed-forward units")
+	flag.IntVar(&c.tfEpochs, "tf-epochs", 10, "training epochs of the transformer")
+	flag.Float64Var(&c.tfLR, "tf-lr", 0.001, "the transformer's Adam learning rate (with -cosine its peak)")
+	flag.Float64Var(&c.tfDropout, "tf-dropout", 0.1, "the transformer's dropout after attention and feed-forward")
 	flag.StringVar(&c.form, "tree", "binary", "tree form: nary (operator over its arguments, child-sum TreeLSTM) or binary (Nangia and Bowman's parse, N-ary TreeLSTM)")
 	flag.StringVar(&c.supervise, "supervise", "nodes", "tree model targets: nodes (every sub-expression's value, as Tai et al. train on all phrases) or root")
 	flag.BoolVar(&c.forgetBias, "unit-forget-bias", true, "start the TreeLSTM's forget gates at bias 1 (Keras' unit_forget_bias)")
@@ -98,18 +116,34 @@ func main() {
 		"train": c.train, "test": c.test, "depth": c.depth, "args": c.args, "length": c.length,
 		"branch": c.branch, "train_branch": c.trainBranch, "batch": c.batch, "units": c.units, "seed": c.seed, "blas": graph.BLASName,
 	}
-	if c.models == "both" || c.models == "tree" {
-		r := runTree(c, train, test)
-		for k, v := range r {
-			results["tree_"+k] = v
+	want := map[string]bool{}
+	for _, m := range strings.Split(c.models, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case "both":
+			want["tree"], want["lstm"] = true, true
+		case "tree", "lstm", "transformer":
+			want[m] = true
+		default:
+			check(fmt.Errorf("-models: unknown model %q (want tree, lstm or transformer)", m))
 		}
 	}
-	if c.models == "both" || c.models == "lstm" {
-		r := runLSTM(c, train, test)
-		for k, v := range r {
-			results["lstm_"+k] = v
+	byDepth := map[string]map[int]float64{}
+	overall := map[string]float64{}
+	for _, m := range []struct {
+		name string
+		run  func(config, *set, *set) map[string]any
+	}{{"tree", runTree}, {"lstm", runLSTM}, {"transformer", runTransformer}} {
+		if !want[m.name] {
+			continue
 		}
+		r := m.run(c, train, test)
+		for k, v := range r {
+			results[m.name+"_"+k] = v
+		}
+		byDepth[m.name] = r["accuracy_by_depth"].(map[int]float64)
+		overall[m.name] = r["test_accuracy"].(float64)
 	}
+	printTable(byDepth, overall, depthCounts(test))
 	results["seconds"] = round(time.Since(start).Seconds())
 	out, err := json.Marshal(results)
 	check(err)
@@ -352,6 +386,42 @@ func subset(d *datasets.ListOpsData, idx []int) *set {
 	s.sequences = tensor.New(tensor.WithShape(len(idx), width), tensor.WithBacking(sq))
 	s.labels = tensor.New(tensor.WithShape(len(idx)), tensor.WithBacking(lb))
 	return s
+}
+
+// printTable prints the test accuracy by depth of every model trained.
+func printTable(byDepth map[string]map[int]float64, overall map[string]float64, counts map[int]int) {
+	names := []string{"lstm", "tree", "transformer"}
+	titles := map[string]string{"lstm": "LSTM", "tree": "TreeLSTM", "transformer": "Transformer"}
+	fmt.Printf("\nTest accuracy by nesting depth\n%-8s %9s", "depth", "expr.")
+	for _, n := range names {
+		if byDepth[n] != nil {
+			fmt.Printf(" %12s", titles[n])
+		}
+	}
+	fmt.Println()
+	var depths []int
+	for d := range counts {
+		depths = append(depths, d)
+	}
+	sort.Ints(depths)
+	total := 0
+	for _, d := range depths {
+		total += counts[d]
+		fmt.Printf("%-8d %9d", d, counts[d])
+		for _, n := range names {
+			if byDepth[n] != nil {
+				fmt.Printf(" %12.4f", byDepth[n][d])
+			}
+		}
+		fmt.Println()
+	}
+	fmt.Printf("%-8s %9d", "all", total)
+	for _, n := range names {
+		if byDepth[n] != nil {
+			fmt.Printf(" %12.4f", overall[n])
+		}
+	}
+	fmt.Println()
 }
 
 func depthCounts(s *set) map[int]int {
