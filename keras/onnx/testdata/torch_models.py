@@ -19,7 +19,8 @@ BatchNorm nodes kept with TrainingMode.PRESERVE), a second convnet
 (asymmetric padding, AvgPool2d, a depthwise Conv2d, global average
 pooling, Sigmoid, Softmax), an LSTM classifier (the last step of the
 output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
-classifier. Weights are random with a fixed seed; BatchNorm statistics
+classifier, and a bidirectional LSTM tagger (a Linear on every step).
+Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
 Run with Debian's Python (torch 1.13, onnx 1.12):
@@ -122,6 +123,17 @@ class RNNClassifier(nn.Module):
         return self.fc(h[-1])
 
 
+class BiLSTMTagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 3, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.fc(y)
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -161,6 +173,7 @@ def main():
         ("lstm", LSTMClassifier(), (3, 6, 5), torch.onnx.TrainingMode.EVAL),
         ("gru", GRUClassifier(), (3, 7, 5), torch.onnx.TrainingMode.EVAL),
         ("rnn", RNNClassifier(), (2, 5, 4), torch.onnx.TrainingMode.EVAL),
+        ("bilstm", BiLSTMTagger(), (2, 5, 4), torch.onnx.TrainingMode.EVAL),
     ]
     out = {}
     for name, model, shape, mode in cases:
