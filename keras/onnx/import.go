@@ -103,6 +103,7 @@ type importer struct {
 	outputs    map[string]bool
 	names      map[string]bool
 	weights    map[keras.Layer]map[string]*tensor.Dense
+	reshaped   map[*keras.Tensor]*keras.Tensor // output of an added Reshape → its input
 	inputs     []*keras.Tensor
 	fixedBatch int64 // the batch size written in the inputs' shapes, 0 if symbolic
 	usage      map[int]*rnnUsage
@@ -117,6 +118,7 @@ func (im *importer) run() (*keras.Model, error) {
 	im.outputs = map[string]bool{}
 	im.names = map[string]bool{}
 	im.weights = map[keras.Layer]map[string]*tensor.Dense{}
+	im.reshaped = map[*keras.Tensor]*keras.Tensor{}
 	for _, n := range im.nodes {
 		for _, in := range n.inputs {
 			if in != "" {

@@ -231,6 +231,9 @@ func activationOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 			name = "relu"
 			break
 		}
+		if alpha == float64(float32(0.2)) {
+			break // the slope of Keragon's "leaky_relu" activation
+		}
 		if !(alpha > 0) {
 			return nil, errors.Errorf("alpha %v is not supported (Keragon's LeakyReLU slope is >= 0)", alpha)
 		}

@@ -9,11 +9,12 @@ import (
 )
 
 // rnnRef marks a tensor as output out (0 the sequence Y, 1 the state
-// Y_h, 2 the cell state Y_c) of recurrent node number node.
+// Y_h, 2 the cell state Y_c, 3 the states Y_h of both directions read
+// together) of recurrent node number node.
 type rnnRef struct{ node, out int }
 
 // rnnUsage is what the probe pass saw the graph read of a recurrent node.
-type rnnUsage struct{ seq, h, c bool }
+type rnnUsage struct{ seq, h, c, merged bool }
 
 func (im *importer) use(r *rnnRef) {
 	u := im.usage[r.node]
@@ -26,8 +27,10 @@ func (im *importer) use(r *rnnRef) {
 		u.seq = true
 	case 1:
 		u.h = true
-	default:
+	case 2:
 		u.c = true
+	default:
+		u.merged = true
 	}
 }
 
@@ -203,6 +206,9 @@ func recurrentOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if direction == "reverse" && u.seq && !im.probe {
 		return nil, errors.New("reads the output sequence Y of a reverse node, which Keragon returns in processing order; read Y_h instead")
 	}
+	if u.merged && u.seq && !im.probe {
+		return nil, errors.New("reads both the output sequence and both final states together (Y_h transposed or reshaped); Keragon's Bidirectional returns one or the other")
+	}
 	returnSeq := u.seq
 	returnState := (u.seq && (u.h || u.c)) || (!u.seq && kind.states == 2 && u.c) || (dirs == 2 && (u.h || u.c))
 
@@ -262,6 +268,20 @@ func recurrentOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 		return nil, err
 	}
 	im.setLayer(l, ws)
+	// The two final states side by side: Bidirectional's output without
+	// ReturnSequences. The probe pass builds a copy for it.
+	var merged *keras.Tensor
+	switch {
+	case dirs == 2 && im.probe:
+		inner, _ := inner(0, "forward_probe/")
+		ml := &keras.Bidirectional{Name: im.name(n.name + "_probe"), Layer: inner}
+		setSequences(inner, false, false)
+		if merged, err = im.apply1(ml, ws, xt); err != nil {
+			return nil, err
+		}
+	case dirs == 2 && u.merged:
+		merged = outs[0]
+	}
 
 	// Map Keragon's outputs to Y, Y_h, Y_c.
 	ref := func(out int) *rnnRef { return &rnnRef{node: im.node, out: out} }
@@ -302,12 +322,28 @@ func recurrentOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if c != nil {
 		result[2] = &value{t: c, axes: stateAxes, src: ref(2)}
 	}
+	if merged != nil {
+		// (batch, 2H) held as (batch, 2, H).
+		mt, err := im.reshape(merged, []int{2, H}, n.name+"_states")
+		if err != nil {
+			return nil, err
+		}
+		axes := []int{1, 0, 2}
+		if layout == 1 {
+			axes = []int{0, 1, 2}
+		}
+		result[1] = &value{t: mt, axes: axes, src: ref(3)}
+	}
 	if dirs == 2 {
 		for i, list := range [][]*keras.Tensor{hs, cs} {
 			if len(list) == 0 {
 				continue
 			}
 			v := &value{dirAxis: dirAxis}
+			if i == 0 && result[1] != nil {
+				v = result[1]
+				v.dirAxis = dirAxis
+			}
 			for _, t := range list {
 				v.dirs = append(v.dirs, &value{t: t, axes: []int{0, 1}, src: ref(i + 1)})
 			}
@@ -427,4 +463,16 @@ func convertRNN(op string, W, R, B *constant, d, F, H int) (kernel, recurrent, b
 		}
 	}
 	return kernel, recurrent, dense([]int{G * H}, bb)
+}
+
+// setSequences sets ReturnSequences and ReturnState of a recurrent layer.
+func setSequences(l keras.Layer, seq, state bool) {
+	switch l := l.(type) {
+	case *keras.LSTM:
+		l.ReturnSequences, l.ReturnState = seq, state
+	case *keras.GRU:
+		l.ReturnSequences, l.ReturnState = seq, state
+	case *keras.SimpleRNN:
+		l.ReturnSequences, l.ReturnState = seq, state
+	}
 }

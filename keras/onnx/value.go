@@ -319,9 +319,20 @@ func (im *importer) need(v *value, want []int, why string) (*keras.Tensor, error
 	return im.reshape(t, shape, v.name)
 }
 
-// reshape applies a Reshape layer.
+// reshape applies a Reshape layer, or undoes one the importer added.
 func (im *importer) reshape(t *keras.Tensor, shape []int, name string) (*keras.Tensor, error) {
-	return im.apply1(&keras.Reshape{Name: im.name(name + "_reshape"), TargetShape: shape}, nil, t)
+	if src := im.reshaped[t]; src != nil && src.Shape().Equal(shape) {
+		return src, nil
+	}
+	out, err := im.apply1(&keras.Reshape{Name: im.name(name + "_reshape"), TargetShape: shape}, nil, t)
+	if err != nil {
+		return nil, err
+	}
+	if src := im.reshaped[t]; src != nil {
+		t = src
+	}
+	im.reshaped[out] = t
+	return out, nil
 }
 
 func equalAxes(a, b []int) bool {
@@ -395,6 +406,10 @@ func (im *importer) flatten(v *value, name string) (*value, error) {
 	}
 	if s := t.Shape(); len(s) == 1 {
 		out.t = t
+		return out, nil
+	}
+	if src := im.reshaped[t]; out.flat == nil && src != nil && len(src.Shape()) == 1 {
+		out.t = src
 		return out, nil
 	}
 	ft, err := im.apply1(&keras.Flatten{Name: im.name(name)}, nil, t)
