@@ -120,6 +120,9 @@ func (a *attribute) encode() []byte {
 			b = protowire.AppendBytes(b, s)
 		}
 	}
+	if a.graph {
+		b = appendMessage(b, 6, nil) // an empty subgraph, for tests
+	}
 	b = appendVarint(b, 20, int64(a.typ))
 	return b
 }
