@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -377,9 +376,6 @@ func (im *importer) apply1(l keras.Layer, ws map[string]*tensor.Dense, in ...*ke
 func dense(shape []int, v []float32) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 }
-
-// isFinite reports whether x is a finite number.
-func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // output returns the Keragon tensor of a graph output: in ONNX's layout,
 // except that NCHW and NCW tensors come out channels-last (NHWC, NWC), as

@@ -203,9 +203,7 @@ func shapeOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 			dims = append(dims, int64(d))
 		}
 	case v.fill != nil:
-		for _, d := range v.fill.shape {
-			dims = append(dims, d)
-		}
+		dims = append(dims, v.fill.shape...)
 	default:
 		return nil, errors.Errorf("cannot take the shape of %v", v)
 	}

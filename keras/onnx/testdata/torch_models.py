@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """Reference models for keras/onnx and keras/pytorch, written by PyTorch.
 
-For each model below this script writes, into the directory it lives in:
+For each model below this script writes
 
-  <name>.onnx         torch.onnx.export of the model (opset 13, batch axis
-                      dynamic), which the Go tests import;
-  <name>.safetensors  the model's state_dict in the safetensors format,
-                      which keras/pytorch.LoadStateDict reads;
+  keras/onnx/testdata/<name>.onnx            torch.onnx.export of the model
+                                             (opset 13, batch axis dynamic),
+                                             which the Go tests import;
+  keras/pytorch/testdata/<name>.safetensors  the model's state_dict in the
+                                             safetensors format, which
+                                             keras/pytorch.LoadStateDict reads;
 
-and one torch_models.json with, for each model, the fixed input (in
+and one keras/onnx/testdata/torch_models.json (read by both packages' tests) with, for each model, the fixed input (in
 PyTorch's layout: NCHW images, batch-first sequences), its shape, and the
 model's output in evaluation mode, with full float64 precision.
 
@@ -43,6 +45,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STATE_DICTS = os.path.join(HERE, "..", "..", "pytorch", "testdata")
 OPSET = 13
 
 
@@ -188,7 +191,7 @@ def main():
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
         model.eval()  # export in training mode leaves the model as it found it; be sure
         onnx.checker.check_model(onnx.load(path))
-        write_safetensors(os.path.join(HERE, name + ".safetensors"), model.state_dict())
+        write_safetensors(os.path.join(STATE_DICTS, name + ".safetensors"), model.state_dict())
         out[name] = {
             "input_shape": list(x.shape),
             "input": [float(v) for v in x.flatten().tolist()],
