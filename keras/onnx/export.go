@@ -36,8 +36,11 @@ func Export(m *keras.Model, path string) error {
 		return errors.Wrap(err, "onnx: Export")
 	}
 	tmp := f.Name()
+	err = errors.Wrap(f.Chmod(0o644), "onnx: Export")
 	w := bufio.NewWriter(f)
-	err = Encode(m, w)
+	if err == nil {
+		err = Encode(m, w)
+	}
 	if err == nil {
 		err = errors.Wrap(w.Flush(), "onnx: Export")
 	}
