@@ -496,4 +496,3 @@ func decodeAttribute(b []byte) (*attribute, error) {
 	}
 	return a, nil
 }
-
