@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/keragon/keragon/keras"
 	"gorgonia.org/tensor"
 )
 
@@ -32,10 +33,22 @@ func torchCases(t *testing.T) map[string]torchCase {
 	return cs
 }
 
-// toNHWC converts a PyTorch input to Keragon's layout: NCHW images become
-// NHWC; other inputs stay.
-func toNHWC(shape []int, v []float64) *tensor.Dense {
+// toNHWC converts a PyTorch input to Keragon's layout: NCHW images
+// become NHWC, and NCW sequences NWC when the model takes them so;
+// other inputs stay.
+func toNHWC(shape []int, v []float64, m *keras.Model) *tensor.Dense {
 	out := make([]float32, len(v))
+	if len(shape) == 3 && !m.Inputs()[0].Shape().Equal(shape[1:]) {
+		n, c, w := shape[0], shape[1], shape[2]
+		for b := 0; b < n; b++ {
+			for k := 0; k < c; k++ {
+				for i := 0; i < w; i++ {
+					out[(b*w+i)*c+k] = float32(v[(b*c+k)*w+i])
+				}
+			}
+		}
+		return tensor.New(tensor.WithShape(n, w, c), tensor.WithBacking(out))
+	}
 	if len(shape) != 4 {
 		for i, x := range v {
 			out[i] = float32(x)

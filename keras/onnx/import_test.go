@@ -9,7 +9,7 @@ import (
 // its predictions with PyTorch's on the same input.
 func TestImportMatchesTorch(t *testing.T) {
 	cases := torchCases(t)
-	for _, name := range []string{"mlp", "convnet", "convnet2", "lstm", "gru", "rnn", "bilstm"} {
+	for _, name := range []string{"mlp", "convnet", "convnet2", "lstm", "gru", "rnn", "bilstm", "resnet_stem", "conv1d"} {
 		t.Run(name, func(t *testing.T) {
 			c, ok := cases[name]
 			if !ok {
@@ -19,7 +19,7 @@ func TestImportMatchesTorch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Import: %+v", err)
 			}
-			y, err := m.Predict(toNHWC(c.InputShape, c.Input))
+			y, err := m.Predict(toNHWC(c.InputShape, c.Input, m))
 			if err != nil {
 				t.Fatalf("Predict: %+v", err)
 			}

@@ -82,6 +82,27 @@ func matchingModels() []matching {
 			&keras.Bidirectional{Layer: &keras.LSTM{Units: 3, ReturnSequences: true}},
 			&keras.Dense{Units: 2},
 		}, map[string]string{"lstm": "bidirectional", "fc": "dense"}},
+		{"resnet_stem", []keras.Layer{
+			&keras.Input{Shape: []int{16, 16, 3}},
+			&keras.ZeroPadding2D{Padding: []int{3}},
+			&keras.Conv2D{Filters: 8, KernelSize: []int{7}, Strides: []int{2}, NoBias: true},
+			&keras.BatchNormalization{Epsilon: 1e-5},
+			&keras.Activation{Activation: "relu"},
+			&keras.ZeroPadding2D{Padding: []int{1}},
+			&keras.MaxPooling2D{PoolSize: []int{3}, Strides: []int{2}},
+			&keras.Conv2D{Filters: 6, KernelSize: []int{1}},
+			&keras.GlobalAveragePooling2D{},
+			&keras.Dense{Units: 4},
+		}, map[string]string{"conv": "conv2d", "bn": "batch_normalization", "proj": "conv2d_1", "fc": "dense"}},
+		{"conv1d", []keras.Layer{
+			&keras.Input{Shape: []int{8, 3}},
+			&keras.Conv1D{Filters: 4, KernelSize: 3, Padding: "same"},
+			&keras.BatchNormalization{Epsilon: 1e-5},
+			&keras.Activation{Activation: "tanh"},
+			&keras.MaxPooling1D{},
+			&keras.Flatten{},
+			&keras.Dense{Units: 2},
+		}, map[string]string{"conv": "conv1d", "bn": "batch_normalization", "fc": "dense"}},
 	}
 }
 
@@ -99,9 +120,20 @@ func torchCases(t *testing.T) map[string]torchCase {
 }
 
 // keragonInput converts a PyTorch input to Keragon's layout (NCHW images
-// to NHWC).
-func keragonInput(shape []int, v []float64) *tensor.Dense {
+// to NHWC; NCW sequences to NWC when channelsFirst).
+func keragonInput(shape []int, v []float64, channelsFirst bool) *tensor.Dense {
 	out := make([]float32, len(v))
+	if len(shape) == 3 && channelsFirst {
+		n, c, w := shape[0], shape[1], shape[2]
+		for b := 0; b < n; b++ {
+			for k := 0; k < c; k++ {
+				for i := 0; i < w; i++ {
+					out[(b*w+i)*c+k] = float32(v[(b*c+k)*w+i])
+				}
+			}
+		}
+		return tensor.New(tensor.WithShape(n, w, c), tensor.WithBacking(out))
+	}
 	if len(shape) != 4 {
 		for i, x := range v {
 			out[i] = float32(x)
@@ -155,7 +187,7 @@ func TestLoadStateDictMatchesTorch(t *testing.T) {
 			if err := LoadStateDict(m, filepath.Join("testdata", c.name+".safetensors"), c.names); err != nil {
 				t.Fatalf("LoadStateDict: %+v", err)
 			}
-			y, err := m.Predict(keragonInput(tc.InputShape, tc.Input))
+			y, err := m.Predict(keragonInput(tc.InputShape, tc.Input, c.name == "conv1d"))
 			if err != nil {
 				t.Fatalf("Predict: %+v", err)
 			}
@@ -179,7 +211,7 @@ func TestSaveStateDictRoundTrip(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tc := cases[c.name]
 			m := build(t, c)
-			x := keragonInput(tc.InputShape, tc.Input)
+			x := keragonInput(tc.InputShape, tc.Input, c.name == "conv1d")
 			if _, err := m.Predict(x); err != nil {
 				t.Fatal(err)
 			}

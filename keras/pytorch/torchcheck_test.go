@@ -33,7 +33,7 @@ func TestSavedStateDictLoadsInTorch(t *testing.T) {
 	for _, c := range matchingModels() {
 		tc := cases[c.name]
 		m := build(t, c)
-		x := keragonInput(tc.InputShape, tc.Input)
+		x := keragonInput(tc.InputShape, tc.Input, c.name == "conv1d")
 		if _, err := m.Predict(x); err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,9 @@ BatchNorm nodes kept with TrainingMode.PRESERVE), a second convnet
 (asymmetric padding, AvgPool2d, a depthwise Conv2d, global average
 pooling, Sigmoid, Softmax), an LSTM classifier (the last step of the
 output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
-classifier, and a bidirectional LSTM tagger (a Linear on every step).
+classifier, a bidirectional LSTM tagger (a Linear on every step), a
+ResNet-like stem (opset 17, fixed batch size) and a 1-D convnet (opset
+11).
 Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
@@ -137,9 +139,40 @@ class BiLSTMTagger(nn.Module):
         return self.fc(y)
 
 
+class ResNetStem(nn.Module):
+    """Padding that is not "same" (a ZeroPadding2D), a padded max pool
+    after a ReLU, global pooling and x.view(x.size(0), -1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.proj = nn.Conv2d(8, 6, 1)
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        x = F.max_pool2d(torch.relu(self.bn(self.conv(x))), 3, stride=2, padding=1)
+        x = F.adaptive_avg_pool2d(self.proj(x), 1)
+        return self.fc(x.view(x.size(0), -1))
+
+
+class Conv1DNet(nn.Module):
+    """1-D convolutions over (batch, channels, length) with BatchNorm1d."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm1d(4)
+        self.fc = nn.Linear(4 * 4, 2)
+
+    def forward(self, x):
+        x = F.max_pool1d(torch.tanh(self.bn(self.conv(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             c = m.num_features
             m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
             m.running_var.copy_(torch.rand(c, generator=gen) + 0.5)
@@ -177,18 +210,23 @@ def main():
         ("gru", GRUClassifier(), (3, 7, 5), torch.onnx.TrainingMode.EVAL),
         ("rnn", RNNClassifier(), (2, 5, 4), torch.onnx.TrainingMode.EVAL),
         ("bilstm", BiLSTMTagger(), (2, 5, 4), torch.onnx.TrainingMode.EVAL),
+        # Opset 17 and a fixed batch size (no dynamic axes).
+        ("resnet_stem", ResNetStem(), (2, 3, 16, 16), torch.onnx.TrainingMode.PRESERVE, 17, False),
+        # Opset 11: Squeeze and Unsqueeze take attributes.
+        ("conv1d", Conv1DNet(), (2, 3, 8), torch.onnx.TrainingMode.PRESERVE, 11, True),
     ]
     out = {}
-    for name, model, shape, mode in cases:
+    for name, model, shape, mode, *rest in cases:
+        opset, dynamic = (rest + [OPSET, True])[:2] if rest else (OPSET, True)
         randomise_batchnorm(model, gen)
         model.eval()
         x = torch.randn(*shape, generator=gen)
         with torch.no_grad():
             y = model(x)
         path = os.path.join(HERE, name + ".onnx")
-        torch.onnx.export(model, x, path, opset_version=OPSET, training=mode,
+        torch.onnx.export(model, x, path, opset_version=opset, training=mode,
                           input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}} if dynamic else None)
         model.eval()  # export in training mode leaves the model as it found it; be sure
         onnx.checker.check_model(onnx.load(path))
         write_safetensors(os.path.join(STATE_DICTS, name + ".safetensors"), model.state_dict())
