@@ -13,13 +13,19 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Opset is the version of the ONNX operator set Export writes.
+// Opset is the version of the ONNX operator set Export writes, unless
+// the model has a LayerNormalization: that needs opset 17.
 const Opset = 13
 
-// irVersion is the ONNX IR version that goes with Opset 13.
+// opsetLayerNorm is the first opset with LayerNormalization.
+const opsetLayerNorm = 17
+
+// irVersion is the ONNX IR version that goes with Opset 13; opset 17
+// needs IR version 8.
 const irVersion = 7
 
-// Export writes a Keragon model to path as an ONNX model (opset 13) with
+// Export writes a Keragon model to path as an ONNX model (opset 13, or 17
+// for a model with LayerNormalization) with
 // the model's inputs and outputs and Keragon's layouts: images are NHWC at
 // the inputs and outputs, transposed to NCHW around convolutions and
 // pooling inside. Import reads it back into the same layers. The model
@@ -143,9 +149,15 @@ func exportModel(m *keras.Model) (*modelProto, error) {
 		}
 		e.g.outputs = append(e.g.outputs, vi)
 	}
+	opset, ir := int64(Opset), int64(irVersion)
+	for _, l := range m.Layers() {
+		if _, ok := l.(*keras.LayerNormalization); ok {
+			opset, ir = opsetLayerNorm, 8
+		}
+	}
 	return &modelProto{
-		irVersion:    irVersion,
-		opsets:       []opsetID{{version: Opset}},
+		irVersion:    ir,
+		opsets:       []opsetID{{version: opset}},
 		producerName: "keragon",
 		graph:        e.g,
 	}, nil

@@ -44,6 +44,8 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 		return one(e.op("Flatten", []string{p}, "axis", 1), false, nil)
 	case *keras.BatchNormalization:
 		return one(e.batchNorm(l, x, shapes[0]))
+	case *keras.LayerNormalization:
+		return one(e.layerNorm(l, x, shapes[0]))
 	case *keras.Activation:
 		return one(e.activation(l.Activation, x))
 	case *keras.LeakyReLU:
@@ -87,7 +89,7 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 	case *keras.Bidirectional:
 		return e.bidirectional(l, in, shapes[0])
 	}
-	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional)", keras.ClassName(l))
+	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, LayerNormalization, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional)", keras.ClassName(l))
 }
 
 func intList(x int) []int {
@@ -296,4 +298,25 @@ func (e *exporter) batchNorm(l *keras.BatchNormalization, x exported, in keras.S
 	}
 	inputs := []string{v, get("gamma", 1), get("beta", 0), get("moving_mean", 0), get("moving_variance", 1)}
 	return e.op("BatchNormalization", inputs, "epsilon", eps, "momentum", mom), cf, nil
+}
+
+// layerNorm exports LayerNormalization (opset 17) over the last axis.
+func (e *exporter) layerNorm(l *keras.LayerNormalization, x exported, in keras.Shape) (string, bool, error) {
+	C := in[len(in)-1]
+	scale := weight(l, "gamma")
+	if scale == nil {
+		scale = make([]float32, C)
+		for i := range scale {
+			scale[i] = 1
+		}
+	}
+	inputs := []string{e.keras(x), e.floats(e.layer+"/gamma", []int{C}, scale)}
+	if b := weight(l, "beta"); b != nil {
+		inputs = append(inputs, e.floats(e.layer+"/beta", []int{C}, b))
+	}
+	eps := l.Epsilon
+	if eps == 0 {
+		eps = 1e-3
+	}
+	return e.op("LayerNormalization", inputs, "axis", -1, "epsilon", eps), false, nil
 }

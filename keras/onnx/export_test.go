@@ -62,6 +62,13 @@ func exportCases() []exportCase {
 			&keras.Flatten{},
 			&keras.Dense{Units: 3},
 		)},
+		{"layernorm", []int{4, 6}, seq(
+			&keras.Input{Shape: []int{4, 6}},
+			&keras.LayerNormalization{},
+			&keras.Dense{Units: 5, Activation: "relu"},
+			&keras.LayerNormalization{Epsilon: 1e-5, NoCenter: true},
+			&keras.Dense{Units: 2},
+		)},
 		{"globalpool", []int{7, 7, 2}, seq(
 			&keras.Input{Shape: []int{7, 7, 2}},
 			&keras.Conv2D{Filters: 3, KernelSize: []int{3, 3}, Strides: []int{2, 2}, Padding: "same", NoBias: true},

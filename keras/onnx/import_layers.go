@@ -368,6 +368,67 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	return []*value{{t: y, axes: append([]int(nil), axes...)}}, nil
 }
 
+// layerNormOp imports LayerNormalization (opset 17) over the last axis.
+func layerNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
+	if err := only(n, "axis", "epsilon", "stash_type"); err != nil {
+		return nil, err
+	}
+	x, err := arg(n, in, 0, "X")
+	if err != nil {
+		return nil, err
+	}
+	if !x.tensorLike() || x.flat != nil {
+		return nil, errors.Errorf("input X %v must be a computed tensor in Keragon's layout", x)
+	}
+	r := len(x.axes)
+	axis, err := attrInt(n, "axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	a, err := normAxis(axis, r)
+	if err != nil {
+		return nil, err
+	}
+	if a != r-1 || x.axes[a] != len(x.kshape()) {
+		return nil, errors.Errorf("normalises from axis %d of %q (layout %v); Keragon's LayerNormalization normalises the last axis only", a, x.name, x.axes)
+	}
+	eps, err := attrFloat(n, "epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	if !(eps >= 0) {
+		return nil, errors.Errorf("epsilon %v must be >= 0", eps)
+	}
+	if eps == 0 {
+		eps = math.SmallestNonzeroFloat64
+	}
+	t, err := im.tensorOf(x)
+	if err != nil {
+		return nil, err
+	}
+	C := x.dims()[a]
+	ws := map[string]*tensor.Dense{}
+	l := &keras.LayerNormalization{Name: im.name(n.name), Epsilon: eps, NoCenter: len(in) < 3 || in[2] == nil}
+	for i, key := range []string{"gamma", "beta"} {
+		if i == 1 && l.NoCenter {
+			break
+		}
+		c, err := constArg(n, in, i+1, key)
+		if err != nil {
+			return nil, err
+		}
+		if c.isInt || c.size() != C {
+			return nil, errors.Errorf("input %d (%s) has shape %v, want (%d)", i+1, key, c.shape, C)
+		}
+		ws[key] = dense([]int{C}, append([]float32(nil), c.floats...))
+	}
+	y, err := im.apply1(l, ws, t)
+	if err != nil {
+		return nil, err
+	}
+	return []*value{x.derive("", y)}, nil
+}
+
 func dropoutOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err := only(n, "ratio", "seed", "is_test"); err != nil {
 		return nil, err

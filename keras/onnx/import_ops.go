@@ -32,6 +32,7 @@ var handlers = map[string]handler{
 	"Gemm":               gemmOp,
 	"MatMul":             matMulOp,
 	"BatchNormalization": batchNormOp,
+	"LayerNormalization": layerNormOp,
 	"Dropout":            dropoutOp,
 	"Conv":               convOp,
 	"MaxPool":            poolOp,

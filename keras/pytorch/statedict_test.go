@@ -103,6 +103,13 @@ func matchingModels() []matching {
 			&keras.Flatten{},
 			&keras.Dense{Units: 2},
 		}, map[string]string{"conv": "conv1d", "bn": "batch_normalization", "fc": "dense"}},
+		{"layernorm", []keras.Layer{
+			&keras.Input{Shape: []int{6}},
+			&keras.Dense{Units: 8},
+			&keras.LayerNormalization{Epsilon: 1e-5},
+			&keras.Activation{Activation: "relu"},
+			&keras.Dense{Units: 3},
+		}, map[string]string{"fc1": "dense", "norm": "layer_normalization", "fc2": "dense_1"}},
 	}
 }
 

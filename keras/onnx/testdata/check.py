@@ -12,7 +12,7 @@ model's inputs and the outputs Keragon predicted for them:
 For each model the script runs python3-onnx's checker (with full_check,
 which includes shape inference), then evaluates the graph with the small
 numpy reference below, written from the ONNX operator specifications
-(opset 13), and compares its outputs with Keragon's. onnxruntime is not
+(opset 13, 17 with LayerNormalization), and compares its outputs with Keragon's. onnxruntime is not
 packaged in Debian and onnx 1.12 has no onnx.reference, hence the
 evaluator; it covers the operators Export writes (and those of the
 PyTorch-written files in this directory: `check.py --torch` evaluates them
@@ -241,6 +241,13 @@ def run_node(node, ins):
         shape = [1, -1] + [1] * (x.ndim - 2)
         eps = a.get("epsilon", 1e-5)
         return [(x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * scale.reshape(shape) + bias.reshape(shape)]
+    if op == "LayerNormalization":
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        y = (x - mean) / np.sqrt(var + a.get("epsilon", 1e-5)) * ins[1]
+        if len(ins) > 2 and ins[2] is not None:
+            y = y + ins[2]
+        return [y]
     if op in ("LSTM", "GRU", "RNN"):
         return recurrent(op, ins, a)
     raise ValueError(f"operator {op} is not in this evaluator")

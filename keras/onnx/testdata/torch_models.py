@@ -22,8 +22,8 @@ BatchNorm nodes kept with TrainingMode.PRESERVE), a second convnet
 pooling, Sigmoid, Softmax), an LSTM classifier (the last step of the
 output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
 classifier, a bidirectional LSTM tagger (a Linear on every step), a
-ResNet-like stem (opset 17, fixed batch size) and a 1-D convnet (opset
-11).
+ResNet-like stem (opset 17, fixed batch size), a 1-D convnet (opset
+11) and an MLP with LayerNorm (opset 17).
 Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
@@ -170,8 +170,24 @@ class Conv1DNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class LayerNormMLP(nn.Module):
+    """LayerNorm, which opset 17 exports as one LayerNormalization node."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.norm = nn.LayerNorm(8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.norm(self.fc1(x))))
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
+        if isinstance(m, nn.LayerNorm):
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             c = m.num_features
             m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
@@ -214,6 +230,7 @@ def main():
         ("resnet_stem", ResNetStem(), (2, 3, 16, 16), torch.onnx.TrainingMode.PRESERVE, 17, False),
         # Opset 11: Squeeze and Unsqueeze take attributes.
         ("conv1d", Conv1DNet(), (2, 3, 8), torch.onnx.TrainingMode.PRESERVE, 11, True),
+        ("layernorm", LayerNormMLP(), (3, 6), torch.onnx.TrainingMode.EVAL, 17, True),
     ]
     out = {}
     for name, model, shape, mode, *rest in cases:

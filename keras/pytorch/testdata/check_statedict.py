@@ -59,7 +59,7 @@ def torch_models():
     return {
         "mlp": mod.MLP, "convnet": mod.ConvNet, "convnet2": mod.ConvNet2, "lstm": mod.LSTMClassifier,
         "gru": mod.GRUClassifier, "rnn": mod.RNNClassifier, "bilstm": mod.BiLSTMTagger,
-        "resnet_stem": mod.ResNetStem, "conv1d": mod.Conv1DNet,
+        "resnet_stem": mod.ResNetStem, "conv1d": mod.Conv1DNet, "layernorm": mod.LayerNormMLP,
     }
 
 
