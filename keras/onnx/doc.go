@@ -15,7 +15,8 @@
 //	history, err := m.Fit(x, y, keras.FitConfig{Epochs: 1})
 //	err = m.Save("model.keragon")
 //
-// Export writes a Keragon model back to ONNX (opset 13), which
+// Export writes a Keragon model back to ONNX (opset 13; 17 when the model
+// has a LayerNormalization), which
 // python3-onnx's checker accepts and Import reads into the same layers.
 //
 // # Layouts
@@ -44,6 +45,7 @@
 //	GlobalAveragePool,     GlobalAveragePooling2D/1D, GlobalMaxPooling2D/1D
 //	GlobalMaxPool
 //	BatchNormalization     BatchNormalization (momentum and epsilon kept)
+//	LayerNormalization     LayerNormalization (last axis; opset 17)
 //	Relu, Sigmoid, Tanh, LeakyRelu, Elu, Selu, Softplus, Softsign,
 //	HardSigmoid, Exp, Mish, Clip (relu, relu6), Gelu (and PyTorch's
 //	Erf spelling of it), Softmax, LogSoftmax
@@ -70,12 +72,13 @@
 //
 // Export writes Gemm or MatMul+Add for Dense; Conv (with Transpose nodes
 // to NCHW and back where needed); MaxPool, AveragePool, GlobalAveragePool
-// and GlobalMaxPool with Flatten; BatchNormalization; the activations
+// and GlobalMaxPool with Flatten; BatchNormalization; LayerNormalization;
+// the activations
 // above (GELU as Div, Erf, Add, Mul); Dropout; Flatten; Reshape; Pad;
 // LSTM, GRU and RNN with the Transpose and Squeeze nodes around them
 // (Bidirectional with merge mode "concat" as one bidirectional node).
 // Layers without an ONNX counterpart here (Embedding, the tree layers,
-// TimeDistributed, LayerNormalization, …) are an error.
+// TimeDistributed, …) are an error.
 //
 // # Hostile files
 //
