@@ -2,8 +2,11 @@ package onnx
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -92,6 +95,7 @@ type exporter struct {
 	vals    map[*keras.Tensor]exported
 	apps    map[string][]exported
 	layouts map[string]string // cached layout conversions
+	inits   map[string]string // initializers by base name and content
 	layer   string            // name of the layer being exported
 }
 
@@ -120,6 +124,7 @@ func exportModel(m *keras.Model) (*modelProto, error) {
 		vals:    map[*keras.Tensor]exported{},
 		apps:    map[string][]exported{},
 		layouts: map[string]string{},
+		inits:   map[string]string{},
 	}
 	for _, t := range m.Inputs() {
 		l := t.Layer().(*keras.Input)
@@ -284,9 +289,23 @@ func (e *exporter) op(op string, inputs []string, attrs ...any) string {
 	return out
 }
 
-// floats adds a float initializer.
+// floats adds a float initializer, or returns the one already added
+// with the same base name and values (the weights of a layer applied
+// twice are written once).
 func (e *exporter) floats(name string, dims []int, v []float32) string {
+	h := fnv.New64a()
+	fmt.Fprint(h, name, dims)
+	var b [4]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
+		h.Write(b[:])
+	}
+	key := fmt.Sprintf("%s/%x", name, h.Sum64())
+	if n, ok := e.inits[key]; ok {
+		return n
+	}
 	name = e.unique(name)
+	e.inits[key] = name
 	t := &tensorProto{name: name, dataType: dtFloat, floats: v}
 	for _, d := range dims {
 		t.dims = append(t.dims, int64(d))

@@ -116,6 +116,18 @@ func exportCases() []exportCase {
 			&keras.Bidirectional{Layer: &keras.GRU{Units: 2}},
 			&keras.Dense{Units: 2},
 		)},
+		{"shared_layer", []int{4}, func() (*keras.Model, error) {
+			x := keras.NewInput(4)
+			d := &keras.Dense{Units: 4, Activation: "tanh"}
+			y := keras.Apply(d, keras.Apply(d, x))
+			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+		}},
+		{"shared_conv", []int{6, 6, 3}, func() (*keras.Model, error) {
+			x := keras.NewInput(6, 6, 3)
+			c := &keras.Conv2D{Filters: 3, KernelSize: []int{3, 3}, Strides: []int{2, 2}, Padding: "same", Activation: "relu"}
+			y := keras.Apply(&keras.Flatten{}, keras.Apply(c, keras.Apply(c, x)))
+			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+		}},
 		{"functional_states", []int{5, 3}, func() (*keras.Model, error) {
 			x := keras.NewInput(5, 3)
 			h0 := keras.NewInput(4)

@@ -103,6 +103,10 @@ type importer struct {
 	names      map[string]bool
 	weights    map[keras.Layer]map[string]*tensor.Dense
 	reshaped   map[*keras.Tensor]*keras.Tensor // output of an added Reshape → its input
+	// weightReaders counts the Gemm, MatMul and Conv nodes that read each
+	// weight; shared holds the layers of weights read more than once.
+	weightReaders map[string]int
+	shared        map[string]keras.Layer
 	inputs     []*keras.Tensor
 	fixedBatch int64 // the batch size written in the inputs' shapes, 0 if symbolic
 	usage      map[int]*rnnUsage
@@ -118,7 +122,12 @@ func (im *importer) run() (*keras.Model, error) {
 	im.names = map[string]bool{}
 	im.weights = map[keras.Layer]map[string]*tensor.Dense{}
 	im.reshaped = map[*keras.Tensor]*keras.Tensor{}
+	im.weightReaders = map[string]int{}
+	im.shared = map[string]keras.Layer{}
 	for _, n := range im.nodes {
+		if weightedOps[n.opType] && len(n.inputs) > 1 {
+			im.weightReaders[n.inputs[1]]++
+		}
 		for _, in := range n.inputs {
 			if in != "" {
 				im.uses[in]++
@@ -356,7 +365,31 @@ func equalInts(a, b []int64) bool {
 
 // setLayer records a new layer's weights.
 func (im *importer) setLayer(l keras.Layer, ws map[string]*tensor.Dense) {
-	im.weights[l] = ws
+	if _, ok := im.weights[l]; !ok {
+		im.weights[l] = ws
+	}
+}
+
+var weightedOps = map[string]bool{"Gemm": true, "MatMul": true, "Conv": true}
+
+// sharedKey names the layer of a Gemm, MatMul or Conv node whose weight
+// other such nodes read too (a layer applied several times), so that they
+// share one Keragon layer; "" when the node is the weight's only reader.
+// extra is what else the layer's configuration depends on (the padding
+// mode a convolution resolved to for its input's size).
+func (im *importer) sharedKey(n *nodeProto, x *value, extra string) string {
+	if len(n.inputs) < 2 || im.weightReaders[n.inputs[1]] < 2 || x.flat != nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %q %s", n.opType, n.inputs[1:], extra)
+	for _, a := range n.attrs {
+		if a.name == "pads" || a.name == "auto_pad" {
+			continue // in extra, resolved
+		}
+		fmt.Fprintf(&b, " %s=%v,%v,%v,%q", a.name, a.i, a.f, a.ints, a.s)
+	}
+	return b.String()
 }
 
 // apply1 applies a layer to one input and checks the result.

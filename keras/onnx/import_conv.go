@@ -209,6 +209,14 @@ func convOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 			padding = "valid"
 		}
 	}
+	key := im.sharedKey(n, x, padding)
+	if l := im.shared[key]; l != nil {
+		y, err := im.apply1(l, nil, t)
+		if err != nil {
+			return nil, err
+		}
+		return []*value{{t: y, axes: nchw(r)}}, nil
+	}
 	ws := map[string]*tensor.Dense{}
 	if bc != nil {
 		ws["bias"] = dense([]int{M}, append([]float32(nil), bc.floats...))
@@ -264,7 +272,11 @@ func convOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*value{{t: y, axes: nchw(r), prod: &produced{layer: l}}}, nil
+	out := &value{t: y, axes: nchw(r), prod: &produced{layer: l}}
+	if key != "" {
+		im.shared[key], out.prod = l, nil
+	}
+	return []*value{out}, nil
 }
 
 func poolOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {

@@ -251,6 +251,14 @@ func (im *importer) dense(n *nodeProto, x *value, b *constant, transB bool, alph
 	if err != nil {
 		return nil, err
 	}
+	key := im.sharedKey(n, x, "")
+	if l := im.shared[key]; l != nil {
+		y, err := im.apply1(l, nil, t)
+		if err != nil {
+			return nil, err
+		}
+		return []*value{{t: y, axes: append([]int(nil), axes...)}}, nil
+	}
 	kernel := make([]float32, K*M)
 	var perm []int
 	if x.flat != nil {
@@ -294,7 +302,13 @@ func (im *importer) dense(n *nodeProto, x *value, b *constant, transB bool, alph
 	if err != nil {
 		return nil, err
 	}
-	return []*value{{t: y, axes: append([]int(nil), axes...), prod: &produced{layer: l}}}, nil
+	out := &value{t: y, axes: append([]int(nil), axes...), prod: &produced{layer: l}}
+	if key != "" {
+		// A shared layer takes no folded bias or activation: its other
+		// applications would get them too.
+		im.shared[key], out.prod = l, nil
+	}
+	return []*value{out}, nil
 }
 
 func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
