@@ -96,21 +96,21 @@ type importer struct {
 	opset int64
 	probe bool
 
-	vals       map[string]*value
-	uses       map[string]int // how many node inputs and graph outputs read a value
-	consumers  map[string][]*nodeProto
-	outputs    map[string]bool
-	names      map[string]bool
-	weights    map[keras.Layer]map[string]*tensor.Dense
-	reshaped   map[*keras.Tensor]*keras.Tensor // output of an added Reshape → its input
+	vals      map[string]*value
+	uses      map[string]int // how many node inputs and graph outputs read a value
+	consumers map[string][]*nodeProto
+	outputs   map[string]bool
+	names     map[string]bool
+	weights   map[keras.Layer]map[string]*tensor.Dense
+	reshaped  map[*keras.Tensor]*keras.Tensor // output of an added Reshape → its input
 	// weightReaders counts the Gemm, MatMul and Conv nodes that read each
 	// weight; shared holds the layers of weights read more than once.
 	weightReaders map[string]int
 	shared        map[string]keras.Layer
-	inputs     []*keras.Tensor
-	fixedBatch int64 // the batch size written in the inputs' shapes, 0 if symbolic
-	usage      map[int]*rnnUsage
-	node       int // index of the node being imported
+	inputs        []*keras.Tensor
+	fixedBatch    int64 // the batch size written in the inputs' shapes, 0 if symbolic
+	usage         map[int]*rnnUsage
+	node          int // index of the node being imported
 }
 
 func (im *importer) run() (*keras.Model, error) {
