@@ -68,6 +68,9 @@ func fuseGelu(g *graphProto) ([]*nodeProto, error) {
 		}
 		return "", false
 	}
+	// single reports a node with exactly one output, as every node of
+	// the pattern has (a corrupt file may have others).
+	single := func(n *nodeProto) bool { return n != nil && len(n.outputs) == 1 }
 	removed := map[*nodeProto]bool{}
 	replace := map[*nodeProto]*nodeProto{}
 	for _, erf := range g.nodes {
@@ -75,7 +78,7 @@ func fuseGelu(g *graphProto) ([]*nodeProto, error) {
 			continue
 		}
 		scale := producer[erf.inputs[0]]
-		if scale == nil || only(erf.inputs[0]) != erf || len(scale.inputs) != 2 {
+		if !single(scale) || only(erf.inputs[0]) != erf || len(scale.inputs) != 2 {
 			continue
 		}
 		x := scale.inputs[0]
@@ -88,14 +91,14 @@ func fuseGelu(g *graphProto) ([]*nodeProto, error) {
 			continue
 		}
 		add := only(erf.outputs[0])
-		if add == nil || add.opType != "Add" {
+		if !single(add) || add.opType != "Add" {
 			continue
 		}
 		if one, ok := other(add, erf.outputs[0]); !ok || !near(one, 1) {
 			continue
 		}
 		m1 := only(add.outputs[0])
-		if m1 == nil || m1.opType != "Mul" {
+		if !single(m1) || m1.opType != "Mul" {
 			continue
 		}
 		y, ok := other(m1, add.outputs[0])
@@ -107,7 +110,7 @@ func fuseGelu(g *graphProto) ([]*nodeProto, error) {
 		if y == x {
 			// 0.5 applied after: Mul(Mul(x, 1+erf), 0.5).
 			m2 := only(m1.outputs[0])
-			if m2 == nil || m2.opType != "Mul" {
+			if !single(m2) || m2.opType != "Mul" {
 				continue
 			}
 			if c, ok := other(m2, m1.outputs[0]); !ok || !near(c, 0.5) {
@@ -117,7 +120,7 @@ func fuseGelu(g *graphProto) ([]*nodeProto, error) {
 		} else {
 			// 0.5 applied to x first: Mul(Mul(x, 0.5), 1+erf).
 			half = producer[y]
-			if half == nil || half.opType != "Mul" || only(y) != m1 {
+			if !single(half) || half.opType != "Mul" || only(y) != m1 {
 				continue
 			}
 			if c, ok := other(half, x); !ok || !near(c, 0.5) {

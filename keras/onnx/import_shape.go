@@ -381,6 +381,9 @@ func concatOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(in) == 0 {
+		return nil, errors.New("has no inputs")
+	}
 	allConst := true
 	for _, v := range in {
 		allConst = allConst && v != nil && v.c != nil
