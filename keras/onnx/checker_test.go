@@ -47,7 +47,7 @@ func TestExportPassesONNXChecker(t *testing.T) {
 			t.Fatalf("%s: %+v", c.name, err)
 		}
 		m.SetSeed(7)
-		xs := randomInputs(m, 2, rng)
+		xs := randomInputs(m, 2, rng, tokenIDs[c.name])
 		if _, err := m.PredictMulti(xs); err != nil {
 			t.Fatalf("%s: %+v", c.name, err)
 		}

@@ -58,6 +58,8 @@
 //	                       sequence or the final state becomes a layer
 //	                       without ReturnSequences
 //	Pad                    ZeroPadding2D
+//	Gather (rows of a      Embedding; int64 and int32 graph inputs are token
+//	constant table)        ids, which the Keragon model takes as floats
 //	Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Identity
 //	                       layouts, or Flatten and Reshape layers
 //	Shape, Gather, Concat, Constant, ConstantOfShape, Cast, Add, Sub,
@@ -68,16 +70,17 @@
 // an attribute that changes an operator's meaning in a way Keragon cannot
 // follow, is an error that names the operator and the node. Graphs with
 // control flow, functions, sparse or external tensors are refused, and so
-// are models whose inputs are not float32.
+// are models whose inputs are neither float32 nor integer token ids.
 //
 // Export writes Gemm or MatMul+Add for Dense; Conv (with Transpose nodes
 // to NCHW and back where needed); MaxPool, AveragePool, GlobalAveragePool
 // and GlobalMaxPool with Flatten; BatchNormalization; LayerNormalization;
 // the activations
 // above (GELU as Div, Erf, Add, Mul); Dropout; Flatten; Reshape; Pad;
+// Embedding as Cast and Gather;
 // LSTM, GRU and RNN with the Transpose and Squeeze nodes around them
 // (Bidirectional with merge mode "concat" as one bidirectional node).
-// Layers without an ONNX counterpart here (Embedding, the tree layers,
+// Layers without an ONNX counterpart here (the tree layers,
 // TimeDistributed, …) are an error.
 //
 // # Hostile files

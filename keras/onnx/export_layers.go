@@ -46,6 +46,13 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 		return one(e.batchNorm(l, x, shapes[0]))
 	case *keras.LayerNormalization:
 		return one(e.layerNorm(l, x, shapes[0]))
+	case *keras.Embedding:
+		if l.MaskZero {
+			return nil, errors.New("MaskZero has no ONNX export (masks are Keragon's)")
+		}
+		table := e.floats(e.layer+"/embeddings", []int{l.InputDim, l.OutputDim}, weight(l, "embeddings"))
+		ids := e.op("Cast", []string{e.keras(x)}, "to", dtInt64)
+		return one(e.op("Gather", []string{table, ids}, "axis", 0), false, nil)
 	case *keras.Activation:
 		return one(e.activation(l.Activation, x))
 	case *keras.LeakyReLU:
@@ -89,7 +96,7 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 	case *keras.Bidirectional:
 		return e.bidirectional(l, in, shapes[0])
 	}
-	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, LayerNormalization, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional)", keras.ClassName(l))
+	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, LayerNormalization, Embedding, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional)", keras.ClassName(l))
 }
 
 func intList(x int) []int {

@@ -18,6 +18,10 @@ type exportCase struct {
 	build func() (*keras.Model, error)
 }
 
+// tokenIDs lists the cases whose inputs are token ids, with the
+// vocabulary size.
+var tokenIDs = map[string]int{"embedding": 7}
+
 func seq(layers ...keras.Layer) func() (*keras.Model, error) {
 	return func() (*keras.Model, error) {
 		m := keras.NewSequential(layers...)
@@ -61,6 +65,12 @@ func exportCases() []exportCase {
 			&keras.Conv2D{Filters: 5, KernelSize: []int{2, 2}, Strides: []int{2, 1}, Activation: "softmax"},
 			&keras.Flatten{},
 			&keras.Dense{Units: 3},
+		)},
+		{"embedding", []int{5}, seq(
+			&keras.Input{Shape: []int{5}},
+			&keras.Embedding{InputDim: 7, OutputDim: 4},
+			&keras.GRU{Units: 3},
+			&keras.Dense{Units: 2},
 		)},
 		{"layernorm", []int{4, 6}, seq(
 			&keras.Input{Shape: []int{4, 6}},
@@ -139,8 +149,9 @@ func exportCases() []exportCase {
 	}
 }
 
-// randomInputs makes one random batch for each model input.
-func randomInputs(m *keras.Model, batch int, rng *rand.Rand) []*tensor.Dense {
+// randomInputs makes one random batch for each model input: normal
+// values, or token ids in [0, ids) when ids > 0.
+func randomInputs(m *keras.Model, batch int, rng *rand.Rand, ids int) []*tensor.Dense {
 	var xs []*tensor.Dense
 	for _, in := range m.Inputs() {
 		shape := append([]int{batch}, in.Shape()...)
@@ -150,7 +161,11 @@ func randomInputs(m *keras.Model, batch int, rng *rand.Rand) []*tensor.Dense {
 		}
 		v := make([]float32, n)
 		for i := range v {
-			v[i] = float32(rng.NormFloat64())
+			if ids > 0 {
+				v[i] = float32(rng.IntN(ids))
+			} else {
+				v[i] = float32(rng.NormFloat64())
+			}
 		}
 		xs = append(xs, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)))
 	}
@@ -187,7 +202,7 @@ func TestExportRoundTrip(t *testing.T) {
 				t.Fatalf("building: %+v", err)
 			}
 			m.SetSeed(3)
-			xs := randomInputs(m, 3, rng)
+			xs := randomInputs(m, 3, rng, tokenIDs[c.name])
 			if _, err := m.PredictMulti(xs); err != nil { // initialises the weights
 				t.Fatalf("Predict: %+v", err)
 			}

@@ -261,8 +261,9 @@ func (im *importer) input(in *valueInfo) error {
 	if !in.tensor || !in.shaped {
 		return errors.New("has no tensor type with a shape")
 	}
-	if in.elemType != dtFloat {
-		return errors.Errorf("has element type %d; Keragon imports float32 (type 1) inputs", in.elemType)
+	ids := in.elemType == dtInt64 || in.elemType == dtInt32
+	if in.elemType != dtFloat && !ids {
+		return errors.Errorf("has element type %d; Keragon imports float32 inputs (type 1), and int64 or int32 token ids (types 7, 6) as floats", in.elemType)
 	}
 	r := len(in.dims)
 	if r < 2 {
@@ -303,7 +304,7 @@ func (im *importer) input(in *valueInfo) error {
 		return err
 	}
 	im.inputs = append(im.inputs, t)
-	im.vals[in.name] = &value{name: in.name, t: t, axes: axes}
+	im.vals[in.name] = &value{name: in.name, t: t, axes: axes, ids: ids}
 	return nil
 }
 

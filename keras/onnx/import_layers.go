@@ -382,6 +382,39 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	return []*value{{t: y, axes: append([]int(nil), axes...)}}, nil
 }
 
+// embedding imports Gather of rows of a constant table by computed token
+// ids as an Embedding layer.
+func (im *importer) embedding(n *nodeProto, table *constant, axis int64, ids *value) ([]*value, error) {
+	if err := only(n, "axis"); err != nil {
+		return nil, err
+	}
+	if axis != 0 || len(table.shape) != 2 || table.isInt {
+		return nil, errors.Errorf("gathers computed indices from a constant of shape %v on axis %d; only rows of a 2-D float table (an embedding) are supported", table.shape, axis)
+	}
+	if !ids.ids {
+		return nil, errors.Errorf("indices %q are not integer ids (an int64 input or a Cast to int64)", ids.name)
+	}
+	if ids.flat != nil {
+		return nil, errors.Errorf("indices %q are a flattened image", ids.name)
+	}
+	plain := *ids
+	plain.ids = false
+	t, err := im.tensorOf(&plain)
+	if err != nil {
+		return nil, err
+	}
+	V, D := table.shape[0], table.shape[1]
+	l := &keras.Embedding{Name: im.name(n.name), InputDim: V, OutputDim: D}
+	ws := map[string]*tensor.Dense{"embeddings": dense([]int{V, D}, append([]float32(nil), table.floats...))}
+	y, err := im.apply1(l, ws, t)
+	if err != nil {
+		return nil, err
+	}
+	// The vectors are a new last axis, of ONNX and of Keragon.
+	axes := append(append([]int(nil), ids.axes...), len(t.Shape())+1)
+	return []*value{{t: y, axes: axes}}, nil
+}
+
 // layerNormOp imports LayerNormalization (opset 17) over the last axis.
 func layerNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err := only(n, "axis", "epsilon", "stash_type"); err != nil {

@@ -107,11 +107,14 @@ func gatherOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := constArg(n, in, 1, "indices")
+	axis, err := attrInt(n, "axis", 0)
 	if err != nil {
 		return nil, err
 	}
-	axis, err := attrInt(n, "axis", 0)
+	if data.c != nil && len(in) > 1 && in[1] != nil && in[1].tensorLike() {
+		return im.embedding(n, data.c, axis, in[1])
+	}
+	idx, err := constArg(n, in, 1, "indices")
 	if err != nil {
 		return nil, err
 	}
@@ -479,8 +482,13 @@ func castOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 			return nil, errors.Errorf("casts a constant to type %d", to)
 		}
 		return []*value{{c: &c}}, nil
-	case v.t != nil && (to == dtFloat || to == dtDouble):
+	case v.tensorLike() && (to == dtFloat || to == dtDouble) && !v.ids:
 		return []*value{v}, nil
+	case v.tensorLike() && (to == dtInt64 || to == dtInt32):
+		// Token ids: Keragon's Embedding reads floats holding integers.
+		out := *v
+		out.ids, out.prod = true, nil
+		return []*value{&out}, nil
 	}
 	return nil, errors.Errorf("casts %v to type %d; only casts of constants, and of tensors to float, are supported", v, to)
 }

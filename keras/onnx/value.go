@@ -31,6 +31,10 @@ type value struct {
 	flat *flatOrder
 	// nonneg is set when the values are known to be >= 0 (after a ReLU).
 	nonneg bool
+	// ids is set on integer ids (an int64 graph input, or a Cast to an
+	// integer type), which Keragon holds as floats and only an Embedding
+	// (Gather from a constant table) reads.
+	ids bool
 	// prod is the layer that made t, when later nodes may fold into it
 	// (a bias, an activation).
 	prod *produced
@@ -194,7 +198,7 @@ func (v *value) kshape() keras.Shape {
 // relayout copies a tensor value with new axes; oldToNew maps each old
 // ONNX axis to its new index (-1 if removed), to follow the time axis.
 func (v *value) relayout(axes []int, oldToNew []int) *value {
-	out := &value{t: v.t, vshape: v.vshape, axes: axes, nonneg: v.nonneg, src: v.src}
+	out := &value{t: v.t, vshape: v.vshape, axes: axes, nonneg: v.nonneg, src: v.src, ids: v.ids}
 	if v.seq != nil && v.seq.timeAxis >= 0 {
 		s := *v.seq
 		s.timeAxis = oldToNew[v.seq.timeAxis]
@@ -261,6 +265,9 @@ func (im *importer) tensorOf(v *value) (*keras.Tensor, error) {
 			return nil, errors.Errorf("input %q is an output sequence the importer did not build", v.name)
 		}
 		return nil, errors.Errorf("input %q is not a tensor", v.name)
+	}
+	if v.ids {
+		return nil, errors.Errorf("%q holds integer token ids, which only an embedding (Gather from a constant table) reads", v.name)
 	}
 	if v.src != nil && im.probe {
 		im.use(v.src)

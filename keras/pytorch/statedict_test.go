@@ -110,6 +110,12 @@ func matchingModels() []matching {
 			&keras.Activation{Activation: "relu"},
 			&keras.Dense{Units: 3},
 		}, map[string]string{"fc1": "dense", "norm": "layer_normalization", "fc2": "dense_1"}},
+		{"textclf", []keras.Layer{
+			&keras.Input{Shape: []int{7}},
+			&keras.Embedding{InputDim: 20, OutputDim: 6},
+			&keras.LSTM{Units: 5},
+			&keras.Dense{Units: 2},
+		}, map[string]string{"emb": "embedding", "lstm": "lstm", "fc": "dense"}},
 	}
 }
 

@@ -164,6 +164,8 @@ def run_node(node, ins):
         return [x]
     if op == "Constant":
         return [numpy_helper.to_array(a["value"]).astype(np.float64) if a["value"].data_type in (1, 11) else numpy_helper.to_array(a["value"])]
+    if op == "Cast":
+        return [x.astype({1: np.float64, 6: np.int32, 7: np.int64, 11: np.float64}[a["to"]])]
     if op == "Shape":
         return [np.array(x.shape, dtype=np.int64)]
     if op == "ConstantOfShape":
@@ -257,6 +259,8 @@ def evaluate(model, inputs):
     vals = {t.name: numpy_helper.to_array(t).astype(np.float64) if t.data_type in (1, 11) else numpy_helper.to_array(t)
             for t in model.graph.initializer}
     for vi, x in zip(model.graph.input, inputs):
+        if vi.type.tensor_type.elem_type in (6, 7):  # token ids
+            x = x.astype(np.int64)
         vals[vi.name] = x
     for node in model.graph.node:
         ins = [vals[n] if n else None for n in node.input]

@@ -23,7 +23,8 @@ pooling, Sigmoid, Softmax), an LSTM classifier (the last step of the
 output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
 classifier, a bidirectional LSTM tagger (a Linear on every step), a
 ResNet-like stem (opset 17, fixed batch size), a 1-D convnet (opset
-11) and an MLP with LayerNorm (opset 17).
+11), an MLP with LayerNorm (opset 17) and a text classifier (int64 token
+ids, Embedding, LSTM).
 Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
@@ -183,6 +184,20 @@ class LayerNormMLP(nn.Module):
         return self.fc2(torch.relu(self.norm(self.fc1(x))))
 
 
+class TextClassifier(nn.Module):
+    """Token ids (an int64 input) through an Embedding and an LSTM."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 6)
+        self.lstm = nn.LSTM(6, 5, batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, ids):
+        _, (h, _) = self.lstm(self.emb(ids))
+        return self.fc(h[-1])
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -231,13 +246,17 @@ def main():
         # Opset 11: Squeeze and Unsqueeze take attributes.
         ("conv1d", Conv1DNet(), (2, 3, 8), torch.onnx.TrainingMode.PRESERVE, 11, True),
         ("layernorm", LayerNormMLP(), (3, 6), torch.onnx.TrainingMode.EVAL, 17, True),
+        ("textclf", TextClassifier(), (3, 7), torch.onnx.TrainingMode.EVAL),
     ]
     out = {}
     for name, model, shape, mode, *rest in cases:
         opset, dynamic = (rest + [OPSET, True])[:2] if rest else (OPSET, True)
         randomise_batchnorm(model, gen)
         model.eval()
-        x = torch.randn(*shape, generator=gen)
+        if isinstance(model, TextClassifier):
+            x = torch.randint(0, 20, shape, generator=gen)
+        else:
+            x = torch.randn(*shape, generator=gen)
         with torch.no_grad():
             y = model(x)
         path = os.path.join(HERE, name + ".onnx")

@@ -60,6 +60,7 @@ def torch_models():
         "mlp": mod.MLP, "convnet": mod.ConvNet, "convnet2": mod.ConvNet2, "lstm": mod.LSTMClassifier,
         "gru": mod.GRUClassifier, "rnn": mod.RNNClassifier, "bilstm": mod.BiLSTMTagger,
         "resnet_stem": mod.ResNetStem, "conv1d": mod.Conv1DNet, "layernorm": mod.LayerNormMLP,
+        "textclf": mod.TextClassifier,
     }
 
 
@@ -81,6 +82,8 @@ def main():
             continue
         model.eval()
         x = torch.tensor(c["input"], dtype=torch.float32).reshape(c["input_shape"])
+        if name == "textclf":
+            x = x.long()  # token ids
         with torch.no_grad():
             y = model(x).numpy()
         want = np.array(c["output"]).reshape(c["output_shape"])
