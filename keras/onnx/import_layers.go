@@ -342,9 +342,16 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	}
 	var t *keras.Tensor
 	axes := x.axes
-	if x.axes[1] == len(x.t.Shape()) && x.flat == nil {
+	var perm []int // the features of a flattened image: see below
+	switch {
+	case x.flat != nil && r == 2:
+		// BatchNorm1d after a Flatten of an NCHW image: per feature, so
+		// its parameters follow the features to Keragon's order.
 		t, err = im.tensorOf(x)
-	} else {
+		perm = x.flat.permutation()
+	case x.axes[1] == len(x.kshape()) && x.flat == nil:
+		t, err = im.tensorOf(x)
+	default:
 		axes = nchw(r)
 		t, err = im.need(x, axes, "BatchNormalization (channels on ONNX axis 1)")
 	}
@@ -361,7 +368,13 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 		if c.isInt || c.size() != C {
 			return nil, errors.Errorf("input %d (%s) has shape %v, want (%d)", i+1, key, c.shape, C)
 		}
-		ws[key] = dense([]int{C}, append([]float32(nil), c.floats...))
+		v := append([]float32(nil), c.floats...)
+		if perm != nil {
+			for j, k := range perm {
+				v[k] = c.floats[j]
+			}
+		}
+		ws[key] = dense([]int{C}, v)
 	}
 	if !(eps >= 0) || !(momentum >= 0 && momentum < 1) {
 		return nil, errors.Errorf("epsilon %v and momentum %v must be >= 0, and momentum < 1", eps, momentum)
@@ -379,7 +392,7 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*value{{t: y, axes: append([]int(nil), axes...)}}, nil
+	return []*value{{t: y, axes: append([]int(nil), axes...), flat: x.flat}}, nil
 }
 
 // embedding imports Gather of rows of a constant table by computed token

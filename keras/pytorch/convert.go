@@ -162,6 +162,17 @@ func (mod *module) load(get getter) (map[string]*tensor.Dense, error) {
 			if err := copyParam(out, short, p+torch, get); err != nil {
 				return nil, err
 			}
+			if perm := mod.inputPerm; perm != nil {
+				a := arrayOf(out[short])
+				if len(a.v) != len(perm) {
+					return nil, errors.Errorf("%s%s has %d values; the layer normalises a flattened image of %d", p, torch, len(a.v), len(perm))
+				}
+				v := make([]float64, len(perm))
+				for j, k := range perm {
+					v[k] = a.v[j]
+				}
+				out[short] = dense(out[short], a.shape, v)
+			}
 		}
 	case *keras.LayerNormalization:
 		for short, torch := range map[string]string{"gamma": "weight", "beta": "bias"} {
@@ -392,9 +403,18 @@ func (mod *module) save(vals map[string][]float32) ([]safetensors.Tensor, error)
 		}
 	case *keras.BatchNormalization:
 		for short, torch := range map[string]string{"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"} {
-			if v, ok := vals[short]; ok {
-				put(torch, []int{len(v)}, v)
+			v, ok := vals[short]
+			if !ok {
+				continue
 			}
+			if perm := mod.inputPerm; perm != nil && len(perm) == len(v) {
+				w := make([]float32, len(v))
+				for j, k := range perm {
+					w[j] = v[k]
+				}
+				v = w
+			}
+			put(torch, []int{len(v)}, v)
 		}
 		var zero [8]byte
 		binary.LittleEndian.PutUint64(zero[:], 0)

@@ -18,7 +18,8 @@
 //
 //	Linear       → Dense: weight (out, in) is kernelᵀ; after a Flatten of
 //	               an image the input features are reordered from
-//	               PyTorch's (C, H, W) to Keragon's (H, W, C)
+//	               PyTorch's (C, H, W) to Keragon's (H, W, C) (and so are
+//	               a BatchNorm1d's parameters there)
 //	Conv2d       → Conv2D: weight (out, in, kh, kw) → kernel (kh, kw, in, out);
 //	               with groups = in channels → DepthwiseConv2D
 //	Conv1d       → Conv1D: weight (out, in, k) → kernel (k, in, out)
@@ -256,10 +257,10 @@ func weightsOf(l keras.Layer) []*graph.Weight {
 	return nil
 }
 
-// flattenedInputs finds the Dense layers that read a flattened image
-// (through Flatten, and any Dropout or activation in between) and returns
-// for each the order of its input features: PyTorch flattens (C, H, W),
-// Keragon (H, W, C).
+// flattenedInputs finds the Dense and BatchNormalization layers that read
+// a flattened image (through Flatten, and any Dropout, activation or
+// BatchNormalization in between) and returns for each the order of its
+// input features: PyTorch flattens (C, H, W), Keragon (H, W, C).
 func flattenedInputs(m *keras.Model) (map[keras.Layer][]int, error) {
 	perms := map[keras.Layer][]int{}
 	seen := map[*keras.Tensor]bool{}
@@ -273,27 +274,37 @@ func flattenedInputs(m *keras.Model) (map[keras.Layer][]int, error) {
 		seen[t] = true
 		ins := t.Inputs()
 		stack = append(stack, ins...)
-		d, ok := t.Layer().(*keras.Dense)
-		if !ok || len(ins) != 1 {
+		l := t.Layer()
+		switch l.(type) {
+		case *keras.Dense:
+		case *keras.BatchNormalization:
+			if len(t.Shape()) != 1 {
+				continue // per channel, not per feature
+			}
+		default:
+			continue
+		}
+		if len(ins) != 1 {
 			continue
 		}
 		src := ins[0]
+	walk:
 		for {
 			switch src.Layer().(type) {
-			case *keras.Dropout, *keras.Activation, *keras.LeakyReLU:
+			case *keras.Dropout, *keras.Activation, *keras.LeakyReLU, *keras.BatchNormalization:
 				src = src.Inputs()[0]
-				continue
+			default:
+				break walk
 			}
-			break
 		}
 		var p []int
 		if _, isFlatten := src.Layer().(*keras.Flatten); isFlatten && channelsFirstInTorch(src.Inputs()[0]) {
 			p = chwToHWC(src.Inputs()[0].Shape())
 		}
-		if old, applied := perms[d]; applied && fmt.Sprint(old) != fmt.Sprint(p) {
-			return nil, errors.Errorf("pytorch: Dense layer %q reads inputs flattened in different orders", d.LayerName())
+		if old, applied := perms[l]; applied && fmt.Sprint(old) != fmt.Sprint(p) {
+			return nil, errors.Errorf("pytorch: layer %q reads inputs flattened in different orders", l.(named).LayerName())
 		}
-		perms[d] = p
+		perms[l] = p
 	}
 	return perms, nil
 }

@@ -116,6 +116,13 @@ func matchingModels() []matching {
 			&keras.LSTM{Units: 5},
 			&keras.Dense{Units: 2},
 		}, map[string]string{"emb": "embedding", "lstm": "lstm", "fc": "dense"}},
+		{"flatbn", []keras.Layer{
+			&keras.Input{Shape: []int{6, 6, 2}},
+			&keras.Conv2D{Filters: 3, KernelSize: []int{3}, Activation: "relu"},
+			&keras.Flatten{},
+			&keras.BatchNormalization{Epsilon: 1e-5},
+			&keras.Dense{Units: 2},
+		}, map[string]string{"conv": "conv2d", "bn": "batch_normalization", "fc": "dense"}},
 	}
 }
 

@@ -24,7 +24,7 @@ output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
 classifier, a bidirectional LSTM tagger (a Linear on every step), a
 ResNet-like stem (opset 17, fixed batch size), a 1-D convnet (opset
 11), an MLP with LayerNorm (opset 17) and a text classifier (int64 token
-ids, Embedding, LSTM).
+ids, Embedding, LSTM), and a BatchNorm1d on a flattened image.
 Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
@@ -198,6 +198,19 @@ class TextClassifier(nn.Module):
         return self.fc(h[-1])
 
 
+class FlatBatchNorm(nn.Module):
+    """BatchNorm1d on the features of a flattened image."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3)
+        self.bn = nn.BatchNorm1d(3 * 4 * 4)
+        self.fc = nn.Linear(3 * 4 * 4, 2)
+
+    def forward(self, x):
+        return self.fc(self.bn(torch.flatten(torch.relu(self.conv(x)), 1)))
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -247,6 +260,7 @@ def main():
         ("conv1d", Conv1DNet(), (2, 3, 8), torch.onnx.TrainingMode.PRESERVE, 11, True),
         ("layernorm", LayerNormMLP(), (3, 6), torch.onnx.TrainingMode.EVAL, 17, True),
         ("textclf", TextClassifier(), (3, 7), torch.onnx.TrainingMode.EVAL),
+        ("flatbn", FlatBatchNorm(), (2, 2, 6, 6), torch.onnx.TrainingMode.PRESERVE),
     ]
     out = {}
     for name, model, shape, mode, *rest in cases:

@@ -60,7 +60,7 @@ def torch_models():
         "mlp": mod.MLP, "convnet": mod.ConvNet, "convnet2": mod.ConvNet2, "lstm": mod.LSTMClassifier,
         "gru": mod.GRUClassifier, "rnn": mod.RNNClassifier, "bilstm": mod.BiLSTMTagger,
         "resnet_stem": mod.ResNetStem, "conv1d": mod.Conv1DNet, "layernorm": mod.LayerNormMLP,
-        "textclf": mod.TextClassifier,
+        "textclf": mod.TextClassifier, "flatbn": mod.FlatBatchNorm,
     }
 
 
