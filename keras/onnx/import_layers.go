@@ -369,10 +369,8 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 			return nil, errors.Errorf("input %d (%s) has shape %v, want (%d)", i+1, key, c.shape, C)
 		}
 		v := append([]float32(nil), c.floats...)
-		if perm != nil {
-			for j, k := range perm {
-				v[k] = c.floats[j]
-			}
+		for j, k := range perm { // nil: the same order
+			v[k] = c.floats[j]
 		}
 		ws[key] = dense([]int{C}, v)
 	}
