@@ -186,6 +186,12 @@ def run_node(node, ins):
         return [x @ ins[1]]
     if op in ("Add", "Sub", "Mul", "Div"):
         return [{"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op](x, ins[1])]
+    if op in ("Max", "Min", "Mean"):
+        f = {"Max": np.maximum, "Min": np.minimum, "Mean": np.add}[op]
+        y = ins[0]
+        for v in ins[1:]:
+            y = f(y, v)
+        return [y / len(ins) if op == "Mean" else y]
     if op == "Erf":
         return [np.vectorize(math.erf)(x)]
     if op in ACTIVATIONS:
