@@ -35,6 +35,15 @@ func (t *Tensor) Shape() Shape { return append(Shape(nil), t.shape...) }
 // Layer is the layer that produces t.
 func (t *Tensor) Layer() Layer { return t.layer }
 
+// Inputs are the Tensors the layer was applied to to make t (none for an
+// Input), so that a model's graph can be walked from its outputs, as an
+// exporter does.
+func (t *Tensor) Inputs() []*Tensor { return append([]*Tensor(nil), t.inputs...) }
+
+// OutputIndex is which output of its layer's application t is: 0, or
+// for an LSTM with ReturnState 1 for h and 2 for c.
+func (t *Tensor) OutputIndex() int { return t.index }
+
 // Err is the first error met while building t (a bad shape, say); NewModel
 // reports it too.
 func (t *Tensor) Err() error { return t.err }
