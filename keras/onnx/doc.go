@@ -57,6 +57,10 @@
 //	                       as Bidirectional; the final step of the output
 //	                       sequence or the final state becomes a layer
 //	                       without ReturnSequences
+//	Add, Sub, Mul of two   Add, Subtract, Multiply (with ONNX broadcasting
+//	computed tensors       where Keragon's layout holds it: an SE gate)
+//	Concat                 Concatenate on the Keragon axis holding the ONNX axis
+//	Max, Min, Mean         Maximum, Minimum, Average
 //	Pad                    ZeroPadding2D
 //	Gather (rows of a      Embedding; int64 and int32 graph inputs are token
 //	constant table)        ids, which the Keragon model takes as floats
@@ -65,8 +69,7 @@
 //	Shape, Gather, Concat, Constant, ConstantOfShape, Cast, Add, Sub,
 //	Mul, Div on constants  folded (the batch size stays symbolic)
 //
-// Concat, Add and Mul of two computed tensors need Keragon's merge layers,
-// which the importer does not use yet. An operator outside this set, or
+// An operator outside this set, or
 // an attribute that changes an operator's meaning in a way Keragon cannot
 // follow, is an error that names the operator and the node. Graphs with
 // control flow, functions, sparse or external tensors are refused, and so
@@ -77,7 +80,9 @@
 // and GlobalMaxPool with Flatten; BatchNormalization; LayerNormalization;
 // the activations
 // above (GELU as Div, Erf, Add, Mul); Dropout; Flatten; Reshape; Pad;
-// Embedding as Cast and Gather;
+// Embedding as Cast and Gather; the merge layers (Add, Subtract,
+// Multiply, Average, Maximum, Minimum, Concatenate) as Add, Sub, Mul,
+// Mean, Max, Min, Concat;
 // LSTM, GRU and RNN with the Transpose and Squeeze nodes around them
 // (Bidirectional with merge mode "concat" as one bidirectional node).
 // Layers without an ONNX counterpart here (the tree layers,

@@ -56,9 +56,9 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 	case *keras.Activation:
 		return one(e.activation(l.Activation, x))
 	case *keras.LeakyReLU:
-		a := l.NegativeSlope
-		if a == 0 {
-			a = 0.3
+		a := 0.3 // Keras' layer default
+		if l.NegativeSlope != nil {
+			a = *l.NegativeSlope
 		}
 		return one(e.op("LeakyRelu", []string{x.name}, "alpha", a), x.cf, nil)
 	case *keras.Dropout:
@@ -91,12 +91,26 @@ func (e *exporter) layerOp(l keras.Layer, in []exported, shapes []keras.Shape, o
 		p[6], p[7] = int64(h-top[0]), int64(w-left[0])
 		pads := e.ints(e.layer+"/pads", p...)
 		return one(e.op("Pad", []string{e.channelsFirst(x), pads}, "mode", "constant"), true, nil)
+	case *keras.Add:
+		return e.merge("Add", in, shapes, out)
+	case *keras.Subtract:
+		return e.merge("Sub", in, shapes, out)
+	case *keras.Multiply:
+		return e.merge("Mul", in, shapes, out)
+	case *keras.Average:
+		return e.merge("Mean", in, shapes, out)
+	case *keras.Maximum:
+		return e.merge("Max", in, shapes, out)
+	case *keras.Minimum:
+		return e.merge("Min", in, shapes, out)
+	case *keras.Concatenate:
+		return e.concatenate(l, in, out)
 	case *keras.LSTM, *keras.GRU, *keras.SimpleRNN:
 		return e.recurrent(l, in, shapes[0])
 	case *keras.Bidirectional:
 		return e.bidirectional(l, in, shapes[0])
 	}
-	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, LayerNormalization, Embedding, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional)", keras.ClassName(l))
+	return nil, errors.Errorf("layer class %s has no ONNX export (exported: Dense, Conv1D, Conv2D, DepthwiseConv2D, the pooling layers, BatchNormalization, LayerNormalization, Embedding, Activation, LeakyReLU, Dropout, Flatten, Reshape, ZeroPadding2D, SimpleRNN, LSTM, GRU, Bidirectional, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate)", keras.ClassName(l))
 }
 
 func intList(x int) []int {
@@ -291,12 +305,12 @@ func (e *exporter) batchNorm(l *keras.BatchNormalization, x exported, in keras.S
 		}
 		return e.floats(e.layer+"/"+short, []int{C}, v)
 	}
-	eps, mom := l.Epsilon, l.Momentum
+	eps, mom := l.Epsilon, 0.99 // Keras' defaults
 	if eps == 0 {
 		eps = 1e-3
 	}
-	if mom == 0 {
-		mom = 0.99
+	if l.Momentum != nil {
+		mom = *l.Momentum
 	}
 	v := x.name
 	cf := x.cf

@@ -38,7 +38,7 @@ func exportCases() []exportCase {
 			&keras.Dropout{Rate: 0.3},
 			&keras.Dense{Units: 7, Activation: "gelu"},
 			&keras.Dense{Units: 6, Activation: "tanh", NoBias: true},
-			&keras.LeakyReLU{NegativeSlope: 0.1},
+			&keras.LeakyReLU{NegativeSlope: keras.Float(0.1)},
 			&keras.Dense{Units: 5, Activation: "elu"},
 			&keras.Activation{Activation: "sigmoid"},
 			&keras.Dense{Units: 4, Activation: "log_softmax"},
@@ -136,6 +136,37 @@ func exportCases() []exportCase {
 			x := keras.NewInput(6, 6, 3)
 			c := &keras.Conv2D{Filters: 3, KernelSize: []int{3, 3}, Strides: []int{2, 2}, Padding: "same", Activation: "relu"}
 			y := keras.Apply(&keras.Flatten{}, keras.Apply(c, keras.Apply(c, x)))
+			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+		}},
+		{"residual", []int{6, 6, 2}, func() (*keras.Model, error) {
+			x := keras.NewInput(6, 6, 2)
+			a := keras.Apply(&keras.Conv2D{Filters: 4, KernelSize: []int{3}, Padding: "same", Activation: "relu"}, x)
+			b := keras.Apply(&keras.Conv2D{Filters: 4, KernelSize: []int{3}, Padding: "same"}, a)
+			h := keras.Apply(&keras.Activation{Activation: "relu"}, keras.Apply(&keras.Add{}, a, b))
+			gate := keras.Apply(&keras.Dense{Units: 4, Activation: "sigmoid"}, keras.Apply(&keras.GlobalAveragePooling2D{}, h))
+			g := keras.Apply(&keras.Multiply{}, h, gate) // (6, 6, 4) × (4): broadcast
+			y := keras.Apply(&keras.Dense{Units: 3}, keras.Apply(&keras.Flatten{}, g))
+			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+		}},
+		{"branches", []int{5}, func() (*keras.Model, error) {
+			x := keras.NewInput(5)
+			a := keras.Apply(&keras.Dense{Units: 4, Activation: "tanh"}, x)
+			b := keras.Apply(&keras.Dense{Units: 4, Activation: "relu"}, x)
+			ab := keras.Apply(&keras.Concatenate{}, a, b)
+			c := keras.Apply(&keras.Dense{Units: 8}, x)
+			d := keras.Apply(&keras.Subtract{}, ab, c)
+			e := keras.Apply(&keras.Maximum{}, d, c)
+			f := keras.Apply(&keras.Minimum{}, d, c)
+			y := keras.Apply(&keras.Dense{Units: 2}, keras.Apply(&keras.Average{}, e, f, ab))
+			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
+		}},
+		{"concat_images", []int{5, 5, 2}, func() (*keras.Model, error) {
+			x := keras.NewInput(5, 5, 2)
+			a := keras.Apply(&keras.Conv2D{Filters: 3, KernelSize: []int{3}, Padding: "same"}, x)
+			b := keras.Apply(&keras.MaxPooling2D{PoolSize: []int{1}}, x)
+			c := keras.Apply(&keras.Concatenate{}, a, b)
+			h := keras.Apply(&keras.Concatenate{Axis: 1}, c, c) // rows
+			y := keras.Apply(&keras.Dense{Units: 2}, keras.Apply(&keras.Flatten{}, h))
 			return keras.NewModel([]*keras.Tensor{x}, []*keras.Tensor{y})
 		}},
 		{"functional_states", []int{5, 3}, func() (*keras.Model, error) {

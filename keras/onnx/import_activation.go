@@ -236,7 +236,7 @@ func activationOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 		if !(alpha > 0) {
 			return nil, errors.Errorf("alpha %v is not supported (Keragon's LeakyReLU slope is >= 0)", alpha)
 		}
-		if y, err = im.apply1(&keras.LeakyReLU{Name: im.name(n.name), NegativeSlope: alpha}, nil, t); err != nil {
+		if y, err = im.apply1(&keras.LeakyReLU{Name: im.name(n.name), NegativeSlope: keras.Float(alpha)}, nil, t); err != nil {
 			return nil, err
 		}
 	}

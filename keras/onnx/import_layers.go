@@ -34,8 +34,11 @@ func arithmeticOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if a.c != nil {
 		t, c, tensorFirst = b, a.c, false
 	}
+	if a.tensorLike() && b.tensorLike() {
+		return im.mergeTensors(n, a, b)
+	}
 	if t.t == nil || c == nil {
-		return nil, errors.Errorf("combines %v and %v; two computed tensors need Keragon's merge layers, not available to the importer yet", a, b)
+		return nil, errors.Errorf("combines %v and %v", a, b)
 	}
 	if c.isInt {
 		return nil, errors.New("combines a tensor with an integer constant")
@@ -377,15 +380,12 @@ func batchNormOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 	if !(eps >= 0) || !(momentum >= 0 && momentum < 1) {
 		return nil, errors.Errorf("epsilon %v and momentum %v must be >= 0, and momentum < 1", eps, momentum)
 	}
-	// Keragon reads 0 as "the Keras default": use the smallest positive
-	// number for a true 0.
+	// Keragon reads an Epsilon of 0 as "the Keras default": use the
+	// smallest positive number for a true 0.
 	if eps == 0 {
 		eps = math.SmallestNonzeroFloat64
 	}
-	if momentum == 0 {
-		momentum = math.SmallestNonzeroFloat64
-	}
-	l := &keras.BatchNormalization{Name: im.name(n.name), Momentum: momentum, Epsilon: eps}
+	l := &keras.BatchNormalization{Name: im.name(n.name), Momentum: keras.Float(momentum), Epsilon: eps}
 	y, err := im.apply1(l, ws, t)
 	if err != nil {
 		return nil, err

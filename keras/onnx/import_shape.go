@@ -392,7 +392,7 @@ func concatOp(im *importer, n *nodeProto, in []*value) ([]*value, error) {
 		allConst = allConst && v != nil && v.c != nil
 	}
 	if !allConst {
-		return nil, errors.New("concatenates computed tensors; Keragon imports Concat of constants (shapes) only until its merge layers exist")
+		return im.concatTensors(n, axis, in)
 	}
 	out := &constant{isInt: in[0].c.isInt}
 	for i, v := range in {

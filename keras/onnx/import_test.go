@@ -9,7 +9,7 @@ import (
 // its predictions with PyTorch's on the same input.
 func TestImportMatchesTorch(t *testing.T) {
 	cases := torchCases(t)
-	for _, name := range []string{"mlp", "convnet", "convnet2", "lstm", "gru", "rnn", "bilstm", "resnet_stem", "conv1d", "layernorm", "textclf", "flatbn"} {
+	for _, name := range []string{"mlp", "convnet", "convnet2", "lstm", "gru", "rnn", "bilstm", "resnet_stem", "conv1d", "layernorm", "textclf", "flatbn", "residual_se", "branches"} {
 		t.Run(name, func(t *testing.T) {
 			c, ok := cases[name]
 			if !ok {

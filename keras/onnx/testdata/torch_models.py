@@ -24,7 +24,9 @@ output sequence), a GRU classifier (the final state h_n) and a ReLU RNN
 classifier, a bidirectional LSTM tagger (a Linear on every step), a
 ResNet-like stem (opset 17, fixed batch size), a 1-D convnet (opset
 11), an MLP with LayerNorm (opset 17) and a text classifier (int64 token
-ids, Embedding, LSTM), and a BatchNorm1d on a flattened image.
+ids, Embedding, LSTM), a BatchNorm1d on a flattened image, a residual
+block with a squeeze-and-excitation gate (Add, broadcast Mul) and two
+branches joined by Concat and Sub.
 Weights are random with a fixed seed; BatchNorm statistics
 are randomised so that the layer is not an identity.
 
@@ -211,6 +213,39 @@ class FlatBatchNorm(nn.Module):
         return self.fc(self.bn(torch.flatten(torch.relu(self.conv(x)), 1)))
 
 
+class ResidualSE(nn.Module):
+    """A residual block (Add) with a squeeze-and-excitation gate (Mul of
+    an (N, C, 1, 1) gate and an (N, C, H, W) image)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.se = nn.Conv2d(4, 4, 1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv1(x))
+        y = torch.relu(self.conv2(h) + h)
+        gate = torch.sigmoid(self.se(F.adaptive_avg_pool2d(y, 1)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y * gate, 1), 1))
+
+
+class Branches(nn.Module):
+    """Two branches joined by Concat and Sub."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(5, 4)
+        self.b = nn.Linear(5, 4)
+        self.c = nn.Linear(5, 8)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        ab = torch.cat([torch.tanh(self.a(x)), torch.relu(self.b(x))], dim=1)
+        return self.fc(ab - self.c(x))
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -261,6 +296,8 @@ def main():
         ("layernorm", LayerNormMLP(), (3, 6), torch.onnx.TrainingMode.EVAL, 17, True),
         ("textclf", TextClassifier(), (3, 7), torch.onnx.TrainingMode.EVAL),
         ("flatbn", FlatBatchNorm(), (2, 2, 6, 6), torch.onnx.TrainingMode.PRESERVE),
+        ("residual_se", ResidualSE(), (2, 2, 6, 6), torch.onnx.TrainingMode.EVAL),
+        ("branches", Branches(), (3, 5), torch.onnx.TrainingMode.EVAL),
     ]
     out = {}
     for name, model, shape, mode, *rest in cases:

@@ -61,6 +61,7 @@ def torch_models():
         "gru": mod.GRUClassifier, "rnn": mod.RNNClassifier, "bilstm": mod.BiLSTMTagger,
         "resnet_stem": mod.ResNetStem, "conv1d": mod.Conv1DNet, "layernorm": mod.LayerNormMLP,
         "textclf": mod.TextClassifier, "flatbn": mod.FlatBatchNorm,
+        "residual_se": mod.ResidualSE, "branches": mod.Branches,
     }
 
 
