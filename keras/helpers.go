@@ -125,6 +125,10 @@ func (m *Model) GradientsMulti(xs, ys []*tensor.Dense) (float64, []graph.Gradien
 	if m.compiled == nil {
 		return 0, nil, errors.New("keras: Gradients before Compile")
 	}
+	xs, err := m.encodeStrings(xs)
+	if err != nil {
+		return 0, nil, err
+	}
 	ds, err := m.dataset(xs, ys, nil, nil)
 	if err != nil {
 		return 0, nil, err
