@@ -1,7 +1,8 @@
 package ops
 
 // One test per bug of Gorgonia v0.9.18 / tensor v0.9.24 that Keragon works
-// around (DESIGN.md, "Decisions forced by Gorgonia"). Each test asserts
+// around, and per pitfall it avoids (docs/gorgonia.md lists them all, with
+// the tests in other packages). Each test asserts
 // that the bug is STILL THERE. When an upgrade fixes one, its test fails:
 // then revisit the workaround named in the test's comment (it may become
 // unnecessary) and turn the test into a check of the correct behaviour.
@@ -271,5 +272,56 @@ func TestGorgoniaBugAdaGradIgnoresLearnRate(t *testing.T) {
 	// η·g/sqrt(g²+ε) ≈ η: 0.5 if the option worked, 0.001 with the bug.
 	if step := -w.weight(); math.Abs(step-0.001) > 1e-6 {
 		t.Errorf("AdaGrad with WithLearnRate(0.5) stepped %.6g; the bug stepped 0.001 (correct: 0.5). %s", step, upstreamFixed)
+	}
+}
+
+// gorgonia.NodeFromAny gives two unnamed tensor constants of the same shape
+// one node, whatever their values: the second constant silently reads the
+// first one's numbers (and so does everything built on it). Naming them
+// (gorgonia.WithName) keeps them apart. Keragon names every tensor
+// constant it makes with a name unique in its graph (ops/rnn_ops.go's zero
+// states, internal/gradcheck's inputs); scalar constants
+// (graph.Context.Constant) of equal value merging is harmless.
+func TestGorgoniaPitfallUnnamedConstantsMerge(t *testing.T) {
+	g := gorgonia.NewGraph()
+	vec := func(v ...float64) *tensor.Dense { return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v)) }
+	a := gorgonia.NodeFromAny(g, vec(1, 2))
+	b := gorgonia.NodeFromAny(g, vec(3, 4))
+	if a != b {
+		t.Errorf("%s: unnamed constants [1 2] and [3 4] are two nodes", upstreamFixed)
+	}
+	c := gorgonia.NodeFromAny(g, vec(3, 4), gorgonia.WithName("c"))
+	d := gorgonia.NodeFromAny(g, vec(5, 6), gorgonia.WithName("d"))
+	if c == d {
+		t.Errorf("named constants c and d became one node: naming no longer keeps constants apart")
+	}
+}
+
+// Gorgonia merges two applications of ops that hash alike to the same
+// inputs into one node (common subexpressions), whatever the ops compute.
+// Every Keragon op therefore hashes all its parameters (customOp's id,
+// unaryKernel's params); this test shows the merging with two customOps
+// of one id that compute different things.
+func TestGorgoniaPitfallOpsThatHashAlikeMerge(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(2), gorgonia.WithName("x"))
+	scale := func(k float64) *customOp {
+		return &customOp{id: "pitfall_scale", arity: 1, do: func(out *tensor.Dense, in []*tensor.Dense) error {
+			for i, v := range in[0].Data().([]float64) {
+				out.Data().([]float64)[i] = k * v
+			}
+			return nil
+		}}
+	}
+	twice, err := apply(scale(2), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thrice, err := apply(scale(3), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if twice != thrice {
+		t.Errorf("%s: two ops with one hash applied to x are two nodes", upstreamFixed)
 	}
 }

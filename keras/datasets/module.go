@@ -176,7 +176,9 @@ func downloadModule(path, version string) (string, error) {
 // none).
 func goEnv(names ...string) map[string]string {
 	vals := map[string]string{}
-	if out, err := goCommand(30*time.Second, "", append([]string{"env", "-json"}, names...)...); err == nil {
+	// Outside any module, so that no go.mod's toolchain line can make the
+	// go command fetch another toolchain first.
+	if out, err := goCommand(30*time.Second, os.TempDir(), append([]string{"env", "-json"}, names...)...); err == nil {
 		if json.Unmarshal(out, &vals) == nil {
 			return vals
 		}

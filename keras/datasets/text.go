@@ -35,7 +35,7 @@ func Text() (string, error) {
 		return c.text, nil
 	}
 	var roots []string
-	if out, err := goCommand(30*time.Second, "", "env", "GOROOT"); err == nil {
+	if out, err := goCommand(30*time.Second, os.TempDir(), "env", "GOROOT"); err == nil {
 		roots = append(roots, strings.TrimSpace(string(out)))
 	}
 	roots = append(roots, os.Getenv("GOROOT"))
