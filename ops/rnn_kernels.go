@@ -1,33 +1,7 @@
 package ops
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gorgonia.org/gorgonia"
-)
-
 // Kernels of the fused recurrent cells (see rnn.go for the layouts).
 // Every function writes each element of its output.
-
-// rnnGemm sets c = op(a)·op(b) + beta·c for row-major matrices with leading
-// dimensions lda, ldb, ldc, through the BLAS Gorgonia uses.
-func rnnGemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	switch a := any(a).(type) {
-	case []float32:
-		gorgonia.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		gorgonia.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
-}
 
 // rnnScratch holds a kernel's temporary buffer between runs.
 type rnnScratch struct {
@@ -80,7 +54,7 @@ func rnnRecProduct[T float](g *rnnGeom, rec, packs, R, rm []T, s *rnnScratch) {
 	b, u, G, S := g.batch, g.units, g.gates, g.width
 	gu := G * u
 	if rm == nil {
-		rnnGemm(false, false, b, gu, u, packs, S, R, gu, 0, rec, gu)
+		gemm(false, false, b, gu, u, 1, packs, S, R, gu, 0, rec, gu)
 		return
 	}
 	tmp := rnnScratchOf[T](s, b*u)
@@ -91,7 +65,7 @@ func rnnRecProduct[T float](g *rnnGeom, rec, packs, R, rm []T, s *rnnScratch) {
 				d[j] = h[j] * m[j]
 			}
 		}
-		rnnGemm(false, false, b, u, u, tmp, u, R[gi*u:], gu, 0, rec[gi*u:], gu)
+		gemm(false, false, b, u, u, 1, tmp, u, R[gi*u:], gu, 0, rec[gi*u:], gu)
 	}
 }
 
@@ -101,13 +75,13 @@ func rnnRecBack[T float](g *rnnGeom, dh, dz []T, off, ld int, R, rm []T, s *rnnS
 	b, u, G := g.batch, g.units, g.gates
 	gu := G * u
 	if rm == nil {
-		rnnGemm(false, true, b, u, gu, dz[off:], ld, R, gu, 0, dh, u)
+		gemm(false, true, b, u, gu, 1, dz[off:], ld, R, gu, 0, dh, u)
 		return
 	}
 	tmp := rnnScratchOf[T](s, b*u)
 	clear(dh)
 	for gi := 0; gi < G; gi++ {
-		rnnGemm(false, true, b, u, u, dz[off+gi*u:], ld, R[gi*u:], gu, 0, tmp, u)
+		gemm(false, true, b, u, u, 1, dz[off+gi*u:], ld, R[gi*u:], gu, 0, tmp, u)
 		for bi := 0; bi < b; bi++ {
 			m := rm[(bi*G+gi)*u : (bi*G+gi+1)*u]
 			for j := 0; j < u; j++ {
@@ -349,19 +323,19 @@ func rnnCellGradPrev[T float](g *rnnGeom, t int, dprev, dz, gr, pack, R []T, mas
 func rnnProjectForward[T float](g *rnnGeom, P, X, K, dm []T, gm int, s *rnnScratch) {
 	n, f, gu := g.batch*g.steps, g.feat, g.gates*g.units
 	if dm == nil {
-		rnnGemm(false, false, n, gu, f, X, f, K, gu, 0, P, gu)
+		gemm(false, false, n, gu, f, 1, X, f, K, gu, 0, P, gu)
 		return
 	}
 	xm := rnnScratchOf[T](s, n*f)
 	if gm == 1 {
 		rnnMaskSteps(g, xm, X, dm, 0, 1)
-		rnnGemm(false, false, n, gu, f, xm, f, K, gu, 0, P, gu)
+		gemm(false, false, n, gu, f, 1, xm, f, K, gu, 0, P, gu)
 		return
 	}
 	u := g.units
 	for gi := 0; gi < gm; gi++ {
 		rnnMaskSteps(g, xm, X, dm, gi, gm)
-		rnnGemm(false, false, n, u, f, xm, f, K[gi*u:], gu, 0, P[gi*u:], gu)
+		gemm(false, false, n, u, f, 1, xm, f, K[gi*u:], gu, 0, P[gi*u:], gu)
 	}
 }
 
@@ -384,18 +358,18 @@ func rnnMaskSteps[T float](g *rnnGeom, xm, X, dm []T, gi, gm int) {
 func rnnProjectGradX[T float](g *rnnGeom, dX, dP, K, dm []T, gm int, s *rnnScratch) {
 	n, f, gu, u := g.batch*g.steps, g.feat, g.gates*g.units, g.units
 	if dm == nil {
-		rnnGemm(false, true, n, f, gu, dP, gu, K, gu, 0, dX, f)
+		gemm(false, true, n, f, gu, 1, dP, gu, K, gu, 0, dX, f)
 		return
 	}
 	if gm == 1 {
-		rnnGemm(false, true, n, f, gu, dP, gu, K, gu, 0, dX, f)
+		gemm(false, true, n, f, gu, 1, dP, gu, K, gu, 0, dX, f)
 		rnnMaskSteps(g, dX, dX, dm, 0, 1)
 		return
 	}
 	tmp := rnnScratchOf[T](s, n*f)
 	clear(dX)
 	for gi := 0; gi < gm; gi++ {
-		rnnGemm(false, true, n, f, u, dP[gi*u:], gu, K[gi*u:], gu, 0, tmp, f)
+		gemm(false, true, n, f, u, 1, dP[gi*u:], gu, K[gi*u:], gu, 0, tmp, f)
 		rnnMaskSteps(g, tmp, tmp, dm, gi, gm)
 		for i, v := range tmp {
 			dX[i] += v
@@ -407,18 +381,18 @@ func rnnProjectGradX[T float](g *rnnGeom, dX, dP, K, dm []T, gm int, s *rnnScrat
 func rnnProjectGradK[T float](g *rnnGeom, dK, X, dP, dm []T, gm int, s *rnnScratch) {
 	n, f, gu, u := g.batch*g.steps, g.feat, g.gates*g.units, g.units
 	if dm == nil {
-		rnnGemm(true, false, f, gu, n, X, f, dP, gu, 0, dK, gu)
+		gemm(true, false, f, gu, n, 1, X, f, dP, gu, 0, dK, gu)
 		return
 	}
 	xm := rnnScratchOf[T](s, n*f)
 	if gm == 1 {
 		rnnMaskSteps(g, xm, X, dm, 0, 1)
-		rnnGemm(true, false, f, gu, n, xm, f, dP, gu, 0, dK, gu)
+		gemm(true, false, f, gu, n, 1, xm, f, dP, gu, 0, dK, gu)
 		return
 	}
 	for gi := 0; gi < gm; gi++ {
 		rnnMaskSteps(g, xm, X, dm, gi, gm)
-		rnnGemm(true, false, f, u, n, xm, f, dP[gi*u:], gu, 0, dK[gi*u:], gu)
+		gemm(true, false, f, u, n, 1, xm, f, dP[gi*u:], gu, 0, dK[gi*u:], gu)
 	}
 }
 
@@ -441,7 +415,7 @@ func rnnRecKernelGrad[T float](g *rnnGeom, dR []T, prevs, dzs [][]T, rm []T, s [
 		}
 	}
 	if rm == nil {
-		rnnGemm(true, false, u, gu, T_*b, hs, u, ds, gu, 0, dR, gu)
+		gemm(true, false, u, gu, T_*b, 1, hs, u, ds, gu, 0, dR, gu)
 		return
 	}
 	hm := rnnScratchOf[T](&s[2], T_*b*u)
@@ -455,7 +429,7 @@ func rnnRecKernelGrad[T float](g *rnnGeom, dR []T, prevs, dzs [][]T, rm []T, s [
 				}
 			}
 		}
-		rnnGemm(true, false, u, u, T_*b, hm, u, ds[gi*u:], gu, 0, dR[gi*u:], gu)
+		gemm(true, false, u, u, T_*b, 1, hm, u, ds[gi*u:], gu, 0, dR[gi*u:], gu)
 	}
 }
 
