@@ -51,9 +51,9 @@ type Conv1DConfig struct {
 //
 // It lays the input windows out as the rows of a matrix (im2col, the
 // columns in (a, b, c) order, which is the kernel's own layout seen as a
-// (kh·kw·in, out) matrix) and multiplies once with the BLAS Gorgonia uses
-// (gorgonia.WhichBLAS, so gorgonia.Use switches it too). Both gradients
-// are ops of this package too.
+// (kh·kw·in, out) matrix) and multiplies once with the BLAS of this build
+// (internal/gemm, the one Gorgonia is given too). Both gradients are ops
+// of this package too.
 func Conv2D(x, kernel *gorgonia.Node, cfg ConvConfig) (*gorgonia.Node, error) {
 	g, out, err := convGeom("Conv2D", x, kernel, 2, cfg.Strides, cfg.Dilation, cfg.Padding, false)
 	if err != nil {

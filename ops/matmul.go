@@ -16,8 +16,9 @@ import (
 // is kept from one run to the next (Gorgonia's matrix product allocates
 // it anew on every step: 3.7 MB per training step of an MNIST MLP), and
 // transposes never materialise (the gradients are MatMuls with flags).
-// The product is one BLAS gemm call (gorgonia.WhichBLAS), the same call
-// gorgonia.Mul makes, so the results are bitwise the same.
+// The product is one BLAS gemm call (internal/gemm, the BLAS Gorgonia is
+// given too), the same call gorgonia.Mul makes, so the results are
+// bitwise the same.
 func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if a.Dims() != 2 || b.Dims() != 2 {
 		return nil, errors.Errorf("ops: MatMul wants matrices, got shapes %v and %v", a.Shape(), b.Shape())

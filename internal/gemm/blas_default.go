@@ -1,12 +1,11 @@
 //go:build !openblas && !gonumblas
 
-package graph
+package gemm
 
 import (
 	"github.com/keragon/keragon/internal/sgemm"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
-	"gorgonia.org/gorgonia"
 )
 
 // By default (neither the tag openblas nor gonumblas), float32 matrix
@@ -19,15 +18,17 @@ import (
 // the last bits).
 func init() {
 	if sgemm.Available {
-		gorgonia.Use(fastBLAS{ParallelBLAS{goKernel{}}})
+		use(fastBLAS{ParallelBLAS{goKernel{}}})
+		return
 	}
+	use(gonum.Implementation{})
 }
 
-// BLASName names the BLAS in use.
-const BLASName = "go-sgemm"
+// Name names the BLAS in use.
+const Name = "go-sgemm"
 
-// BLASInfo describes the BLAS in use.
-func BLASInfo() string {
+// Info describes the BLAS in use.
+func Info() string {
 	if !sgemm.Available {
 		return "gonum's pure-Go BLAS (no AVX2/FMA for internal/sgemm)"
 	}
