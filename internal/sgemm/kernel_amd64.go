@@ -4,12 +4,6 @@ package sgemm
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
-//go:noescape
-func kern6x16(kc int, a, b, c *float32)
-
-//go:noescape
-func kern12x32(kc int, a, b, c *float32)
-
 // haveFMA reports whether the processor and the OS support AVX2 and FMA.
 func haveFMA() bool {
 	maxID, _, _, _ := cpuid(0, 0)
@@ -48,14 +42,11 @@ func tileFor() (int, int) {
 	return 6, 16
 }
 
-// kernel computes an mr×nr tile (see kern6x16 and kern12x32).
-func kernel(kc int, a, b, c []float32) {
-	_ = a[kc*mr-1]
-	_ = b[kc*nr-1]
-	_ = c[mr*nr-1]
+// kernelsFor returns the kernels of an nr-wide tile (see kernFunc) and
+// whether they mask partial tiles.
+func kernelsFor(nr int) ([2][]kernFunc, bool) {
 	if nr == 32 {
-		kern12x32(kc, &a[0], &b[0], &c[0])
-		return
+		return [2][]kernFunc{kernels32[0][:], kernels32[1][:]}, true
 	}
-	kern6x16(kc, &a[0], &b[0], &c[0])
+	return [2][]kernFunc{kernels16[0][:], kernels16[1][:]}, false
 }
