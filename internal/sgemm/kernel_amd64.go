@@ -1,42 +1,12 @@
 package sgemm
 
-// Implemented in cpu_amd64.s.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-func xgetbv() (eax, edx uint32)
+import "github.com/keragon/keragon/internal/cpuid"
 
-// haveFMA reports whether the processor and the OS support AVX2 and FMA.
-func haveFMA() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state saved by the OS
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}
-
-// haveAVX512 reports whether the processor and the OS support AVX-512F.
-func haveAVX512() bool {
-	if !haveFMA() {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&0xe6 != 0xe6 { // opmask and ZMM state saved
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<16) != 0
-}
+func haveFMA() bool { return cpuid.FMA }
 
 // tileFor returns the kernel's tile: 12×32 with AVX-512, else 6×16.
 func tileFor() (int, int) {
-	if haveAVX512() {
+	if cpuid.AVX512 {
 		return 12, 32
 	}
 	return 6, 16
