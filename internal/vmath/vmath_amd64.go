@@ -1,0 +1,31 @@
+package vmath
+
+import "github.com/keragon/keragon/internal/cpuid"
+
+// Implemented in vmath_amd64.s (gen_amd64.go); n is a multiple of the
+// lanes.
+//
+//go:noescape
+func sigmoidAVX512(dst, x *float32, n int)
+
+//go:noescape
+func tanhAVX512(dst, x *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, x *float32, n int)
+
+//go:noescape
+func tanhAVX2(dst, x *float32, n int)
+
+var sigmoidVec, tanhVec = sigmoidAVX512, tanhAVX512
+
+func vectorLanes() int {
+	switch {
+	case cpuid.AVX512:
+		return 16
+	case cpuid.FMA:
+		sigmoidVec, tanhVec = sigmoidAVX2, tanhAVX2
+		return 8
+	}
+	return 0
+}

@@ -1,0 +1,145 @@
+package vmath
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// kernels are the implementations this machine runs: the Go functions
+// and, where the processor has them, each assembly kernel.
+func kernels() []struct {
+	name          string
+	sigmoid, tanh func(dst, x []float32)
+	restore       func()
+} {
+	type k = struct {
+		name          string
+		sigmoid, tanh func(dst, x []float32)
+		restore       func()
+	}
+	with := func(l int, s, t func(dst, x *float32, n int)) func() {
+		ol, os, ot := lanes, sigmoidVec, tanhVec
+		lanes, sigmoidVec, tanhVec = l, s, t
+		return func() { lanes, sigmoidVec, tanhVec = ol, os, ot }
+	}
+	out := []k{{name: "go", sigmoid: func(d, x []float32) {
+		r := with(0, nil, nil)
+		defer r()
+		Sigmoid(d, x)
+	}, tanh: func(d, x []float32) {
+		r := with(0, nil, nil)
+		defer r()
+		Tanh(d, x)
+	}}}
+	for _, v := range vectorKernels() {
+		v := v
+		out = append(out, k{name: v.name,
+			sigmoid: func(d, x []float32) { r := with(v.lanes, v.sigmoid, v.tanh); defer r(); Sigmoid(d, x) },
+			tanh:    func(d, x []float32) { r := with(v.lanes, v.sigmoid, v.tanh); defer r(); Tanh(d, x) }})
+	}
+	return out
+}
+
+// TestAccuracy: every implementation stays within a few float32 ulps of
+// the float64 functions on [-20, 20] (relative, with an absolute floor of
+// 1e-3 for sigmoid's tail), and gets the limits, zeros and NaN right.
+func TestAccuracy(t *testing.T) {
+	xs := make([]float32, 0, 400001)
+	for i := -200000; i <= 200000; i++ {
+		xs = append(xs, float32(i)*1e-4)
+	}
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		100, -100, 1e-30, -1e-30, 88, -88, 90, -90, 200, -200, 1e-3, -1e-3}
+	for _, k := range kernels() {
+		for _, f := range []struct {
+			name string
+			vec  func(dst, x []float32)
+			ref  func(float64) float64
+		}{{"sigmoid", k.sigmoid, sigmoid64}, {"tanh", k.tanh, math.Tanh}} {
+			got := make([]float32, len(xs))
+			f.vec(got, xs)
+			worst, at := 0.0, float32(0)
+			for i, x := range xs {
+				want := f.ref(float64(x))
+				ulps := math.Abs(float64(got[i])-want) / (math.Max(math.Abs(want), 1e-3) * 0x1p-24)
+				if ulps > worst {
+					worst, at = ulps, x
+				}
+			}
+			if worst > 8 {
+				t.Errorf("%s %s: %.1f ulps from float64 at x = %v", k.name, f.name, worst, at)
+			}
+			gs := make([]float32, len(special))
+			f.vec(gs, special)
+			for i, x := range special {
+				want := f.ref(float64(x))
+				if math.Abs(float64(gs[i])-want) > 1e-7*math.Max(1, math.Abs(want)) || (want == 0 && gs[i] != 0) {
+					t.Errorf("%s %s(%v) = %v, want %v", k.name, f.name, x, gs[i], want)
+				}
+			}
+			nan := []float32{float32(math.NaN()), 1, float32(math.NaN())}
+			f.vec(nan, nan)
+			if nan[0] == nan[0] || nan[2] == nan[2] {
+				t.Errorf("%s %s(NaN) = %v", k.name, f.name, nan)
+			}
+		}
+	}
+}
+
+// TestTailsAndInPlace: an element gives the same bits wherever it sits
+// (in a whole vector or in the tail), and dst may be x.
+func TestTailsAndInPlace(t *testing.T) {
+	for _, k := range kernels() {
+		for _, f := range []struct {
+			name string
+			vec  func(dst, x []float32)
+		}{{"sigmoid", k.sigmoid}, {"tanh", k.tanh}} {
+			base := make([]float32, 37)
+			for i := range base {
+				base[i] = float32(i-18) * 0.37
+			}
+			want := make([]float32, len(base))
+			f.vec(want, base)
+			for off := 0; off < len(base); off++ {
+				x := append([]float32(nil), base[off:]...)
+				f.vec(x, x)
+				for i, v := range x {
+					if math.Float32bits(v) != math.Float32bits(want[off+i]) {
+						t.Fatalf("%s %s: x=%v at offset %d gives %v, at %d %v", k.name, f.name, base[off+i], i, v, off+i, want[off+i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkActivations times a 128×128 block, an LSTM gate's worth.
+func BenchmarkActivations(b *testing.B) {
+	x := make([]float32, 128*128)
+	for i := range x {
+		x[i] = float32(i%200-100) * 0.05
+	}
+	y := make([]float32, len(x))
+	for _, k := range kernels() {
+		for _, f := range []struct {
+			name string
+			vec  func(dst, x []float32)
+		}{{"sigmoid", k.sigmoid}, {"tanh", k.tanh}} {
+			b.Run(fmt.Sprintf("%s-%s", f.name, k.name), func(b *testing.B) {
+				for range b.N {
+					f.vec(y, x)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+			})
+		}
+	}
+}
