@@ -19,10 +19,10 @@ import (
 // bits).
 func init() {
 	if sgemm.Available {
-		use(goBLAS{})
+		use(goBLAS{}, goBLAS{serial: true})
 		return
 	}
-	use(gonum.Implementation{})
+	use(gonum.Implementation{}, gonum.Implementation{})
 }
 
 // Name names the BLAS in use.
@@ -36,11 +36,19 @@ func Info() string {
 	return "internal/sgemm (Go, AVX-512 or AVX2/FMA kernels, split over GOMAXPROCS by itself); gonum for the rest"
 }
 
-// goBLAS is gonum with internal/sgemm's Sgemm.
-type goBLAS struct{ gonum.Implementation }
+// goBLAS is gonum with internal/sgemm's Sgemm, on one goroutine when
+// serial.
+type goBLAS struct {
+	gonum.Implementation
+	serial bool
+}
 
-func (goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !sgemm.Sgemm(tA == blas.Trans, tB == blas.Trans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+func (g goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	threads := 0
+	if g.serial {
+		threads = 1
+	}
+	if !sgemm.SgemmThreads(threads, tA == blas.Trans, tB == blas.Trans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }

@@ -27,7 +27,7 @@ import (
 // fast one (~300 GFLOP/s on two cores). Info names the kernel chosen.
 func init() {
 	openblas.SetThreads(1)
-	use(ParallelBLAS{netlib.Implementation{}})
+	use(ParallelBLAS{netlib.Implementation{}}, netlib.Implementation{})
 }
 
 // Name names the BLAS in use.

@@ -17,8 +17,9 @@ import (
 )
 
 // impl is the BLAS of this build, set by the init of the build's file
-// (blas_default.go, blas_openblas.go or blas_gonum.go).
-var impl gorgonia.BLAS
+// (blas_default.go, blas_openblas.go or blas_gonum.go); serial is the
+// same BLAS on the calling goroutine alone.
+var impl, serial gorgonia.BLAS
 
 // Implementation returns the BLAS this build uses (the one also given to
 // gorgonia.Use).
@@ -31,6 +32,20 @@ func Gemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T,
 	if m == 0 || n == 0 {
 		return
 	}
+	call(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Serial is Gemm on the calling goroutine alone, for kernels that split
+// their work over the cores themselves (a product per block of a batch):
+// the blocks must not each fan out again.
+func Serial[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	call(serial, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func call[T float32 | float64](impl gorgonia.BLAS, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if transA {
 		ta = blas.Trans
@@ -46,8 +61,9 @@ func Gemm[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T,
 	}
 }
 
-// use makes b this build's BLAS, for Keragon and for Gorgonia.
-func use(b gorgonia.BLAS) {
-	impl = b
+// use makes b this build's BLAS, for Keragon and for Gorgonia, and one
+// its single-goroutine form.
+func use(b, one gorgonia.BLAS) {
+	impl, serial = b, one
 	gorgonia.Use(b)
 }

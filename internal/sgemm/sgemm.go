@@ -88,6 +88,11 @@ type product struct {
 // to GOMAXPROCS goroutines; the result does not depend on their number.
 // It panics when a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+	return SgemmThreads(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmThreads is Sgemm on at most threads goroutines (0: GOMAXPROCS).
+func SgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	if !Available {
 		return false
 	}
@@ -114,7 +119,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	checkMatrix("b", b, br, bc, ldb)
 	p := &product{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
-	p.run(min(runtime.GOMAXPROCS(0), max(1, 2*m*n*k/minFlopsPerThread)))
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	p.run(min(threads, max(1, 2*m*n*k/minFlopsPerThread)))
 	return true
 }
 
