@@ -19,12 +19,10 @@ func sigmoid64(x float64) float64 {
 func kernels() []struct {
 	name          string
 	sigmoid, tanh func(dst, x []float32)
-	restore       func()
 } {
 	type k = struct {
 		name          string
 		sigmoid, tanh func(dst, x []float32)
-		restore       func()
 	}
 	with := func(l int, s, t func(dst, x *float32, n int)) func() {
 		ol, os, ot := lanes, sigmoidVec, tanhVec
