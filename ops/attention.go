@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -113,12 +114,12 @@ func attentionSoftmax[T float](out, scores, mask []T, ss tensor.Shape, mb int) {
 	})
 }
 
-// expOf is eˣ, in float32 (the recurrent cells' exp32, a sixth of the cost
+// expOf is eˣ, in float32 (internal/vmath's Exp32, a sixth of the cost
 // of math.Exp) for float32 kernels.
 func expOf[T float](x float64) float64 {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
-		return float64(exp32(float32(x)))
+		return float64(vmath.Exp32(float32(x)))
 	}
 	return math.Exp(x)
 }

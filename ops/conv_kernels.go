@@ -225,6 +225,17 @@ func gemm[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
+// gemmSerial is gemm on the calling goroutine alone, for kernels that
+// split their work over the cores themselves.
+func gemmSerial[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		kgemm.Serial(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		kgemm.Serial(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
 // Scratch buffers, reused across calls (and safe across goroutines).
 var scratch32, scratch64 sync.Pool
 

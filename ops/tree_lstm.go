@@ -5,6 +5,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -297,19 +298,19 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 	return parts, nil
 }
 
-// treeSigmoid and treeTanh use the recurrent cells' float32 kernels
-// (rnn_act_fast.go) for float32: math.Exp in float64 was a seventh of a
+// treeSigmoid and treeTanh use internal/vmath's float32 functions
+// for float32: math.Exp in float64 was a seventh of a
 // ListOps training step. The size test is resolved per instantiation.
 func treeSigmoid[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
-		return T(sigmoid32(float32(x)))
+		return T(vmath.Sigmoid32(float32(x)))
 	}
 	return T(1 / (1 + math.Exp(-float64(x))))
 }
 
 func treeTanh[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
-		return T(tanh32(float32(x)))
+		return T(vmath.Tanh32(float32(x)))
 	}
 	return T(math.Tanh(float64(x)))
 }
