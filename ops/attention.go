@@ -44,7 +44,7 @@ func AttentionSoftmax(scores, mask *gorgonia.Node) (*gorgonia.Node, error) {
 			if len(in) > 1 {
 				mb = in[1].Shape()[0]
 			}
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionSoftmax(o, x[0], optional(x, 1), ss, mb) },
 				func(o []float64, x [][]float64) { attentionSoftmax(o, x[0], optional(x, 1), ss, mb) })
 		},
@@ -140,7 +140,7 @@ func attentionSoftmaxGrad(p, g, mask *gorgonia.Node) (*gorgonia.Node, error) {
 			if len(in) > 2 {
 				mb = in[2].Shape()[0]
 			}
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionSoftmaxBack(o, x[0], x[1], optional(x, 2), ss, mb) },
 				func(o []float64, x [][]float64) { attentionSoftmaxBack(o, x[0], x[1], optional(x, 2), ss, mb) })
 		},
@@ -250,7 +250,7 @@ func AttentionMask(g *gorgonia.ExprGraph, cfg AttentionMaskConfig) (*gorgonia.No
 		typ:   fnType(dims...),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{B, T_, S}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionMask(o, x, kinds, cfg.Causal, B, T_, S) },
 				func(o []float64, x [][]float64) { attentionMask(o, x, kinds, cfg.Causal, B, T_, S) })
 		},

@@ -22,15 +22,9 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 		arity: 2,
 		typ:   fnType(d, 1, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error {
-					biasAdd(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
-					return nil
-				},
-				func() error {
-					biasAdd(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { biasAdd(o, in[0], in[1]) },
+				func(o []float64, in [][]float64) { biasAdd(o, in[0], in[1]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			db, err := SumLeading(grad)
@@ -68,9 +62,9 @@ func SumLeading(x *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:   fnType(d, 1),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{in[0][len(in[0])-1]}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { sumLeading(out.Data().([]float32), in[0].Data().([]float32)); return nil },
-				func() error { sumLeading(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { sumLeading(o, in[0]) },
+				func(o []float64, in [][]float64) { sumLeading(o, in[0]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := BroadcastLeading(grad, in[0].Shape())
@@ -107,9 +101,9 @@ func BroadcastLeading(v *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, err
 		typ:   fnType(1, len(shape)),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { repeatRows(out.Data().([]float32), in[0].Data().([]float32)); return nil },
-				func() error { repeatRows(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { repeatRows(o, in[0]) },
+				func(o []float64, in [][]float64) { repeatRows(o, in[0]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dv, err := SumLeading(grad)

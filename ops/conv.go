@@ -139,7 +139,7 @@ func convOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(o), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { convForward(g, o, y, in[0], in[1]) },
 				func(y []float64, in [][]float64) { convForward(g, o, y, in[0], in[1]) })
 		},
@@ -167,7 +167,7 @@ func convGradInputOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.inShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { convGradInput(g, o, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { convGradInput(g, o, dx, in[0], in[1]) })
 		},
@@ -193,7 +193,7 @@ func convGradKernelOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.kernelShape(o), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dk []float32, in [][]float32) { convGradKernel(g, o, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { convGradKernel(g, o, dk, in[0], in[1]) })
 		},

@@ -91,15 +91,9 @@ func dropoutOp(d int) *customOp {
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			xs, ms := in[0].Shape(), in[1].Shape()
-			return f32or64(out,
-				func() error {
-					maskMul(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), xs, ms)
-					return nil
-				},
-				func() error {
-					maskMul(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64), xs, ms)
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { maskMul(o, in[0], in[1], xs, ms) },
+				func(o []float64, in [][]float64) { maskMul(o, in[0], in[1], xs, ms) })
 		},
 	}
 	op.diff = func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {

@@ -188,7 +188,7 @@ func applyCell(c cellSpec, in gorgonia.Nodes, at []TreeLevel) (*gorgonia.Node, e
 			if err != nil {
 				return err
 			}
-			return normDispatch(o, in[:c.arity()],
+			return dispatch(o, in[:c.arity()],
 				func(o []float32, in [][]float32) { cellForward(c, o, in, p) },
 				func(o []float64, in [][]float64) { cellForward(c, o, in, p) })
 		},
@@ -261,7 +261,7 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 				return err
 			}
 			floats := append(in[:c.arity():c.arity()], in[len(in)-1])
-			return normDispatch(o, floats,
+			return dispatch(o, floats,
 				func(o []float32, in [][]float32) { cellBackward(c, o, in, p) },
 				func(o []float64, in [][]float64) { cellBackward(c, o, in, p) })
 		},
