@@ -71,6 +71,7 @@ func main() {
 	for _, s := range []isa{{"AVX512", "Z", 16, true}, {"AVX2", "Y", 8, false}} {
 		sigmoid(s)
 		tanh(s)
+		rmsprop(s)
 	}
 	if err := os.WriteFile("vmath_amd64.s", w.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -251,4 +252,48 @@ func tanh(s isa) {
 	s.load("small", s.r(3))
 	s.blend(predLT, a, s.r(3), sm, d, m)
 	epilogue(s, name, d)
+}
+
+// rmsprop: v = rho·v + rho1·(g·g); w −= (lr·g)/sqrt(v + eps), every
+// product, sum and quotient rounded apart (no fused multiply-add), as the
+// Go loop of training's RMSprop computes it (float32 sqrt is correctly
+// rounded, as float64 sqrt rounded to float32 is).
+func rmsprop(s isa) {
+	name := "rmsprop" + s.suffix
+	fmt.Fprintf(&w, "// func %s(w *float32, grad *float32, vel *float32, n int, lr float32, rho float32, rho1 float32, eps float32)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	p("MOVQ w+0(FP), DI")
+	p("MOVQ grad+8(FP), SI")
+	p("MOVQ vel+16(FP), DX")
+	p("MOVQ n+24(FP), CX")
+	p("VBROADCASTSS lr+32(FP), %s", s.r(10))
+	p("VBROADCASTSS rho+36(FP), %s", s.r(11))
+	p("VBROADCASTSS rho1+40(FP), %s", s.r(12))
+	p("VBROADCASTSS eps+44(FP), %s", s.r(13))
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	g, v, t, den, wt := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4)
+	p("VMOVUPS (SI), %s", g)
+	p("VMOVUPS (DX), %s", v)
+	p("VMULPS %s, %s, %s", v, s.r(11), v) // rho·v
+	p("VMULPS %s, %s, %s", g, g, t)       // g·g
+	p("VMULPS %s, %s, %s", t, s.r(12), t) // rho1·(g·g)
+	p("VADDPS %s, %s, %s", t, v, v)       // v
+	p("VMOVUPS %s, (DX)", v)
+	p("VADDPS %s, %s, %s", s.r(13), v, den) // v + eps
+	p("VSQRTPS %s, %s", den, den)
+	p("VMULPS %s, %s, %s", g, s.r(10), t) // lr·g
+	p("VDIVPS %s, %s, %s", den, t, t)     // (lr·g)/sqrt
+	p("VMOVUPS (DI), %s", wt)
+	p("VSUBPS %s, %s, %s", t, wt, wt)
+	p("VMOVUPS %s, (DI)", wt)
+	p("ADDQ $%d, SI", 4*s.lanes)
+	p("ADDQ $%d, DI", 4*s.lanes)
+	p("ADDQ $%d, DX", 4*s.lanes)
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
 }

@@ -6,15 +6,16 @@ type vectorKernel struct {
 	name          string
 	lanes         int
 	sigmoid, tanh func(dst, x *float32, n int)
+	rmsprop       func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
 }
 
 func vectorKernels() []vectorKernel {
 	var out []vectorKernel
 	if cpuid.FMA {
-		out = append(out, vectorKernel{"avx2", 8, sigmoidAVX2, tanhAVX2})
+		out = append(out, vectorKernel{"avx2", 8, sigmoidAVX2, tanhAVX2, rmspropAVX2})
 	}
 	if cpuid.AVX512 {
-		out = append(out, vectorKernel{"avx512", 16, sigmoidAVX512, tanhAVX512})
+		out = append(out, vectorKernel{"avx512", 16, sigmoidAVX512, tanhAVX512, rmspropAVX512})
 	}
 	return out
 }

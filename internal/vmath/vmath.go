@@ -1,6 +1,7 @@
-// Package vmath has float32 sigmoid and tanh over slices, with AVX-512 or
-// AVX2/FMA assembly where the processor has it (16 or 8 lanes at a time)
-// and the same formulas in Go elsewhere: Cephes' expf (range reduction,
+// Package vmath has float32 kernels over slices, with AVX-512 or AVX2/FMA
+// assembly where the processor has it (16 or 8 lanes at a time) and the
+// same formulas in Go elsewhere: the RMSprop update, bitwise as its Go
+// loop, and sigmoid and tanh by Cephes' expf (range reduction,
 // a degree-6 polynomial, the power of two put in the exponent) and its
 // tanhf (an odd polynomial below 0.625). Results are within a few float32
 // ulps of the float64 functions; they differ in the last bits between the
@@ -41,6 +42,26 @@ func apply(dst, x []float32, vec func(dst, x *float32, n int), scalar func(float
 		copy(buf[:], x[n:])
 		vec(&buf[0], &buf[0], lanes)
 		copy(dst[n:], buf[:len(x)-n])
+	}
+}
+
+// RMSprop applies the plain RMSprop update (no momentum, not centered)
+// to w, g and the velocity v: v = rho·v + rho1·g², w −= lr·g/√(v+eps),
+// each operation rounded to float32 apart, so that every implementation
+// gives the bits of the Go loop.
+func RMSprop(w, g, v []float32, lr, rho, rho1, eps float32) {
+	g, v = g[:len(w)], v[:len(w)]
+	n := 0
+	if lanes > 0 {
+		n = len(w) / lanes * lanes
+		if n > 0 {
+			rmspropVec(&w[0], &g[0], &v[0], n, lr, rho, rho1, eps)
+		}
+	}
+	for i := n; i < len(w); i++ {
+		gi := g[i]
+		v[i] = float32(rho*v[i]) + float32(rho1*float32(gi*gi))
+		w[i] -= float32(lr*gi) / float32(math.Sqrt(float64(v[i]+eps)))
 	}
 }
 

@@ -17,14 +17,23 @@ func sigmoidAVX2(dst, x *float32, n int)
 //go:noescape
 func tanhAVX2(dst, x *float32, n int)
 
-var sigmoidVec, tanhVec = sigmoidAVX512, tanhAVX512
+//go:noescape
+func rmspropAVX512(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
+
+//go:noescape
+func rmspropAVX2(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
+
+var (
+	sigmoidVec, tanhVec = sigmoidAVX512, tanhAVX512
+	rmspropVec          = rmspropAVX512
+)
 
 func vectorLanes() int {
 	switch {
 	case cpuid.AVX512:
 		return 16
 	case cpuid.FMA:
-		sigmoidVec, tanhVec = sigmoidAVX2, tanhAVX2
+		sigmoidVec, tanhVec, rmspropVec = sigmoidAVX2, tanhAVX2, rmspropAVX2
 		return 8
 	}
 	return 0

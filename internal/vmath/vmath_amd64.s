@@ -356,6 +356,42 @@ tanhAVX512_done:
 	VZEROUPPER
 	RET
 
+// func rmspropAVX512(w *float32, grad *float32, vel *float32, n int, lr float32, rho float32, rho1 float32, eps float32)
+TEXT ·rmspropAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ vel+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Z10
+	VBROADCASTSS rho+36(FP), Z11
+	VBROADCASTSS rho1+40(FP), Z12
+	VBROADCASTSS eps+44(FP), Z13
+	TESTQ CX, CX
+	JE rmspropAVX512_done
+rmspropAVX512_loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VMULPS Z1, Z11, Z1
+	VMULPS Z0, Z0, Z2
+	VMULPS Z2, Z12, Z2
+	VADDPS Z2, Z1, Z1
+	VMOVUPS Z1, (DX)
+	VADDPS Z13, Z1, Z3
+	VSQRTPS Z3, Z3
+	VMULPS Z0, Z10, Z2
+	VDIVPS Z3, Z2, Z2
+	VMOVUPS (DI), Z4
+	VSUBPS Z2, Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNE rmspropAVX512_loop
+rmspropAVX512_done:
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(dst *float32, x *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -473,6 +509,42 @@ tanhAVX2_loop:
 	SUBQ $8, CX
 	JNE tanhAVX2_loop
 tanhAVX2_done:
+	VZEROUPPER
+	RET
+
+// func rmspropAVX2(w *float32, grad *float32, vel *float32, n int, lr float32, rho float32, rho1 float32, eps float32)
+TEXT ·rmspropAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ vel+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y10
+	VBROADCASTSS rho+36(FP), Y11
+	VBROADCASTSS rho1+40(FP), Y12
+	VBROADCASTSS eps+44(FP), Y13
+	TESTQ CX, CX
+	JE rmspropAVX2_done
+rmspropAVX2_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y1, Y11, Y1
+	VMULPS Y0, Y0, Y2
+	VMULPS Y2, Y12, Y2
+	VADDPS Y2, Y1, Y1
+	VMOVUPS Y1, (DX)
+	VADDPS Y13, Y1, Y3
+	VSQRTPS Y3, Y3
+	VMULPS Y0, Y10, Y2
+	VDIVPS Y3, Y2, Y2
+	VMOVUPS (DI), Y4
+	VSUBPS Y2, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE rmspropAVX2_loop
+rmspropAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -4,5 +4,8 @@ package vmath
 
 func vectorLanes() int { return 0 }
 
-func sigmoidVec(dst, x *float32, n int) { panic("vmath: no vector kernel") }
-func tanhVec(dst, x *float32, n int)    { panic("vmath: no vector kernel") }
+// No vector kernels here: lanes is 0 and these are never called.
+var (
+	sigmoidVec, tanhVec func(dst, x *float32, n int)
+	rmspropVec          func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+)

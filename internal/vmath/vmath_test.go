@@ -3,6 +3,7 @@ package vmath
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -139,5 +140,66 @@ func BenchmarkActivations(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
 			})
 		}
+	}
+}
+
+// TestRMSprop: every implementation gives the bits of the Go loop that
+// training's RMSprop runs, on random values, tails and special cases.
+func TestRMSprop(t *testing.T) {
+	const n = 1000
+	rng := rand.New(rand.NewPCG(3, 4))
+	w0, g0, v0 := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range w0 {
+		w0[i], g0[i], v0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(12)-6))), float32(rng.Float64())
+	}
+	copy(g0[:6], []float32{0, float32(math.Copysign(0, -1)), 1e30, -1e30, 1e-30, float32(math.Inf(1))})
+	lr, rho, eps := float32(1e-3), float32(0.9), float32(1e-7)
+	rho1 := 1 - rho
+	want, wv := append([]float32(nil), w0...), append([]float32(nil), v0...)
+	for i := range want {
+		gi := g0[i]
+		wv[i] = rho*wv[i] + rho1*(gi*gi)
+		den := wv[i] + eps
+		want[i] -= lr * gi / float32(math.Sqrt(float64(den)))
+	}
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+	impls := []struct {
+		name  string
+		lanes int
+		vec   func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+	}{{"go", 0, nil}}
+	for _, k := range vectorKernels() {
+		impls = append(impls, struct {
+			name  string
+			lanes int
+			vec   func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+		}{k.name, k.lanes, k.rmsprop})
+	}
+	for _, k := range impls {
+		for _, size := range []int{n, 37, 5} {
+			ol, ov := lanes, rmspropVec
+			lanes, rmspropVec = k.lanes, k.vec
+			w, v := append([]float32(nil), w0[:size]...), append([]float32(nil), v0[:size]...)
+			RMSprop(w, g0[:size], v, lr, rho, rho1, eps)
+			lanes, rmspropVec = ol, ov
+			for i := range w {
+				if !same(w[i], want[i]) || !same(v[i], wv[i]) {
+					t.Fatalf("%s, %d values: w[%d] = %v, v = %v; want %v, %v (g %v)", k.name, size, i, w[i], v[i], want[i], wv[i], g0[i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkRMSprop updates the MNIST MLP's 669,706 weights once.
+func BenchmarkRMSprop(b *testing.B) {
+	const n = 669706
+	w, g, v := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range g {
+		g[i] = float32(i%97) * 1e-3
+	}
+	b.SetBytes(5 * 4 * n)
+	for range b.N {
+		RMSprop(w, g, v, 1e-3, 0.9, 0.1, 1e-7)
 	}
 }
