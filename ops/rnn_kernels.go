@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/keragon/keragon/internal/vmath"
 )
 
 // Kernels of the recurrent sequence ops (see rnn.go and rnn_ops.go for
@@ -396,6 +398,8 @@ func rnnStepBackward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, dP
 		dh[j] += v
 	}
 	tmp := rnnScratchOf[T](&sc.a, u)
+	_, is32 := any(tmp).([]float32)
+	fast := is32 && g.kind == LSTMCell && g.act == tanhK && g.ract == sigmoidK
 	for r := 0; r < rows; r++ {
 		bi := b0 + r
 		o := (bi*steps + idx) * gu
@@ -415,6 +419,12 @@ func rnnStepBackward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, dP
 			gc := dc[r*u : (r+1)*u]
 			row := bi * u
 			tc, cp := TC[t*bu+row:t*bu+row+u], C[t*bu+row:t*bu+row+u]
+			if fast {
+				// Keras' default cell in float32: one vector kernel.
+				v := func(x []T) []float32 { return any(x).([]float32) }
+				vmath.LSTMCellGrad(v(gh), v(gc), v(i), v(f), v(gg), v(og), v(tc), v(cp), v(dz[:u]), v(dz[u:2*u]), v(dz[2*u:3*u]), v(dz[3*u:]))
+				continue
+			}
 			for j := range tmp {
 				tmp[j] = gh[j] * og[j]
 			}

@@ -531,3 +531,33 @@ func rnnRunOnce(t *testing.T, cell CellKind, dt tensor.Dtype, vals map[string]*t
 	}
 	return all
 }
+
+// TestRecurrentFloat32MatchesFloat64: the float32 kernels (the vector
+// activations and LSTM cell gradient among them) give the float64 values,
+// which pass finite differences, to float32 precision.
+func TestRecurrentFloat32MatchesFloat64(t *testing.T) {
+	const batch, steps, feat, units = 3, 6, 4, 16
+	rng := rand.New(rand.NewPCG(10, 11))
+	mask := make([]float64, batch*steps)
+	for i := range mask {
+		if i%7 != 3 {
+			mask[i] = 1
+		}
+	}
+	for _, cell := range []CellKind{SimpleRNNCell, LSTMCell, GRUCell} {
+		G := cell.Gates()
+		vals := map[string]*tensor.Dense{
+			"x": gradcheck.Random(rng, -1, 1, batch, steps, feat), "k": gradcheck.Random(rng, -0.5, 0.5, feat, G*units),
+			"r": gradcheck.Random(rng, -0.5, 0.5, units, G*units), "h0": gradcheck.Random(rng, -1, 1, batch, units),
+			"c0": gradcheck.Random(rng, -1, 1, batch, units), "rd": gradcheck.Random(rng, 0, 2, batch, G, units),
+			"mask": tensor.New(tensor.WithShape(batch, steps), tensor.WithBacking(mask)),
+		}
+		want := rnnRunOnce(t, cell, tensor.Float64, vals)
+		got := rnnRunOnce(t, cell, tensor.Float32, vals)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 2e-5*(1+math.Abs(want[i])) {
+				t.Fatalf("%v: value %d is %v in float32, %v in float64", cell, i, got[i], want[i])
+			}
+		}
+	}
+}

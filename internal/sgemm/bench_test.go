@@ -7,7 +7,8 @@ import (
 
 // benchShapes are the products of the bench's workloads (m, n, k, transA,
 // transB): a 1024³ product, the MNIST MLP's forward and backward products
-// at batch 128, the LSTM's recurrent product, batch-1 inference.
+// at batch 128, the LSTM's per-step products on a block of 32 rows and
+// its recurrent kernel's gradient, batch-1 inference.
 var benchShapes = []struct {
 	name    string
 	m, n, k int
@@ -18,8 +19,9 @@ var benchShapes = []struct {
 	{"mlp-fwd2", 128, 512, 512, false, false},
 	{"mlp-dW1", 784, 512, 128, true, false},
 	{"mlp-dX2", 128, 512, 512, false, true},
-	{"lstm-rec", 128, 512, 128, false, false},
-	{"lstm-dh", 128, 128, 512, false, true},
+	{"lstm-rec", 32, 512, 128, false, false},
+	{"lstm-dh", 32, 128, 512, false, false},
+	{"lstm-dR", 128, 512, 128, true, false},
 	{"batch1", 1, 512, 784, false, false},
 }
 

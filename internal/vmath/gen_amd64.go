@@ -72,6 +72,8 @@ func main() {
 		sigmoid(s)
 		tanh(s)
 		rmsprop(s)
+		lstmGradA(s)
+		lstmGradB(s)
 	}
 	if err := os.WriteFile("vmath_amd64.s", w.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -291,6 +293,104 @@ func rmsprop(s isa) {
 	p("ADDQ $%d, SI", 4*s.lanes)
 	p("ADDQ $%d, DI", 4*s.lanes)
 	p("ADDQ $%d, DX", 4*s.lanes)
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// The gradient of an LSTM cell with sigmoid gates and tanh (see
+// LSTMCellGrad), in two passes of few pointers each, every operation
+// rounded apart as the Go code does.
+//
+// lstmGradA: t = gh·o·(1 − tc²); gc += t; do = (gh·tc)·(o·(1 − o)).
+func lstmGradA(s isa) {
+	name := "lstmGradA" + s.suffix
+	fmt.Fprintf(&w, "// func %s(gh *float32, gc *float32, o *float32, tc *float32, do *float32, n int)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	regs := []string{"AX", "BX", "DX", "SI", "DI"}
+	for i, a := range []string{"gh", "gc", "o", "tc", "do"} {
+		p("MOVQ %s+%d(FP), %s", a, 8*i, regs[i])
+	}
+	p("MOVQ n+40(FP), CX")
+	s.load("one", s.r(15))
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	gh, gc, o, tc, t, d := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4), s.r(5)
+	p("VMOVUPS (AX), %s", gh)
+	p("VMOVUPS (BX), %s", gc)
+	p("VMOVUPS (DX), %s", o)
+	p("VMOVUPS (SI), %s", tc)
+	p("VMULPS %s, %s, %s", o, gh, t)      // gh·o
+	p("VMULPS %s, %s, %s", tc, tc, d)     // tc²
+	p("VSUBPS %s, %s, %s", d, s.r(15), d) // 1 − tc²
+	p("VMULPS %s, %s, %s", d, t, t)
+	p("VADDPS %s, %s, %s", t, gc, gc)
+	p("VMOVUPS %s, (BX)", gc)
+	p("VMULPS %s, %s, %s", tc, gh, t)     // gh·tc
+	p("VSUBPS %s, %s, %s", o, s.r(15), d) // 1 − o
+	p("VMULPS %s, %s, %s", d, o, d)       // o·(1 − o)
+	p("VMULPS %s, %s, %s", d, t, t)
+	p("VMOVUPS %s, (DI)", t)
+	for _, r := range regs {
+		p("ADDQ $%d, %s", 4*s.lanes, r)
+	}
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// lstmGradB: di = (gc·g)·(i·(1 − i)); df = (gc·cp)·(f·(1 − f));
+// dg = (gc·i)·(1 − g²); gc = gc·f; gh = 0.
+func lstmGradB(s isa) {
+	name := "lstmGradB" + s.suffix
+	fmt.Fprintf(&w, "// func %s(gh *float32, gc *float32, i *float32, f *float32, g *float32, cp *float32, di *float32, df *float32, dg *float32, n int)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	regs := []string{"AX", "BX", "DX", "SI", "DI", "R8", "R9", "R10", "R11"}
+	for i, a := range []string{"gh", "gc", "i", "f", "gg", "cp", "di", "df", "dg"} {
+		p("MOVQ %s+%d(FP), %s", a, 8*i, regs[i])
+	}
+	p("MOVQ n+72(FP), CX")
+	s.load("one", s.r(15))
+	p("VXORPS %s, %s, %s", s.r(14), s.r(14), s.r(14))
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	gc, i, f, g, cp, t, d := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4), s.r(5), s.r(6)
+	p("VMOVUPS (BX), %s", gc)
+	p("VMOVUPS (DX), %s", i)
+	p("VMOVUPS (SI), %s", f)
+	p("VMOVUPS (DI), %s", g)
+	p("VMOVUPS (R8), %s", cp)
+	// di
+	p("VMULPS %s, %s, %s", g, gc, t)
+	p("VSUBPS %s, %s, %s", i, s.r(15), d)
+	p("VMULPS %s, %s, %s", d, i, d)
+	p("VMULPS %s, %s, %s", d, t, t)
+	p("VMOVUPS %s, (R9)", t)
+	// df
+	p("VMULPS %s, %s, %s", cp, gc, t)
+	p("VSUBPS %s, %s, %s", f, s.r(15), d)
+	p("VMULPS %s, %s, %s", d, f, d)
+	p("VMULPS %s, %s, %s", d, t, t)
+	p("VMOVUPS %s, (R10)", t)
+	// dg
+	p("VMULPS %s, %s, %s", i, gc, t)
+	p("VMULPS %s, %s, %s", g, g, d)
+	p("VSUBPS %s, %s, %s", d, s.r(15), d)
+	p("VMULPS %s, %s, %s", d, t, t)
+	p("VMOVUPS %s, (R11)", t)
+	// the carry
+	p("VMULPS %s, %s, %s", f, gc, gc)
+	p("VMOVUPS %s, (BX)", gc)
+	p("VMOVUPS %s, (AX)", s.r(14))
+	for _, r := range regs {
+		p("ADDQ $%d, %s", 4*s.lanes, r)
+	}
 	p("SUBQ $%d, CX", s.lanes)
 	p("JNE %s_loop", name)
 	fmt.Fprintf(&w, "%s_done:\n", name)

@@ -65,6 +65,43 @@ func RMSprop(w, g, v []float32, lr, rho, rho1, eps float32) {
 	}
 }
 
+// LSTMCellGrad takes a step of an LSTM with sigmoid gates and tanh back,
+// for one row of u units: gh and gc hold the gradients of h and c after
+// the step, i, f, g, o the gate activations, tc = tanh(c) and cp the cell
+// state before the step. It writes the gradients of the gate inputs di,
+// df, dg, do and leaves in gc the gradient of cp and in gh zeros (h
+// before the step gets its gradient through the recurrent product only):
+//
+//	dc = gc + gh·o·(1−tc²)
+//	do = gh·tc·o(1−o)   di = dc·g·i(1−i)   df = dc·cp·f(1−f)   dg = dc·i·(1−g²)
+//	gc = dc·f
+//
+// each operation rounded apart, the same bits in every implementation.
+func LSTMCellGrad(gh, gc, i, f, g, o, tc, cp, di, df, dg, do []float32) {
+	u := len(gh)
+	gc, i, f, g, o, tc, cp = gc[:u], i[:u], f[:u], g[:u], o[:u], tc[:u], cp[:u]
+	di, df, dg, do = di[:u], df[:u], dg[:u], do[:u]
+	n := 0
+	if lanes > 0 {
+		n = u / lanes * lanes
+		if n > 0 {
+			lstmGradAVec(&gh[0], &gc[0], &o[0], &tc[0], &do[0], n)
+			lstmGradBVec(&gh[0], &gc[0], &i[0], &f[0], &g[0], &cp[0], &di[0], &df[0], &dg[0], n)
+		}
+	}
+	for j := n; j < u; j++ {
+		t := float32(gh[j]*o[j]) * float32(1-float32(tc[j]*tc[j]))
+		gc[j] += t
+		do[j] = float32(gh[j]*tc[j]) * float32(o[j]*float32(1-o[j]))
+		c := gc[j]
+		di[j] = float32(c*g[j]) * float32(i[j]*float32(1-i[j]))
+		df[j] = float32(c*cp[j]) * float32(f[j]*float32(1-f[j]))
+		dg[j] = float32(c*i[j]) * float32(1-float32(g[j]*g[j]))
+		gc[j] = c * f[j]
+		gh[j] = 0
+	}
+}
+
 // Exp32 is eˣ in float32 (Cephes' expf).
 func Exp32(x float32) float32 {
 	switch {

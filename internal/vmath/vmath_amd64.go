@@ -23,9 +23,22 @@ func rmspropAVX512(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
 //go:noescape
 func rmspropAVX2(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
 
+//go:noescape
+func lstmGradAAVX512(gh, gc, o, tc, do *float32, n int)
+
+//go:noescape
+func lstmGradBAVX512(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+
+//go:noescape
+func lstmGradAAVX2(gh, gc, o, tc, do *float32, n int)
+
+//go:noescape
+func lstmGradBAVX2(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+
 var (
-	sigmoidVec, tanhVec = sigmoidAVX512, tanhAVX512
-	rmspropVec          = rmspropAVX512
+	sigmoidVec, tanhVec        = sigmoidAVX512, tanhAVX512
+	rmspropVec                 = rmspropAVX512
+	lstmGradAVec, lstmGradBVec = lstmGradAAVX512, lstmGradBAVX512
 )
 
 func vectorLanes() int {
@@ -34,6 +47,7 @@ func vectorLanes() int {
 		return 16
 	case cpuid.FMA:
 		sigmoidVec, tanhVec, rmspropVec = sigmoidAVX2, tanhAVX2, rmspropAVX2
+		lstmGradAVec, lstmGradBVec = lstmGradAAVX2, lstmGradBAVX2
 		return 8
 	}
 	return 0

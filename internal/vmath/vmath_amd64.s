@@ -392,6 +392,99 @@ rmspropAVX512_done:
 	VZEROUPPER
 	RET
 
+// func lstmGradAAVX512(gh *float32, gc *float32, o *float32, tc *float32, do *float32, n int)
+TEXT ·lstmGradAAVX512(SB), NOSPLIT, $0-48
+	MOVQ gh+0(FP), AX
+	MOVQ gc+8(FP), BX
+	MOVQ o+16(FP), DX
+	MOVQ tc+24(FP), SI
+	MOVQ do+32(FP), DI
+	MOVQ n+40(FP), CX
+	VBROADCASTSS ·vm_one(SB), Z15
+	TESTQ CX, CX
+	JE lstmGradAAVX512_done
+lstmGradAAVX512_loop:
+	VMOVUPS (AX), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS (DX), Z2
+	VMOVUPS (SI), Z3
+	VMULPS Z2, Z0, Z4
+	VMULPS Z3, Z3, Z5
+	VSUBPS Z5, Z15, Z5
+	VMULPS Z5, Z4, Z4
+	VADDPS Z4, Z1, Z1
+	VMOVUPS Z1, (BX)
+	VMULPS Z3, Z0, Z4
+	VSUBPS Z2, Z15, Z5
+	VMULPS Z5, Z2, Z5
+	VMULPS Z5, Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE lstmGradAAVX512_loop
+lstmGradAAVX512_done:
+	VZEROUPPER
+	RET
+
+// func lstmGradBAVX512(gh *float32, gc *float32, i *float32, f *float32, g *float32, cp *float32, di *float32, df *float32, dg *float32, n int)
+TEXT ·lstmGradBAVX512(SB), NOSPLIT, $0-80
+	MOVQ gh+0(FP), AX
+	MOVQ gc+8(FP), BX
+	MOVQ i+16(FP), DX
+	MOVQ f+24(FP), SI
+	MOVQ gg+32(FP), DI
+	MOVQ cp+40(FP), R8
+	MOVQ di+48(FP), R9
+	MOVQ df+56(FP), R10
+	MOVQ dg+64(FP), R11
+	MOVQ n+72(FP), CX
+	VBROADCASTSS ·vm_one(SB), Z15
+	VXORPS Z14, Z14, Z14
+	TESTQ CX, CX
+	JE lstmGradBAVX512_done
+lstmGradBAVX512_loop:
+	VMOVUPS (BX), Z0
+	VMOVUPS (DX), Z1
+	VMOVUPS (SI), Z2
+	VMOVUPS (DI), Z3
+	VMOVUPS (R8), Z4
+	VMULPS Z3, Z0, Z5
+	VSUBPS Z1, Z15, Z6
+	VMULPS Z6, Z1, Z6
+	VMULPS Z6, Z5, Z5
+	VMOVUPS Z5, (R9)
+	VMULPS Z4, Z0, Z5
+	VSUBPS Z2, Z15, Z6
+	VMULPS Z6, Z2, Z6
+	VMULPS Z6, Z5, Z5
+	VMOVUPS Z5, (R10)
+	VMULPS Z1, Z0, Z5
+	VMULPS Z3, Z3, Z6
+	VSUBPS Z6, Z15, Z6
+	VMULPS Z6, Z5, Z5
+	VMOVUPS Z5, (R11)
+	VMULPS Z2, Z0, Z0
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z14, (AX)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, CX
+	JNE lstmGradBAVX512_loop
+lstmGradBAVX512_done:
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(dst *float32, x *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -545,6 +638,99 @@ rmspropAVX2_loop:
 	SUBQ $8, CX
 	JNE rmspropAVX2_loop
 rmspropAVX2_done:
+	VZEROUPPER
+	RET
+
+// func lstmGradAAVX2(gh *float32, gc *float32, o *float32, tc *float32, do *float32, n int)
+TEXT ·lstmGradAAVX2(SB), NOSPLIT, $0-48
+	MOVQ gh+0(FP), AX
+	MOVQ gc+8(FP), BX
+	MOVQ o+16(FP), DX
+	MOVQ tc+24(FP), SI
+	MOVQ do+32(FP), DI
+	MOVQ n+40(FP), CX
+	VMOVUPS ·vm_one(SB), Y15
+	TESTQ CX, CX
+	JE lstmGradAAVX2_done
+lstmGradAAVX2_loop:
+	VMOVUPS (AX), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS (DX), Y2
+	VMOVUPS (SI), Y3
+	VMULPS Y2, Y0, Y4
+	VMULPS Y3, Y3, Y5
+	VSUBPS Y5, Y15, Y5
+	VMULPS Y5, Y4, Y4
+	VADDPS Y4, Y1, Y1
+	VMOVUPS Y1, (BX)
+	VMULPS Y3, Y0, Y4
+	VSUBPS Y2, Y15, Y5
+	VMULPS Y5, Y2, Y5
+	VMULPS Y5, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNE lstmGradAAVX2_loop
+lstmGradAAVX2_done:
+	VZEROUPPER
+	RET
+
+// func lstmGradBAVX2(gh *float32, gc *float32, i *float32, f *float32, g *float32, cp *float32, di *float32, df *float32, dg *float32, n int)
+TEXT ·lstmGradBAVX2(SB), NOSPLIT, $0-80
+	MOVQ gh+0(FP), AX
+	MOVQ gc+8(FP), BX
+	MOVQ i+16(FP), DX
+	MOVQ f+24(FP), SI
+	MOVQ gg+32(FP), DI
+	MOVQ cp+40(FP), R8
+	MOVQ di+48(FP), R9
+	MOVQ df+56(FP), R10
+	MOVQ dg+64(FP), R11
+	MOVQ n+72(FP), CX
+	VMOVUPS ·vm_one(SB), Y15
+	VXORPS Y14, Y14, Y14
+	TESTQ CX, CX
+	JE lstmGradBAVX2_done
+lstmGradBAVX2_loop:
+	VMOVUPS (BX), Y0
+	VMOVUPS (DX), Y1
+	VMOVUPS (SI), Y2
+	VMOVUPS (DI), Y3
+	VMOVUPS (R8), Y4
+	VMULPS Y3, Y0, Y5
+	VSUBPS Y1, Y15, Y6
+	VMULPS Y6, Y1, Y6
+	VMULPS Y6, Y5, Y5
+	VMOVUPS Y5, (R9)
+	VMULPS Y4, Y0, Y5
+	VSUBPS Y2, Y15, Y6
+	VMULPS Y6, Y2, Y6
+	VMULPS Y6, Y5, Y5
+	VMOVUPS Y5, (R10)
+	VMULPS Y1, Y0, Y5
+	VMULPS Y3, Y3, Y6
+	VSUBPS Y6, Y15, Y6
+	VMULPS Y6, Y5, Y5
+	VMOVUPS Y5, (R11)
+	VMULPS Y2, Y0, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y14, (AX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	SUBQ $8, CX
+	JNE lstmGradBAVX2_loop
+lstmGradBAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -158,9 +158,9 @@ func TestRMSprop(t *testing.T) {
 	want, wv := append([]float32(nil), w0...), append([]float32(nil), v0...)
 	for i := range want {
 		gi := g0[i]
-		wv[i] = rho*wv[i] + rho1*(gi*gi)
+		wv[i] = float32(rho*wv[i]) + float32(rho1*float32(gi*gi))
 		den := wv[i] + eps
-		want[i] -= lr * gi / float32(math.Sqrt(float64(den)))
+		want[i] -= float32(lr*gi) / float32(math.Sqrt(float64(den)))
 	}
 	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
 	impls := []struct {
@@ -201,5 +201,72 @@ func BenchmarkRMSprop(b *testing.B) {
 	b.SetBytes(5 * 4 * n)
 	for range b.N {
 		RMSprop(w, g, v, 1e-3, 0.9, 0.1, 1e-7)
+	}
+}
+
+// TestLSTMCellGrad: every implementation gives the bits of the formulas
+// computed one float32 operation at a time, whole vectors and tails.
+func TestLSTMCellGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, u := range []int{128, 37, 3} {
+		in := make([][]float32, 8) // gh, gc, i, f, g, o, tc, cp
+		for k := range in {
+			in[k] = make([]float32, u)
+			for j := range in[k] {
+				in[k][j] = float32(rng.Float64()*2 - 1)
+			}
+		}
+		wgh, wgc := make([]float32, u), make([]float32, u)
+		want := make([][]float32, 4) // di, df, dg, do
+		for k := range want {
+			want[k] = make([]float32, u)
+		}
+		for j := 0; j < u; j++ {
+			gh, gc, i, f, g, o, tc, cp := in[0][j], in[1][j], in[2][j], in[3][j], in[4][j], in[5][j], in[6][j], in[7][j]
+			// Conversions round each product: no fused multiply-add.
+			a := float32(gh * o)
+			b := 1 - float32(tc*tc)
+			dc := gc + float32(a*b)
+			want[3][j] = float32(gh*tc) * float32(o*(1-o))
+			want[0][j] = float32(dc*g) * float32(i*(1-i))
+			want[1][j] = float32(dc*cp) * float32(f*(1-f))
+			want[2][j] = float32(dc*i) * (1 - float32(g*g))
+			wgc[j] = dc * f
+		}
+		impls := []struct {
+			name  string
+			lanes int
+			a     func(gh, gc, o, tc, do *float32, n int)
+			b     func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+		}{{"go", 0, nil, nil}}
+		for _, k := range vectorKernels() {
+			impls = append(impls, struct {
+				name  string
+				lanes int
+				a     func(gh, gc, o, tc, do *float32, n int)
+				b     func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+			}{k.name, k.lanes, k.lstmA, k.lstmB})
+		}
+		for _, k := range impls {
+			gh, gc := append([]float32(nil), in[0]...), append([]float32(nil), in[1]...)
+			got := make([][]float32, 4)
+			for k := range got {
+				got[k] = make([]float32, u)
+			}
+			ol, oa, ob := lanes, lstmGradAVec, lstmGradBVec
+			lanes, lstmGradAVec, lstmGradBVec = k.lanes, k.a, k.b
+			LSTMCellGrad(gh, gc, in[2], in[3], in[4], in[5], in[6], in[7], got[0], got[1], got[2], got[3])
+			lanes, lstmGradAVec, lstmGradBVec = ol, oa, ob
+			for j := 0; j < u; j++ {
+				for q, name := range []string{"di", "df", "dg", "do"} {
+					if math.Float32bits(got[q][j]) != math.Float32bits(want[q][j]) {
+						t.Fatalf("%s, u=%d: %s[%d] = %v, want %v", k.name, u, name, j, got[q][j], want[q][j])
+					}
+				}
+				if math.Float32bits(gc[j]) != math.Float32bits(wgc[j]) || gh[j] != 0 || wgh[j] != 0 {
+					t.Fatalf("%s, u=%d: carry gc[%d] = %v, gh = %v; want %v, 0", k.name, u, j, gc[j], gh[j], wgc[j])
+				}
+			}
+		}
 	}
 }
