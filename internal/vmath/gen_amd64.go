@@ -72,6 +72,7 @@ func main() {
 		sigmoid(s)
 		tanh(s)
 		rmsprop(s)
+		adam(s)
 		lstmGradA(s)
 		lstmGradB(s)
 	}
@@ -389,6 +390,54 @@ func lstmGradB(s isa) {
 	p("VMOVUPS %s, (BX)", gc)
 	p("VMOVUPS %s, (AX)", s.r(14))
 	for _, r := range regs {
+		p("ADDQ $%d, %s", 4*s.lanes, r)
+	}
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// adam: m += (g − m)·b1; v += (g·g − v)·b2; w −= (m·alpha)/(sqrt(v) +
+// eps), every operation rounded apart as in training's Go loop.
+func adam(s isa) {
+	name := "adam" + s.suffix
+	fmt.Fprintf(&w, "// func %s(w *float32, grad *float32, m *float32, vel *float32, n int, b1 float32, b2 float32, alpha float32, eps float32)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	p("MOVQ w+0(FP), DI")
+	p("MOVQ grad+8(FP), SI")
+	p("MOVQ m+16(FP), BX")
+	p("MOVQ vel+24(FP), DX")
+	p("MOVQ n+32(FP), CX")
+	p("VBROADCASTSS b1+40(FP), %s", s.r(10))
+	p("VBROADCASTSS b2+44(FP), %s", s.r(11))
+	p("VBROADCASTSS alpha+48(FP), %s", s.r(12))
+	p("VBROADCASTSS eps+52(FP), %s", s.r(13))
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	g, m, v, t, u := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4)
+	p("VMOVUPS (SI), %s", g)
+	p("VMOVUPS (BX), %s", m)
+	p("VMOVUPS (DX), %s", v)
+	p("VSUBPS %s, %s, %s", m, g, t)       // g − m
+	p("VMULPS %s, %s, %s", s.r(10), t, t) // ·b1
+	p("VADDPS %s, %s, %s", t, m, m)
+	p("VMOVUPS %s, (BX)", m)
+	p("VMULPS %s, %s, %s", g, g, t)       // g·g
+	p("VSUBPS %s, %s, %s", v, t, t)       // − v
+	p("VMULPS %s, %s, %s", s.r(11), t, t) // ·b2
+	p("VADDPS %s, %s, %s", t, v, v)
+	p("VMOVUPS %s, (DX)", v)
+	p("VSQRTPS %s, %s", v, u)
+	p("VADDPS %s, %s, %s", s.r(13), u, u) // + eps
+	p("VMULPS %s, %s, %s", s.r(12), m, t) // m·alpha
+	p("VDIVPS %s, %s, %s", u, t, t)
+	p("VMOVUPS (DI), %s", u)
+	p("VSUBPS %s, %s, %s", t, u, u)
+	p("VMOVUPS %s, (DI)", u)
+	for _, r := range []string{"SI", "DI", "BX", "DX"} {
 		p("ADDQ $%d, %s", 4*s.lanes, r)
 	}
 	p("SUBQ $%d, CX", s.lanes)

@@ -7,6 +7,7 @@ type vectorKernel struct {
 	lanes         int
 	sigmoid, tanh func(dst, x *float32, n int)
 	rmsprop       func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+	adam          func(w, g, m, v *float32, n int, b1, b2, alpha, eps float32)
 	lstmA         func(gh, gc, o, tc, do *float32, n int)
 	lstmB         func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
 }

@@ -1,7 +1,7 @@
 // Package vmath has float32 kernels over slices, with AVX-512 or AVX2/FMA
 // assembly where the processor has it (16 or 8 lanes at a time) and the
-// same formulas in Go elsewhere: the RMSprop update, bitwise as its Go
-// loop, and sigmoid and tanh by Cephes' expf (range reduction,
+// same formulas in Go elsewhere: the RMSprop and Adam updates and the
+// LSTM cell's gradient, bitwise as their Go loops, and sigmoid and tanh by Cephes' expf (range reduction,
 // a degree-6 polynomial, the power of two put in the exponent) and its
 // tanhf (an odd polynomial below 0.625). Results are within a few float32
 // ulps of the float64 functions; they differ in the last bits between the
@@ -62,6 +62,28 @@ func RMSprop(w, g, v []float32, lr, rho, rho1, eps float32) {
 		gi := g[i]
 		v[i] = float32(rho*v[i]) + float32(rho1*float32(gi*gi))
 		w[i] -= float32(lr*gi) / float32(math.Sqrt(float64(v[i]+eps)))
+	}
+}
+
+// Adam applies Adam's plain update (no weight decay, no AMSGrad) to w, g
+// and the moments m and v: m += (g−m)·b1, v += (g²−v)·b2, w −=
+// m·alpha/(√v+eps), b1 and b2 being 1−β₁ and 1−β₂ and alpha the step's
+// bias-corrected learning rate, each operation rounded to float32 apart,
+// so that every implementation gives the bits of the Go loop.
+func Adam(w, g, m, v []float32, b1, b2, alpha, eps float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	n := 0
+	if lanes > 0 {
+		n = len(w) / lanes * lanes
+		if n > 0 {
+			adamVec(&w[0], &g[0], &m[0], &v[0], n, b1, b2, alpha, eps)
+		}
+	}
+	for i := n; i < len(w); i++ {
+		gi := g[i]
+		m[i] += float32(gi-m[i]) * b1
+		v[i] += float32(float32(gi*gi)-v[i]) * b2
+		w[i] -= float32(m[i]*alpha) / (float32(math.Sqrt(float64(v[i]))) + eps)
 	}
 }
 

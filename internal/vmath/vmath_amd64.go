@@ -24,6 +24,12 @@ func rmspropAVX512(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
 func rmspropAVX2(w, grad, vel *float32, n int, lr, rho, rho1, eps float32)
 
 //go:noescape
+func adamAVX512(w, grad, m, vel *float32, n int, b1, b2, alpha, eps float32)
+
+//go:noescape
+func adamAVX2(w, grad, m, vel *float32, n int, b1, b2, alpha, eps float32)
+
+//go:noescape
 func lstmGradAAVX512(gh, gc, o, tc, do *float32, n int)
 
 //go:noescape
@@ -38,6 +44,7 @@ func lstmGradBAVX2(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
 var (
 	sigmoidVec, tanhVec        = sigmoidAVX512, tanhAVX512
 	rmspropVec                 = rmspropAVX512
+	adamVec                    = adamAVX512
 	lstmGradAVec, lstmGradBVec = lstmGradAAVX512, lstmGradBAVX512
 )
 
@@ -46,7 +53,7 @@ func vectorLanes() int {
 	case cpuid.AVX512:
 		return 16
 	case cpuid.FMA:
-		sigmoidVec, tanhVec, rmspropVec = sigmoidAVX2, tanhAVX2, rmspropAVX2
+		sigmoidVec, tanhVec, rmspropVec, adamVec = sigmoidAVX2, tanhAVX2, rmspropAVX2, adamAVX2
 		lstmGradAVec, lstmGradBVec = lstmGradAAVX2, lstmGradBAVX2
 		return 8
 	}

@@ -392,6 +392,49 @@ rmspropAVX512_done:
 	VZEROUPPER
 	RET
 
+// func adamAVX512(w *float32, grad *float32, m *float32, vel *float32, n int, b1 float32, b2 float32, alpha float32, eps float32)
+TEXT ·adamAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), BX
+	MOVQ vel+24(FP), DX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS b1+40(FP), Z10
+	VBROADCASTSS b2+44(FP), Z11
+	VBROADCASTSS alpha+48(FP), Z12
+	VBROADCASTSS eps+52(FP), Z13
+	TESTQ CX, CX
+	JE adamAVX512_done
+adamAVX512_loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS (DX), Z2
+	VSUBPS Z1, Z0, Z3
+	VMULPS Z10, Z3, Z3
+	VADDPS Z3, Z1, Z1
+	VMOVUPS Z1, (BX)
+	VMULPS Z0, Z0, Z3
+	VSUBPS Z2, Z3, Z3
+	VMULPS Z11, Z3, Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, (DX)
+	VSQRTPS Z2, Z4
+	VADDPS Z13, Z4, Z4
+	VMULPS Z12, Z1, Z3
+	VDIVPS Z4, Z3, Z3
+	VMOVUPS (DI), Z4
+	VSUBPS Z3, Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNE adamAVX512_loop
+adamAVX512_done:
+	VZEROUPPER
+	RET
+
 // func lstmGradAAVX512(gh *float32, gc *float32, o *float32, tc *float32, do *float32, n int)
 TEXT ·lstmGradAAVX512(SB), NOSPLIT, $0-48
 	MOVQ gh+0(FP), AX
@@ -638,6 +681,49 @@ rmspropAVX2_loop:
 	SUBQ $8, CX
 	JNE rmspropAVX2_loop
 rmspropAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(w *float32, grad *float32, m *float32, vel *float32, n int, b1 float32, b2 float32, alpha float32, eps float32)
+TEXT ·adamAVX2(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), BX
+	MOVQ vel+24(FP), DX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS b1+40(FP), Y10
+	VBROADCASTSS b2+44(FP), Y11
+	VBROADCASTSS alpha+48(FP), Y12
+	VBROADCASTSS eps+52(FP), Y13
+	TESTQ CX, CX
+	JE adamAVX2_done
+adamAVX2_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS (DX), Y2
+	VSUBPS Y1, Y0, Y3
+	VMULPS Y10, Y3, Y3
+	VADDPS Y3, Y1, Y1
+	VMOVUPS Y1, (BX)
+	VMULPS Y0, Y0, Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y11, Y3, Y3
+	VADDPS Y3, Y2, Y2
+	VMOVUPS Y2, (DX)
+	VSQRTPS Y2, Y4
+	VADDPS Y13, Y4, Y4
+	VMULPS Y12, Y1, Y3
+	VDIVPS Y4, Y3, Y3
+	VMOVUPS (DI), Y4
+	VSUBPS Y3, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE adamAVX2_loop
+adamAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -8,6 +8,7 @@ func vectorLanes() int { return 0 }
 var (
 	sigmoidVec, tanhVec func(dst, x *float32, n int)
 	rmspropVec          func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+	adamVec             func(w, g, m, v *float32, n int, b1, b2, alpha, eps float32)
 	lstmGradAVec        func(gh, gc, o, tc, do *float32, n int)
 	lstmGradBVec        func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
 )

@@ -270,3 +270,41 @@ func TestLSTMCellGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestAdam: every implementation gives the bits of the Go loop that
+// training's Adam runs.
+func TestAdam(t *testing.T) {
+	const n = 1000
+	rng := rand.New(rand.NewPCG(7, 8))
+	w0, g0, m0, v0 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range w0 {
+		w0[i], g0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(12)-6)))
+		m0[i], v0[i] = float32(rng.NormFloat64()*1e-2), float32(rng.Float64()*1e-3)
+	}
+	copy(g0[:5], []float32{0, float32(math.Copysign(0, -1)), 1e30, -1e-30, float32(math.Inf(-1))})
+	b1, b2, alpha, eps := float32(0.1), float32(0.001), float32(1e-3*math.Sqrt(1-0.999)/(1-0.9)), float32(1e-7)
+	want, wm, wv := append([]float32(nil), w0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+	for i := range want {
+		gi := g0[i]
+		wm[i] += float32(gi-wm[i]) * b1
+		wv[i] += float32(float32(gi*gi)-wv[i]) * b2
+		want[i] -= float32(wm[i]*alpha) / (float32(math.Sqrt(float64(wv[i]))) + eps)
+	}
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+	impls := []vectorKernel{{name: "go"}}
+	impls = append(impls, vectorKernels()...)
+	for _, k := range impls {
+		for _, size := range []int{n, 37, 5} {
+			ol, ov := lanes, adamVec
+			lanes, adamVec = k.lanes, k.adam
+			w, m, v := append([]float32(nil), w0[:size]...), append([]float32(nil), m0[:size]...), append([]float32(nil), v0[:size]...)
+			Adam(w, g0[:size], m, v, b1, b2, alpha, eps)
+			lanes, adamVec = ol, ov
+			for i := range w {
+				if !same(w[i], want[i]) || !same(m[i], wm[i]) || !same(v[i], wv[i]) {
+					t.Fatalf("%s, %d values: w, m, v[%d] = %v, %v, %v; want %v, %v, %v (g %v)", k.name, size, i, w[i], m[i], v[i], want[i], wm[i], wv[i], g0[i])
+				}
+			}
+		}
+	}
+}
