@@ -25,9 +25,11 @@ var benchShapes = []struct {
 	{"batch1", 1, 512, 784, false, false},
 }
 
-// BenchmarkSgemm times one call, on one goroutine, per shape:
+// BenchmarkSgemm times one call per shape, on up to GOMAXPROCS goroutines;
+// GFLOP/cpu-s is the speed per second of CPU used, which a loaded machine
+// disturbs less than the wall clock:
 //
-//	go test ./internal/sgemm -run '^$' -bench Sgemm
+//	GOMAXPROCS=1 go test ./internal/sgemm -run '^$' -bench Sgemm
 func BenchmarkSgemm(b *testing.B) {
 	if !Available {
 		b.Skip("no kernel")
@@ -44,10 +46,16 @@ func BenchmarkSgemm(b *testing.B) {
 				ldb = s.k
 			}
 			b.ResetTimer()
+			cpu := cpuSeconds()
 			for range b.N {
 				Sgemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			flop := 2 * float64(s.m*s.n*s.k) * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu > 0 {
+				// Per second of CPU: the speed per core, whatever the load.
+				b.ReportMetric(flop/(cpuSeconds()-cpu)/1e9, "GFLOP/cpu-s")
+			}
 		})
 	}
 }

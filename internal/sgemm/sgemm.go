@@ -4,8 +4,8 @@
 // gonum's pure-Go Sgemm.
 //
 // It is the BLIS scheme: B is packed by blocks of kc×nc into panels of nr
-// columns (or, when few rows of A will reuse it, read in place), A is
-// packed by blocks of mc×kc (or read in place), and an h×nr kernel (h up
+// columns when transposed (else read in place), A is packed by blocks of
+// mc×kc (or read in place), and an h×nr kernel (h up
 // to mr: 12×32 with AVX-512, 6×16 with AVX2) accumulates a tile over kc
 // in registers and writes it into C. Each element of C sums its products
 // in order, by blocks of kc, whatever the tile, the kernel or the core it
@@ -16,6 +16,7 @@ package sgemm
 //go:generate go run gen_kernels.go
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -51,15 +52,19 @@ type kernFunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32,
 // Tuning, by the shape of the block a goroutine computes:
 //
 //   - B is read in place (not packed) when it is not transposed and at
-//     most directBRows rows of A will go over each of its panels: packing
-//     then costs more than it saves;
+//     most directBRows rows of A will go over each of its panels. On the
+//     AMD EPYC (Zen 5) this was tuned on, reading in place beat packing for
+//     every shape measured (the MNIST MLP's products by a fifth, 1024³ a
+//     little: L2 feeds the kernel's two B loads per step fast enough, and
+//     packing cost a pass over B per product), so there is no limit; the
+//     knob stays for other processors and for the tests;
 //   - A (not transposed) is read in place when its block is reused by at
 //     most directAPanels panels of B, else copied, so that the rows of a
 //     block, lda apart, do not fight over the same sets of the L2 cache;
 //   - a product is split over goroutines when each gets at least
 //     minFlopsPerThread floating-point operations.
 var (
-	directBRows       = 4 * mr
+	directBRows       = math.MaxInt
 	directAPanels     = 4
 	minFlopsPerThread = 1 << 21
 )
