@@ -12,11 +12,11 @@ func tileFor() (int, int) {
 	return 6, 16
 }
 
-// kernelsFor returns the kernels of an nr-wide tile (see kernFunc) and
-// whether they mask partial tiles.
-func kernelsFor(nr int) ([2][]kernFunc, bool) {
+// kernelsFor returns the kernels of an nr-wide tile (see kernFunc), the
+// wide kernels (see wideFunc) and whether the kernels mask partial tiles.
+func kernelsFor(nr int) ([2][]kernFunc, []wideFunc, bool) {
 	if nr == 32 {
-		return [2][]kernFunc{kernels32[0][:], kernels32[1][:]}, true
+		return [2][]kernFunc{kernels32[0][:], kernels32[1][:]}, wide32, true
 	}
-	return [2][]kernFunc{kernels16[0][:], kernels16[1][:]}, false
+	return [2][]kernFunc{kernels16[0][:], kernels16[1][:]}, wide16, false
 }

@@ -6,4 +6,4 @@ func haveFMA() bool { return false }
 
 func tileFor() (int, int) { return 6, 16 }
 
-func kernelsFor(int) ([2][]kernFunc, bool) { return [2][]kernFunc{}, false }
+func kernelsFor(int) ([2][]kernFunc, []wideFunc, bool) { return [2][]kernFunc{}, nil, false }

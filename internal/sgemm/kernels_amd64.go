@@ -110,6 +110,24 @@ func kern5x16r(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc
 //go:noescape
 func kern6x16r(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int, m1, m2 uint16)
 
+//go:noescape
+func kern1x128w(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+//go:noescape
+func kern2x128w(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+//go:noescape
+func kern3x128w(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// wide32 holds the avx512 wide kernels (4·32 columns, A read by rows) by row count.
+var wide32 = []wideFunc{nil, kern1x128w, kern2x128w, kern3x128w}
+
+//go:noescape
+func kern1x64w(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// wide16 holds the avx2 wide kernels (4·16 columns, A read by rows) by row count.
+var wide16 = []wideFunc{nil, kern1x64w}
+
 // kernels32 holds the avx512 kernels by A layout (0: columns, 1: rows) and row count.
 var kernels32 = [2][13]kernFunc{
 	{nil, kern1x32c, kern2x32c, kern3x32c, kern4x32c, kern5x32c, kern6x32c, kern7x32c, kern8x32c, kern9x32c, kern10x32c, kern11x32c, kern12x32c},

@@ -25,8 +25,8 @@ import (
 // are the kernels by A layout (0: packed by columns, 1: read by rows) and
 // by row count h ≤ mr; masked kernels store partial tiles themselves.
 var (
-	mr, nr        = tileFor()
-	kerns, masked = kernelsFor(nr)
+	mr, nr               = tileFor()
+	kerns, wides, masked = kernelsFor(nr)
 )
 
 const (
@@ -41,6 +41,11 @@ var mc = 32 * mr
 // Available reports whether this processor runs the kernels (AVX2 and FMA
 // on amd64); without them Sgemm does nothing and returns false.
 var Available = haveFMA()
+
+// wideFunc is a wide kernel's: kernFunc over four full panels of B at
+// once (4·nr columns), for at most a few rows of A read by rows; wides
+// holds them by row count.
+type wideFunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
 // kernFunc is the signature of the generated kernels (gen_kernels.go):
 // c[0:h][0:nr] = alpha·acc (+ beta·c when load ≠ 0), acc = Σₚ a ⊗ b over kc
@@ -238,6 +243,16 @@ func (p *product) block(i0, m, j0, n int) {
 					packARows(buf.a, p.a, p.lda, p0, kb, row, hb)
 				}
 				for jr := 0; jr < nb; jr += nr {
+					if directB && hb < len(wides) && layout == 1 && jr+4*nr <= nb {
+						// Very few rows: four panels at a time.
+						ap, as := &buf.a[0], kb
+						if directA {
+							ap, as = &p.a[row*p.lda+p0], p.lda
+						}
+						wides[hb](kb, ap, as, &p.b[p0*p.ldb+col+jr], p.ldb, &p.c[row*p.ldc+col+jr], p.ldc, p.alpha, beta, load)
+						jr += 3 * nr
+						continue
+					}
 					w := min(nr, nb-jr)
 					bp, bs := &buf.b[jr*kb], nr
 					if directB && w == nr {

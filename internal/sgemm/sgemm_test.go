@@ -30,12 +30,12 @@ func inTiles(t *testing.T, f func(t *testing.T)) {
 	}
 	for _, tile := range tiles {
 		t.Run(fmt.Sprintf("%dx%d", tile[0], tile[1]), func(t *testing.T) {
-			defer func(r, c, m int, k [2][]kernFunc, masks bool) {
-				mr, nr, mc, kerns, masked = r, c, m, k, masks
+			defer func(r, c, m int, k [2][]kernFunc, wk []wideFunc, masks bool) {
+				mr, nr, mc, kerns, wides, masked = r, c, m, k, wk, masks
 				pool = sync.Pool{New: pool.New}
-			}(mr, nr, mc, kerns, masked)
+			}(mr, nr, mc, kerns, wides, masked)
 			mr, nr, mc = tile[0], tile[1], 32*tile[0]
-			kerns, masked = kernelsFor(nr)
+			kerns, wides, masked = kernelsFor(nr)
 			pool = sync.Pool{New: pool.New}
 			f(t)
 		})
@@ -101,7 +101,7 @@ func testSgemmPathsAgree(t *testing.T) {
 		runtime.GOMAXPROCS(procs)
 	}(directBRows, directAPanels, minFlopsPerThread, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][3]int{{50, 70, 600}, {130, 45, 300}, {7, 300, 40}, {1, 33, 5}} {
+	for _, s := range [][3]int{{50, 70, 600}, {130, 45, 300}, {7, 300, 40}, {1, 33, 5}, {1, 300, 70}, {3, 290, 300}, {2, 140, 9}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			lda, ldb := k+1, n+2
