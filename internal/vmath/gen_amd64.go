@@ -58,6 +58,7 @@ var consts = []struct {
 	{"t3", math.Float32bits(1.33314422036e-1)},
 	{"t4", math.Float32bits(-3.33332819422e-1)},
 	{"bias127", 127},
+	{"expmask", 0x7f800000},
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 		adam(s)
 		lstmGradA(s)
 		lstmGradB(s)
+		nonFinite(s)
 	}
 	if err := os.WriteFile("vmath_amd64.s", w.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -443,6 +445,42 @@ func adam(s isa) {
 	p("SUBQ $%d, CX", s.lanes)
 	p("JNE %s_loop", name)
 	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// nonFinite returns the index of the first vector of x holding a NaN or
+// an infinity (all exponent bits set), or n when there is none.
+func nonFinite(s isa) {
+	name := "nonFinite" + s.suffix
+	fmt.Fprintf(&w, "// func %s(x *float32, n int) int\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	p("MOVQ x+0(FP), SI")
+	p("MOVQ n+8(FP), CX")
+	p("XORQ AX, AX")
+	s.load("expmask", s.r(15))
+	p("TESTQ CX, CX")
+	p("JE %s_none", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	if s.avx512 {
+		p("VPANDD (SI), %s, %s", s.r(15), s.r(0))
+		p("VPCMPEQD %s, %s, K1", s.r(15), s.r(0))
+		p("KORTESTW K1, K1")
+		p("JNE %s_found", name)
+	} else {
+		p("VPAND (SI), %s, %s", s.r(15), s.r(0))
+		p("VPCMPEQD %s, %s, %s", s.r(15), s.r(0), s.r(0))
+		p("VPTEST %s, %s", s.r(0), s.r(0))
+		p("JNE %s_found", name)
+	}
+	p("ADDQ $%d, SI", 4*s.lanes)
+	p("ADDQ $%d, AX", s.lanes)
+	p("CMPQ AX, CX")
+	p("JLT %s_loop", name)
+	fmt.Fprintf(&w, "%s_none:\n", name)
+	p("MOVQ CX, AX")
+	fmt.Fprintf(&w, "%s_found:\n", name)
+	p("MOVQ AX, ret+16(FP)")
 	p("VZEROUPPER")
 	p("RET\n")
 }

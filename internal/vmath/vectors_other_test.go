@@ -10,6 +10,7 @@ type vectorKernel struct {
 	adam          func(w, g, m, v *float32, n int, b1, b2, alpha, eps float32)
 	lstmA         func(gh, gc, o, tc, do *float32, n int)
 	lstmB         func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+	nonFinite     func(x *float32, n int) int
 }
 
 func vectorKernels() []vectorKernel { return nil }

@@ -1,7 +1,8 @@
 // Package vmath has float32 kernels over slices, with AVX-512 or AVX2/FMA
 // assembly where the processor has it (16 or 8 lanes at a time) and the
 // same formulas in Go elsewhere: the RMSprop and Adam updates and the
-// LSTM cell's gradient, bitwise as their Go loops, and sigmoid and tanh by Cephes' expf (range reduction,
+// LSTM cell's gradient, bitwise as their Go loops, the search for a value
+// that is not finite, and sigmoid and tanh by Cephes' expf (range reduction,
 // a degree-6 polynomial, the power of two put in the exponent) and its
 // tanhf (an odd polynomial below 0.625). Results are within a few float32
 // ulps of the float64 functions; they differ in the last bits between the
@@ -122,6 +123,23 @@ func LSTMCellGrad(gh, gc, i, f, g, o, tc, cp, di, df, dg, do []float32) {
 		gc[j] = c * f[j]
 		gh[j] = 0
 	}
+}
+
+// FirstNonFinite32 returns the index of the first NaN or infinity in x,
+// or -1 when every value is finite: a data set's check before training,
+// which looked at every value through float64 and took a third of an
+// MNIST MLP epoch.
+func FirstNonFinite32(x []float32) int {
+	i := 0
+	if lanes > 0 && len(x) >= lanes {
+		i = nonFiniteVec(&x[0], len(x)/lanes*lanes)
+	}
+	for ; i < len(x); i++ {
+		if math.Float32bits(x[i])&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
 }
 
 // Exp32 is eˣ in float32 (Cephes' expf).

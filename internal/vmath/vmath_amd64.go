@@ -30,6 +30,12 @@ func adamAVX512(w, grad, m, vel *float32, n int, b1, b2, alpha, eps float32)
 func adamAVX2(w, grad, m, vel *float32, n int, b1, b2, alpha, eps float32)
 
 //go:noescape
+func nonFiniteAVX512(x *float32, n int) int
+
+//go:noescape
+func nonFiniteAVX2(x *float32, n int) int
+
+//go:noescape
 func lstmGradAAVX512(gh, gc, o, tc, do *float32, n int)
 
 //go:noescape
@@ -45,6 +51,7 @@ var (
 	sigmoidVec, tanhVec        = sigmoidAVX512, tanhAVX512
 	rmspropVec                 = rmspropAVX512
 	adamVec                    = adamAVX512
+	nonFiniteVec               = nonFiniteAVX512
 	lstmGradAVec, lstmGradBVec = lstmGradAAVX512, lstmGradBAVX512
 )
 
@@ -55,6 +62,7 @@ func vectorLanes() int {
 	case cpuid.FMA:
 		sigmoidVec, tanhVec, rmspropVec, adamVec = sigmoidAVX2, tanhAVX2, rmspropAVX2, adamAVX2
 		lstmGradAVec, lstmGradBVec = lstmGradAAVX2, lstmGradBAVX2
+		nonFiniteVec = nonFiniteAVX2
 		return 8
 	}
 	return 0

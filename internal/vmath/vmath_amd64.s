@@ -242,6 +242,16 @@ DATA ·vm_bias127+24(SB)/4, $0x0000007f
 DATA ·vm_bias127+28(SB)/4, $0x0000007f
 GLOBL ·vm_bias127(SB), RODATA|NOPTR, $32
 
+DATA ·vm_expmask+0(SB)/4, $0x7f800000
+DATA ·vm_expmask+4(SB)/4, $0x7f800000
+DATA ·vm_expmask+8(SB)/4, $0x7f800000
+DATA ·vm_expmask+12(SB)/4, $0x7f800000
+DATA ·vm_expmask+16(SB)/4, $0x7f800000
+DATA ·vm_expmask+20(SB)/4, $0x7f800000
+DATA ·vm_expmask+24(SB)/4, $0x7f800000
+DATA ·vm_expmask+28(SB)/4, $0x7f800000
+GLOBL ·vm_expmask(SB), RODATA|NOPTR, $32
+
 // func sigmoidAVX512(dst *float32, x *float32, n int)
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -525,6 +535,30 @@ lstmGradBAVX512_loop:
 	SUBQ $16, CX
 	JNE lstmGradBAVX512_loop
 lstmGradBAVX512_done:
+	VZEROUPPER
+	RET
+
+// func nonFiniteAVX512(x *float32, n int) int
+TEXT ·nonFiniteAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ AX, AX
+	VBROADCASTSS ·vm_expmask(SB), Z15
+	TESTQ CX, CX
+	JE nonFiniteAVX512_none
+nonFiniteAVX512_loop:
+	VPANDD (SI), Z15, Z0
+	VPCMPEQD Z15, Z0, K1
+	KORTESTW K1, K1
+	JNE nonFiniteAVX512_found
+	ADDQ $64, SI
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT nonFiniteAVX512_loop
+nonFiniteAVX512_none:
+	MOVQ CX, AX
+nonFiniteAVX512_found:
+	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET
 
@@ -817,6 +851,30 @@ lstmGradBAVX2_loop:
 	SUBQ $8, CX
 	JNE lstmGradBAVX2_loop
 lstmGradBAVX2_done:
+	VZEROUPPER
+	RET
+
+// func nonFiniteAVX2(x *float32, n int) int
+TEXT ·nonFiniteAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ AX, AX
+	VMOVUPS ·vm_expmask(SB), Y15
+	TESTQ CX, CX
+	JE nonFiniteAVX2_none
+nonFiniteAVX2_loop:
+	VPAND (SI), Y15, Y0
+	VPCMPEQD Y15, Y0, Y0
+	VPTEST Y0, Y0
+	JNE nonFiniteAVX2_found
+	ADDQ $32, SI
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT nonFiniteAVX2_loop
+nonFiniteAVX2_none:
+	MOVQ CX, AX
+nonFiniteAVX2_found:
+	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET
 

@@ -308,3 +308,36 @@ func TestAdam(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstNonFinite: every implementation finds the first NaN or
+// infinity wherever it sits (and nothing among finite extremes).
+func TestFirstNonFinite(t *testing.T) {
+	impls := append([]vectorKernel{{name: "go"}}, vectorKernels()...)
+	finite := []float32{0, float32(math.Copysign(0, -1)), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1}
+	for _, k := range impls {
+		ol, ov := lanes, nonFiniteVec
+		lanes, nonFiniteVec = k.lanes, k.nonFinite
+		for _, n := range []int{0, 1, 15, 16, 17, 100} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = finite[i%len(finite)]
+			}
+			if got := FirstNonFinite32(x); got != -1 {
+				t.Errorf("%s: %d finite values: got %d, want -1", k.name, n, got)
+			}
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				for at := 0; at < n; at += 7 {
+					y := append([]float32(nil), x...)
+					y[at] = bad
+					if at+3 < n {
+						y[at+3] = bad
+					}
+					if got := FirstNonFinite32(y); got != at {
+						t.Errorf("%s: %v at %d of %d: got %d", k.name, bad, at, n, got)
+					}
+				}
+			}
+		}
+		lanes, nonFiniteVec = ol, ov
+	}
+}
