@@ -129,7 +129,10 @@ func rnnForward[T float](g *rnnGeom, st *rnnStash, y []T, a rnnArgs[T]) {
 	gu, bu := g.gates*u, g.batch*g.units
 	P := rnnScratchOf[T](&st.p, b*steps*gu)
 	rnnProjectForward(g, P, a.x, a.k, a.idrop, g.inputGates, &st.xm)
-	if a.bias != nil {
+	if a.bias != nil && g.kind == GRUCell {
+		// GRU's input bias goes with the projection (its candidate
+		// keeps the recurrent part apart); the others add theirs to each
+		// row at its step, in cache.
 		ib := a.bias[:gu]
 		parallelFor(b*steps, gu, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
@@ -193,15 +196,24 @@ func rnnStepForward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, P, 
 	default:
 		rnnRecInto(g, P[(b0*steps+idx)*gu:], steps*gu, hPrev, rows, b0, R, rm, g.gates, &sc.a, 1)
 	}
-	var rb []T
-	if g.kind == GRUCell && bias != nil {
-		rb = bias[gu : 2*gu]
+	var ib, rb []T
+	if bias != nil {
+		if g.kind == GRUCell {
+			rb = bias[gu : 2*gu]
+		} else {
+			ib = bias[:gu]
+		}
 	}
 	for r := 0; r < rows; r++ {
 		bi := b0 + r
 		z := P[(bi*steps+idx)*gu : (bi*steps+idx+1)*gu]
 		hp, hn := hPrev[r*u:(r+1)*u], hNew[r*u:(r+1)*u]
 		keep := rnnReal(g.maskAt(mask, bi, idx))
+		if ib != nil {
+			for j, v := range ib {
+				z[j] += v
+			}
+		}
 		switch g.kind {
 		case SimpleRNNCell:
 			actInPlace(g.act, z)
