@@ -69,7 +69,7 @@ func BenchmarkKernel(b *testing.B) {
 	const k = 256
 	a, bb, c := make([]float32, mr*k), make([]float32, nr*k), make([]float32, mr*nr)
 	for range b.N {
-		kerns[0][mr](k, &a[0], 0, &bb[0], nr, &c[0], nr, 1, 0, 0, 0xffff, 0xffff)
+		kerns[0][mr](k, &a[0], mr, &bb[0], nr, &c[0], nr, 1, 0, 0, 0xffff, 0xffff)
 	}
 	b.ReportMetric(2*float64(mr*nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

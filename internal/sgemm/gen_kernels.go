@@ -9,9 +9,11 @@
 // that sets the R×NR tile of c (row stride ldc floats) to alpha·acc, or
 // to alpha·acc + beta·c when load is not zero, acc being Σₚ a[·][p] ⊗
 // b[p][·] over kc steps. b advances ldb floats per step (NR when packed).
-// Layout L is "c" for an A panel packed by columns (MR floats per step,
-// row r at offset r) or "r" for A read by rows (row r at r·lda floats,
-// each row contiguous in p: a packed copy or the matrix itself).
+// Layout L is "c" for A read by columns (a step's column of h floats
+// contiguous, lda floats after the previous step's: a packed panel, lda =
+// MR, or a transposed matrix itself) or "r" for A read by rows (row r at
+// r·lda floats, each row contiguous in p: a packed copy or the matrix
+// itself).
 //
 // With AVX-512 (NR 32, MR 12) the masks m1 and m2 select the columns of
 // the two 16-float halves that are stored, so that a partial tile needs no
@@ -124,9 +126,9 @@ func kernel(w *bytes.Buffer, s isa, rows int, layout byte) {
 	p("MOVQ ldb+32(FP), DX")
 	p("SHLQ $2, DX")
 	ptrs := 1
+	p("MOVQ lda+16(FP), R8")
+	p("SHLQ $2, R8")
 	if layout == 'r' {
-		p("MOVQ lda+16(FP), R8")
-		p("SHLQ $2, R8")
 		ptrs = (rows + 2) / 3
 		prev := "AX"
 		for i, reg := range []string{"R9", "R10", "R11"}[:ptrs-1] {
@@ -155,7 +157,7 @@ func kernel(w *bytes.Buffer, s isa, rows int, layout byte) {
 		p("VFMADD231PS %s, %s, %s", v(s.tmp[1]), bc, v(2*r+1))
 	}
 	if layout == 'c' {
-		p("ADDQ $%d, AX", 4*s.mr)
+		p("ADDQ R8, AX")
 	} else {
 		for _, reg := range []string{"AX", "R9", "R10", "R11"}[:ptrs] {
 			p("ADDQ $4, %s", reg)

@@ -96,10 +96,10 @@ func testSgemmMatchesGonum(t *testing.T) {
 func TestSgemmPathsAgree(t *testing.T) { inTiles(t, testSgemmPathsAgree) }
 
 func testSgemmPathsAgree(t *testing.T) {
-	defer func(b, a, f int, procs int) {
-		directBRows, directAPanels, minFlopsPerThread = b, a, f
+	defer func(b, a, at, f int, procs int) {
+		directBRows, directAPanels, directATPanels, minFlopsPerThread = b, a, at, f
 		runtime.GOMAXPROCS(procs)
-	}(directBRows, directAPanels, minFlopsPerThread, runtime.GOMAXPROCS(0))
+	}(directBRows, directAPanels, directATPanels, minFlopsPerThread, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range [][3]int{{50, 70, 600}, {130, 45, 300}, {7, 300, 40}, {1, 33, 5}, {1, 300, 70}, {3, 290, 300}, {2, 140, 9}} {
 		m, n, k := s[0], s[1], s[2]
@@ -121,7 +121,7 @@ func testSgemmPathsAgree(t *testing.T) {
 				{1 << 20, 0, 1, 3},
 				{directBRows, directAPanels, 1, 4},
 			} {
-				directBRows, directAPanels, minFlopsPerThread = v.directB, v.directA, v.flops
+				directBRows, directAPanels, directATPanels, minFlopsPerThread = v.directB, v.directA, v.directA, v.flops
 				runtime.GOMAXPROCS(v.procs)
 				c := append([]float32(nil), c0...)
 				Sgemm(tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, 0.5, c, n)
