@@ -209,10 +209,8 @@ func rnnStepForward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, P, 
 		z := P[(bi*steps+idx)*gu : (bi*steps+idx+1)*gu]
 		hp, hn := hPrev[r*u:(r+1)*u], hNew[r*u:(r+1)*u]
 		keep := rnnReal(g.maskAt(mask, bi, idx))
-		if ib != nil {
-			for j, v := range ib {
-				z[j] += v
-			}
+		for j, v := range ib {
+			z[j] += v
 		}
 		switch g.kind {
 		case SimpleRNNCell:
