@@ -1,18 +1,25 @@
 // Command bench measures Keragon against PyTorch on the same workloads, in
-// the same run: MLP and CNN training epochs (and the CNN with batch
+// the same run: MLP, CNN and LSTM training epochs (and the CNN with batch
 // normalisation), MLP and CNN inference throughput, a 1024³ float32 GEMM,
-// and the bytes a training step allocates.
+// serving over HTTP (Keragon only), the first step of each model (graph
+// build and compile included), and the bytes a training step allocates.
 //
-//	go run ./bench -quick                                   # pure-Go BLAS
+//	go run ./bench -quick                                   # Go sgemm
 //	CGO_LDFLAGS=-lopenblas go run -tags openblas ./bench    # OpenBLAS
 //
 // Each measurement runs in a child process of its own (this program with
 // -worker, or bench/torch_bench.py under Debian's /usr/bin/python3 with
-// python3-torch), the two sides alternating, for -rounds rounds; the table
-// gives the medians and the ratio Keragon/PyTorch. Both sides get the same
-// environment: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and
-// GOMAXPROCS set to -threads, torch.set_num_threads(-threads), and
-// OPENBLAS_CORETYPE=-coretype (Debian's OpenBLAS 0.3.21 does not recognise
+// python3-torch), the sides alternating, for -rounds rounds. PyTorch runs
+// with each of -torch-threads (by default 1 and -threads: on two shared
+// cores one thread is sometimes faster) and is compared at its best. The
+// table gives the medians, the ratio Keragon/PyTorch's best, and each
+// workload's fraction of the machine's limit: its FLOP count (flops.go:
+// the multiply-adds of its matrix products and convolutions, forward and
+// backward) over its time, over the GEMM peak measured in the same run
+// (the best 1024³ or 2048³ product of either side). Keragon gets
+// OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and GOMAXPROCS
+// set to -threads, PyTorch the same variables and torch.set_num_threads
+// set to its thread count; both get OPENBLAS_CORETYPE=-coretype (Debian's OpenBLAS 0.3.21 does not recognise
 // recent Xeons and silently falls back to a slow generic kernel without
 // it). PyTorch also gets OMP_WAIT_POLICY=PASSIVE (-omp-wait): with
 // libgomp's default, its OpenMP threads spin between parallel regions and,
@@ -38,6 +45,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,7 +60,7 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer samples per workload (finishes in under 3 minutes)")
 	rounds := flag.Int("rounds", 3, "rounds; each runs every workload on both sides")
 	threads := flag.Int("threads", 2, "threads for both sides (BLAS, OpenMP, torch, GOMAXPROCS)")
-	torchThreads := flag.Int("torch-threads", 0, "torch.set_num_threads and OMP_NUM_THREADS for PyTorch alone (0: -threads)")
+	torchThreads := flag.String("torch-threads", "", "comma-separated thread counts PyTorch runs with, compared at its best (default: 1 and -threads)")
 	quiet := flag.Duration("quiet", 0, "before each measurement, wait up to this long for no other runnable process (shared machines)")
 	ompWait := flag.String("omp-wait", "PASSIVE", "OMP_WAIT_POLICY for PyTorch (\"\" leaves libgomp's default, which spins)")
 	coretype := flag.String("coretype", "SkylakeX", "OPENBLAS_CORETYPE for both sides (\"\" leaves it unset)")
@@ -78,9 +86,12 @@ func main() {
 		check(runWorker(*worker, params{samples: *samples, batch: *batch, reps: *reps, seed: *seed}))
 		return
 	}
-	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, torchThreads: *torchThreads, ompWait: *ompWait, quiet: *quiet, coretype: *coretype, python: *python,
+	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, ompWait: *ompWait, quiet: *quiet, coretype: *coretype, python: *python,
 		script: *script, torch: !*noTorch, samples: *samples, batch: *batch, reps: *reps, seed: *seed}
 	var err error
+	if cfg.torchThreads, err = parseThreads(*torchThreads, *threads); err != nil {
+		check(err)
+	}
 	if cfg.workloads, err = selectWorkloads(*only); err != nil {
 		check(err)
 	}
@@ -120,7 +131,7 @@ func runWorker(name string, p params) error {
 type config struct {
 	quick                bool
 	rounds, threads      int
-	torchThreads         int
+	torchThreads         []int
 	ompWait              string
 	quiet                time.Duration
 	coretype, python     string
@@ -183,9 +194,9 @@ func runBench(cfg config, out io.Writer) error {
 	env := benchEnv(cfg)
 	fmt.Fprintf(out, "Keragon vs PyTorch, %s\n", time.Now().Format(time.RFC3339))
 	fmt.Fprintf(out, "machine: %s, %d cores; load average before: %s\n", cpuModel(), runtime.NumCPU(), loadAverage())
-	fmt.Fprintf(out, "Keragon: %s, BLAS %s; both sides: %s\n", runtime.Version(), graph.BLASName, strings.Join(env, " "))
+	fmt.Fprintf(out, "Keragon: %s, BLAS %s; %s\n", runtime.Version(), graph.BLASName, strings.Join(env, " "))
 	if cfg.torch {
-		fmt.Fprintf(out, "PyTorch: torch.set_num_threads(%d), OMP_NUM_THREADS=%d, OMP_WAIT_POLICY=%q\n", cfg.torchThreadCount(), cfg.torchThreadCount(), cfg.ompWait)
+		fmt.Fprintf(out, "PyTorch: torch.set_num_threads(n) and OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS=n for n in %v, compared at its best; OMP_WAIT_POLICY=%q\n", cfg.torchThreads, cfg.ompWait)
 	} else {
 		fmt.Fprintf(out, "PyTorch: not run\n")
 	}
@@ -194,12 +205,15 @@ func runBench(cfg config, out io.Writer) error {
 	got := map[string]map[string][]result{} // workload → side → runs
 	for round := 0; round < cfg.rounds; round++ {
 		for _, w := range cfg.workloads {
-			sides := []string{"keragon", "pytorch"}
-			if !cfg.torch || w.keragonOnly {
-				sides = sides[:1]
-			} else if round%2 == 1 {
-				sides[0], sides[1] = sides[1], sides[0]
+			sides := []string{"keragon"}
+			if cfg.torch && !w.keragonOnly {
+				for _, n := range cfg.torchThreads {
+					sides = append(sides, torchSide(n))
+				}
 			}
+			// Each round starts with another side.
+			r := round % len(sides)
+			sides = append(sides[r:], sides[:r]...)
 			for _, side := range sides {
 				n := cfg.samples
 				if n == 0 && cfg.quick {
@@ -217,7 +231,7 @@ func runBench(cfg config, out io.Writer) error {
 				if side == "keragon" {
 					cmd = exec.Command(self, append([]string{"-worker", w.name}, common...)...)
 				} else {
-					args := []string{script, "--workload", w.name, "--threads", strconv.Itoa(cfg.torchThreadCount())}
+					args := []string{script, "--workload", w.name, "--threads", strconv.Itoa(torchThreadsOf(side))}
 					for i := 0; i < len(common); i += 2 {
 						args = append(args, "-"+common[i], common[i+1])
 					}
@@ -225,8 +239,9 @@ func runBench(cfg config, out io.Writer) error {
 				}
 				waited := waitQuiet(cfg.quiet)
 				cmd.Env = append(os.Environ(), env...)
-				if side == "pytorch" {
-					cmd.Env = append(cmd.Env, "OMP_NUM_THREADS="+strconv.Itoa(cfg.torchThreadCount()))
+				if side != "keragon" {
+					t := strconv.Itoa(torchThreadsOf(side))
+					cmd.Env = append(cmd.Env, "OMP_NUM_THREADS="+t, "OPENBLAS_NUM_THREADS="+t, "MKL_NUM_THREADS="+t)
 					if cfg.ompWait != "" {
 						cmd.Env = append(cmd.Env, "OMP_WAIT_POLICY="+cfg.ompWait)
 					}
@@ -236,7 +251,7 @@ func runBench(cfg config, out io.Writer) error {
 					return errors.WithMessagef(err, "bench: %s on %s", w.name, side)
 				}
 				f, _ := figure(w, r)
-				fmt.Fprintf(out, "round %d  %-13s %-8s %10.4g %-9s (load %s%s)\n", round+1, w.name, side, f, w.unit, loadAverage(), waited)
+				fmt.Fprintf(out, "round %d  %-13s %-10s %10.4g %-9s (load %s%s)\n", round+1, w.name, side, f, w.unit, loadAverage(), waited)
 				if got[w.name] == nil {
 					got[w.name] = map[string][]result{}
 				}
@@ -245,7 +260,7 @@ func runBench(cfg config, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "load average after: %s\n", loadAverage())
-	for _, side := range []string{"keragon", "pytorch"} {
+	for _, side := range cfg.sides() {
 		for _, w := range cfg.workloads {
 			if rs := got[w.name][side]; len(rs) > 0 {
 				if info, ok := rs[0]["blas_info"].(string); ok {
@@ -259,48 +274,102 @@ func runBench(cfg config, out io.Writer) error {
 	return report(cfg, got, out)
 }
 
-// report prints the table of medians and the JSON line.
+// report prints the table of medians, the first steps, the allocations
+// and serving figures, and the JSON line.
 func report(cfg config, got map[string]map[string][]result, out io.Writer) error {
-	summary := map[string]any{"blas": graph.BLASName, "threads": cfg.threads, "torch_threads": cfg.torchThreadCount(), "coretype": cfg.coretype,
+	summary := map[string]any{"blas": graph.BLASName, "threads": cfg.threads, "torch_threads": cfg.torchThreads, "coretype": cfg.coretype,
 		"rounds": cfg.rounds, "quick": cfg.quick}
-	fmt.Fprintf(out, "| workload | unit | Keragon | PyTorch | Keragon/PyTorch |\n|---|---|---|---|---|\n")
 	var peak float64
 	for _, w := range cfg.workloads {
+		for _, side := range cfg.sides() {
+			for _, r := range got[w.name][side] {
+				for _, key := range []string{"peak_gflops", "best_gflops"} {
+					if v, ok := r.num(key); ok {
+						peak = max(peak, v)
+					}
+				}
+			}
+		}
+	}
+	if peak > 0 {
+		summary["peak_gflops"] = round4(peak)
+	}
+	torchCols := ""
+	for _, n := range cfg.torchThreads {
+		torchCols += fmt.Sprintf(" PyTorch %s |", threadsLabel(n))
+	}
+	fmt.Fprintf(out, "| workload | unit | Keragon |%s Keragon/PyTorch's best | Keragon, fraction of limit | PyTorch's best, fraction of limit |\n", torchCols)
+	fmt.Fprintf(out, "|---|---|---|%s---|---|---|\n", strings.Repeat("---|", len(cfg.torchThreads)))
+	for _, w := range cfg.workloads {
 		k := medianOf(w, got[w.name]["keragon"])
-		p := medianOf(w, got[w.name]["pytorch"])
-		summary[w.name+"_keragon"], summary[w.name+"_pytorch"] = round4(k), round4(p)
+		summary[w.name+"_keragon"] = round4(k)
+		row := fmt.Sprintf("| %s | %s | %s |", w.name, w.unit, fmtNum(k))
+		best := 0.0
+		for _, n := range cfg.torchThreads {
+			p := medianOf(w, got[w.name][torchSide(n)])
+			summary[fmt.Sprintf("%s_pytorch_%dt", w.name, n)] = round4(p)
+			row += fmt.Sprintf(" %s |", fmtNum(p))
+			if p > 0 && (best == 0 || (w.higher && p > best) || (!w.higher && p < best)) {
+				best = p
+			}
+		}
+		summary[w.name+"_pytorch"] = round4(best)
 		ratio := "—"
-		if p > 0 && k > 0 {
-			summary[w.name+"_ratio"] = round4(k / p)
-			ratio = fmt.Sprintf("%.2f", k/p)
+		if best > 0 && k > 0 {
+			summary[w.name+"_ratio"] = round4(k / best)
+			ratio = fmt.Sprintf("%.2f", k/best)
 			if w.higher {
 				ratio += " (higher is better)"
 			} else {
 				ratio += " (lower is better)"
 			}
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", w.name, w.unit, fmtNum(k), fmtNum(p), ratio)
-		for _, side := range []string{"keragon", "pytorch"} {
-			for _, r := range got[w.name][side] {
-				if v, ok := r.num("peak_gflops"); ok {
-					peak = max(peak, v)
-				}
-			}
+		kf, pf := limitFraction(w, k, peak), limitFraction(w, best, peak)
+		if kf > 0 {
+			summary[w.name+"_keragon_limit"] = round4(kf)
 		}
+		if pf > 0 {
+			summary[w.name+"_pytorch_limit"] = round4(pf)
+		}
+		fmt.Fprintf(out, "%s %s | %s | %s |\n", row, ratio, fmtPct(kf), fmtPct(pf))
 	}
+	if peak > 0 {
+		fmt.Fprintf(out, "\nmeasured GEMM peak (the best 1024³ or 2048³ product of either side): %.0f GFLOP/s", peak)
+		if k, ok := summary["gemm_keragon"].(float64); ok && k > 0 {
+			fmt.Fprintf(out, "; Keragon's 1024³ median is %.0f%% of it", 100*k/peak)
+		}
+		fmt.Fprintln(out)
+	}
+	// First steps: building and compiling the program, and one step.
+	var first []string
+	for _, w := range cfg.workloads {
+		k := medianKey(got[w.name]["keragon"], "first_step_seconds")
+		if k == 0 {
+			continue
+		}
+		summary[w.name+"_keragon_first_step_s"] = round4(k)
+		line := fmt.Sprintf("| %s | %.0f |", w.name, 1000*k)
+		for _, n := range cfg.torchThreads {
+			p := medianKey(got[w.name][torchSide(n)], "first_step_seconds")
+			if p > 0 {
+				summary[fmt.Sprintf("%s_pytorch_%dt_first_step_s", w.name, n)] = round4(p)
+			}
+			line += " " + fmtMs(p) + " |"
+		}
+		first = append(first, line)
+	}
+	if len(first) > 0 {
+		fmt.Fprintf(out, "\nFirst step (model built, program compiled, one training step or one batch predicted), ms:\n\n| workload | Keragon |%s\n|---|---|%s\n%s\n",
+			torchCols, strings.Repeat("---|", len(cfg.torchThreads)), strings.Join(first, "\n"))
+	}
+	var extra []string
 	for _, w := range cfg.workloads {
 		runs := got[w.name]["keragon"]
 		for _, key := range append([]string{"step_bytes", "step_objects", "fit_bytes_per_step"}, serveKeys...) {
-			var vs []float64
-			for _, r := range runs {
-				if v, ok := r.num(key); ok {
-					vs = append(vs, v)
-				}
-			}
-			if len(vs) == 0 {
+			m := medianKey(runs, key)
+			if m == 0 {
 				continue
 			}
-			m := median(vs)
 			summary[w.name+"_"+key] = round4(m)
 			unit := "B"
 			switch {
@@ -315,14 +384,11 @@ func report(cfg config, got map[string]map[string][]result, out io.Writer) error
 			case strings.HasPrefix(key, "mean_batch"):
 				unit = "samples"
 			}
-			fmt.Fprintf(out, "| %s %s | %s | %s | — | — |\n", w.name, strings.ReplaceAll(key, "_", " "), unit, fmtNum(m))
+			extra = append(extra, fmt.Sprintf("| %s %s | %s | %s |", w.name, strings.ReplaceAll(key, "_", " "), unit, fmtNum(m)))
 		}
 	}
-	if peak > 0 {
-		summary["peak_gflops"] = round4(peak)
-		if k, ok := summary["gemm_keragon"].(float64); ok {
-			fmt.Fprintf(out, "\nmeasured GEMM peak (best 2048³ run, either side): %.0f GFLOP/s; Keragon's 1024³ median is %.0f%% of it\n", peak, 100*k/peak)
-		}
+	if len(extra) > 0 {
+		fmt.Fprintf(out, "\nKeragon only:\n\n| figure | unit | median |\n|---|---|---|\n%s\n", strings.Join(extra, "\n"))
 	}
 	b, err := json.Marshal(summary)
 	if err != nil {
@@ -330,6 +396,35 @@ func report(cfg config, got map[string]map[string][]result, out io.Writer) error
 	}
 	fmt.Fprintln(out, string(b))
 	return nil
+}
+
+// limitFraction is the workload's FLOP rate at figure (seconds per epoch,
+// or samples or requests per second) over the peak; 0 without a count.
+func limitFraction(w workload, figure, peak float64) float64 {
+	f := workFlops(w.name)
+	if figure <= 0 || peak <= 0 {
+		return 0
+	}
+	switch {
+	case w.name == "gemm":
+		return figure / peak
+	case f == 0:
+		return 0
+	case w.unit == "s/epoch":
+		return f * 60000 / figure / 1e9 / peak
+	}
+	return f * figure / 1e9 / peak
+}
+
+// medianKey is the median of a number the runs report (0 if none).
+func medianKey(runs []result, key string) float64 {
+	var vs []float64
+	for _, r := range runs {
+		if v, ok := r.num(key); ok {
+			vs = append(vs, v)
+		}
+	}
+	return median(vs)
 }
 
 func medianOf(w workload, runs []result) float64 {
@@ -366,12 +461,53 @@ func runChild(cmd *exec.Cmd) (result, error) {
 	return r, nil
 }
 
-// torchThreadCount is the number of intra-op threads PyTorch gets.
-func (c config) torchThreadCount() int {
-	if c.torchThreads > 0 {
-		return c.torchThreads
+// parseThreads reads -torch-threads: a comma-separated list, by default 1
+// and the thread count of both sides.
+func parseThreads(list string, threads int) ([]int, error) {
+	if list == "" {
+		if threads <= 1 {
+			return []int{1}, nil
+		}
+		return []int{1, threads}, nil
 	}
-	return c.threads
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, errors.Errorf("bench: -torch-threads wants positive thread counts, got %q", list)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// torchSide names PyTorch's side with n threads; torchThreadsOf reads n
+// back.
+func torchSide(n int) string { return fmt.Sprintf("pytorch@%d", n) }
+
+func torchThreadsOf(side string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(side, "pytorch@"))
+	return n
+}
+
+func threadsLabel(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return fmt.Sprintf("%d threads", n)
+}
+
+// sides are the sides of a run: Keragon, then PyTorch at each thread
+// count.
+func (c config) sides() []string {
+	s := []string{"keragon"}
+	for _, n := range c.torchThreads {
+		s = append(s, torchSide(n))
+	}
+	return s
 }
 
 // benchEnv is the environment both sides run in.
@@ -494,6 +630,23 @@ func round4(x float64) float64 {
 		return 0
 	}
 	return float64(int64(x*1e4+0.5)) / 1e4
+}
+
+func fmtPct(x float64) string {
+	if x <= 0 {
+		return "—"
+	}
+	if x < 0.1 {
+		return fmt.Sprintf("%.1f%%", 100*x)
+	}
+	return fmt.Sprintf("%.0f%%", 100*x)
+}
+
+func fmtMs(s float64) string {
+	if s <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", 1000*s)
 }
 
 func fmtNum(x float64) string {

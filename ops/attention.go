@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -43,7 +44,7 @@ func AttentionSoftmax(scores, mask *gorgonia.Node) (*gorgonia.Node, error) {
 			if len(in) > 1 {
 				mb = in[1].Shape()[0]
 			}
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionSoftmax(o, x[0], optional(x, 1), ss, mb) },
 				func(o []float64, x [][]float64) { attentionSoftmax(o, x[0], optional(x, 1), ss, mb) })
 		},
@@ -113,12 +114,12 @@ func attentionSoftmax[T float](out, scores, mask []T, ss tensor.Shape, mb int) {
 	})
 }
 
-// expOf is eˣ, in float32 (the recurrent cells' exp32, a sixth of the cost
+// expOf is eˣ, in float32 (internal/vmath's Exp32, a sixth of the cost
 // of math.Exp) for float32 kernels.
 func expOf[T float](x float64) float64 {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
-		return float64(exp32(float32(x)))
+		return float64(vmath.Exp32(float32(x)))
 	}
 	return math.Exp(x)
 }
@@ -139,7 +140,7 @@ func attentionSoftmaxGrad(p, g, mask *gorgonia.Node) (*gorgonia.Node, error) {
 			if len(in) > 2 {
 				mb = in[2].Shape()[0]
 			}
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionSoftmaxBack(o, x[0], x[1], optional(x, 2), ss, mb) },
 				func(o []float64, x [][]float64) { attentionSoftmaxBack(o, x[0], x[1], optional(x, 2), ss, mb) })
 		},
@@ -249,7 +250,7 @@ func AttentionMask(g *gorgonia.ExprGraph, cfg AttentionMaskConfig) (*gorgonia.No
 		typ:   fnType(dims...),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{B, T_, S}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { attentionMask(o, x, kinds, cfg.Causal, B, T_, S) },
 				func(o []float64, x [][]float64) { attentionMask(o, x, kinds, cfg.Causal, B, T_, S) })
 		},

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -22,15 +24,9 @@ func BiasAdd(x, b *gorgonia.Node) (*gorgonia.Node, error) {
 		arity: 2,
 		typ:   fnType(d, 1, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error {
-					biasAdd(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
-					return nil
-				},
-				func() error {
-					biasAdd(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { biasAdd(o, in[0], in[1]) },
+				func(o []float64, in [][]float64) { biasAdd(o, in[0], in[1]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			db, err := SumLeading(grad)
@@ -68,9 +64,9 @@ func SumLeading(x *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:   fnType(d, 1),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{in[0][len(in[0])-1]}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { sumLeading(out.Data().([]float32), in[0].Data().([]float32)); return nil },
-				func() error { sumLeading(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { sumLeading(o, in[0]) },
+				func(o []float64, in [][]float64) { sumLeading(o, in[0]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := BroadcastLeading(grad, in[0].Shape())
@@ -80,11 +76,19 @@ func SumLeading(x *gorgonia.Node) (*gorgonia.Node, error) {
 	return apply(op, x)
 }
 
-// sumLeading sums the rows of x; each column is summed in row order by
-// one goroutine (see parallel.go).
+// sumLeading sums the rows of x. Many rows (a convolution's or a
+// recurrent pass's bias gradient) are summed as a product with a row of
+// ones, at the BLAS's speed (each column summed in row order by blocks of
+// the BLAS's depth); few, column by column in row order by one goroutine
+// each (see parallel.go). Either way the result depends on the shape only.
 func sumLeading[T float](out, x []T) {
 	c := len(out)
-	parallelCols(len(x)/max(c, 1), c, func(c0, c1 int) {
+	rows := len(x) / max(c, 1)
+	if rows >= sumByGemmRows && c >= 16 {
+		gemm(false, false, 1, c, rows, 1, onesOf[T](rows), rows, x, c, 0, out, c)
+		return
+	}
+	parallelCols(rows, c, func(c0, c1 int) {
 		o := out[c0:c1]
 		clear(o)
 		for i := 0; i < len(x); i += c {
@@ -93,6 +97,42 @@ func sumLeading[T float](out, x []T) {
 			}
 		}
 	})
+}
+
+// sumByGemmRows is the least number of rows sumLeading sums by a product.
+const sumByGemmRows = 512
+
+// ones32 and ones64 are read-only rows of ones, grown on demand.
+var (
+	onesMu  sync.Mutex
+	ones32  atomic.Pointer[[]float32]
+	ones64s atomic.Pointer[[]float64]
+)
+
+// onesOf returns n ones (shared: never write to them).
+func onesOf[T float](n int) []T {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return any(growOnes(&ones32, n)).([]T)
+	}
+	return any(growOnes(&ones64s, n)).([]T)
+}
+
+func growOnes[T float](p *atomic.Pointer[[]T], n int) []T {
+	if s := p.Load(); s != nil && len(*s) >= n {
+		return (*s)[:n]
+	}
+	onesMu.Lock()
+	defer onesMu.Unlock()
+	if s := p.Load(); s != nil && len(*s) >= n {
+		return (*s)[:n]
+	}
+	s := make([]T, max(n, 1024))
+	for i := range s {
+		s[i] = 1
+	}
+	p.Store(&s)
+	return s[:n]
 }
 
 // BroadcastLeading repeats the vector v (n) into shape (…, n).
@@ -107,9 +147,9 @@ func BroadcastLeading(v *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, err
 		typ:   fnType(1, len(shape)),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { repeatRows(out.Data().([]float32), in[0].Data().([]float32)); return nil },
-				func() error { repeatRows(out.Data().([]float64), in[0].Data().([]float64)); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { repeatRows(o, in[0]) },
+				func(o []float64, in [][]float64) { repeatRows(o, in[0]) })
 		},
 		diff: func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dv, err := SumLeading(grad)

@@ -51,9 +51,9 @@ type Conv1DConfig struct {
 //
 // It lays the input windows out as the rows of a matrix (im2col, the
 // columns in (a, b, c) order, which is the kernel's own layout seen as a
-// (kh·kw·in, out) matrix) and multiplies once with the BLAS Gorgonia uses
-// (gorgonia.WhichBLAS, so gorgonia.Use switches it too). Both gradients
-// are ops of this package too.
+// (kh·kw·in, out) matrix) and multiplies once with the BLAS of this build
+// (internal/gemm, the one Gorgonia is given too). Both gradients are ops
+// of this package too.
 func Conv2D(x, kernel *gorgonia.Node, cfg ConvConfig) (*gorgonia.Node, error) {
 	g, out, err := convGeom("Conv2D", x, kernel, 2, cfg.Strides, cfg.Dilation, cfg.Padding, false)
 	if err != nil {
@@ -139,7 +139,7 @@ func convOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(o), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { convForward(g, o, y, in[0], in[1]) },
 				func(y []float64, in [][]float64) { convForward(g, o, y, in[0], in[1]) })
 		},
@@ -167,7 +167,7 @@ func convGradInputOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.inShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { convGradInput(g, o, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { convGradInput(g, o, dx, in[0], in[1]) })
 		},
@@ -193,7 +193,7 @@ func convGradKernelOp(g geom, o int) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.kernelShape(o), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dk []float32, in [][]float32) { convGradKernel(g, o, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { convGradKernel(g, o, dk, in[0], in[1]) })
 		},

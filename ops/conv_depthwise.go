@@ -34,7 +34,7 @@ func depthwiseOp(g geom, m int) *customOp {
 		typ:   fnType(4, 4, 4),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(g.c * m), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { depthwise(g, m, y, in[0], in[1], nil) },
 				func(y []float64, in [][]float64) { depthwise(g, m, y, in[0], in[1], nil) })
 		},
@@ -57,7 +57,7 @@ func depthwiseGradInputOp(g geom, m int) *customOp {
 		typ:   fnType(4, 4, 4),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.inShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { clear(dx); depthwise(g, m, nil, dx, in[1], in[0]) },
 				func(dx []float64, in [][]float64) { clear(dx); depthwise(g, m, nil, dx, in[1], in[0]) })
 		},
@@ -72,7 +72,7 @@ func depthwiseGradKernelOp(g geom, m int) *customOp {
 		typ:   fnType(4, 4, 4),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.kernelShape(m), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dk []float32, in [][]float32) { depthwiseKernelGrad(g, m, dk, in[0], in[1]) },
 				func(dk []float64, in [][]float64) { depthwiseKernelGrad(g, m, dk, in[0], in[1]) })
 		},

@@ -3,8 +3,7 @@ package ops
 import (
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gorgonia.org/gorgonia"
+	kgemm "github.com/keragon/keragon/internal/gemm"
 )
 
 // Kernels of Conv2D and Conv1D. Data is row-major channel-last; the
@@ -215,20 +214,25 @@ func addTo[T float](dst, src []T) {
 }
 
 // gemm sets c = alpha·op(a)·op(b) + beta·c for row-major matrices, op(a)
-// being m×k and op(b) k×n, with the BLAS Gorgonia uses.
+// being m×k and op(b) k×n: every product of this package goes through it
+// to internal/gemm, the BLAS of this build (the one Gorgonia uses too).
 func gemm[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
 	switch a := any(a).(type) {
 	case []float32:
-		gorgonia.WhichBLAS().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		kgemm.Gemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
-		gorgonia.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+		kgemm.Gemm(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// gemmSerial is gemm on the calling goroutine alone, for kernels that
+// split their work over the cores themselves.
+func gemmSerial[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		kgemm.Serial(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		kgemm.Serial(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
 

@@ -188,14 +188,3 @@ func fnType(dims ...int) hm.Type {
 	}
 	return hm.NewFnType(ts...)
 }
-
-// f32or64 dispatches a kernel on the dtype of out.
-func f32or64(out *tensor.Dense, k32 func() error, k64 func() error) error {
-	switch out.Dtype() {
-	case tensor.Float32:
-		return k32()
-	case tensor.Float64:
-		return k64()
-	}
-	return errors.Errorf("ops: unsupported dtype %v", out.Dtype())
-}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/pkg/errors"
@@ -46,12 +47,26 @@ func fillMask[T float](rng *rand.Rand, d []T, rate, keep float64) {
 		}
 		return
 	}
-	for i := range d {
-		if rng.Float64() < rate {
-			d[i] = 0
-		} else {
-			d[i] = k
-		}
+	// Each 64-bit draw decides two entries, each by a 32-bit uniform u:
+	// dropped when u < rate·2³² (so with probability rate, to 2⁻³²), with
+	// no branch and no float conversion. The source is the same, the
+	// masks differ from those of one Float64 per entry; a fifth of an MLP
+	// training step went to drawing them that way.
+	thr := uint64(math.Round(rate * (1 << 32)))
+	kb := math.Float64bits(float64(k))
+	fill := func(i int, u uint64) {
+		// keepMask is all ones when u ≥ thr, else zero.
+		keepMask := uint64(int64(thr-1-u) >> 63)
+		d[i] = T(math.Float64frombits(kb & keepMask))
+	}
+	n := len(d) &^ 1
+	for i := 0; i < n; i += 2 {
+		u := rng.Uint64()
+		fill(i, u>>32)
+		fill(i+1, u&0xffffffff)
+	}
+	if n < len(d) {
+		fill(n, rng.Uint64()>>32)
 	}
 }
 
@@ -91,15 +106,9 @@ func dropoutOp(d int) *customOp {
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			xs, ms := in[0].Shape(), in[1].Shape()
-			return f32or64(out,
-				func() error {
-					maskMul(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), xs, ms)
-					return nil
-				},
-				func() error {
-					maskMul(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64), xs, ms)
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { maskMul(o, in[0], in[1], xs, ms) },
+				func(o []float64, in [][]float64) { maskMul(o, in[0], in[1], xs, ms) })
 		},
 	}
 	op.diff = func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {

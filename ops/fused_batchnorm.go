@@ -81,7 +81,7 @@ func batchNormGradXOp(p normParams, arity int) *customOp {
 		arity: arity,
 		typ:   fnType(append(dims, p.d)...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) {
 					batchNormGradX(o, in[0], in[1], in[2], in[3], in[4], optional(in, 5), p.eps)
 				},

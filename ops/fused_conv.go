@@ -66,7 +66,7 @@ func convBiasActOp(g geom, o int, k *unaryKernel) *customOp {
 		typ:   fnType(d, d, 1, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(o), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) {
 					convForwardThen(g, o, y, in[0], in[1], func(chunk []float32) {
 						biasAct(chunk, chunk, in[2], o, k, k != nil && k.f32 != nil)

@@ -159,15 +159,11 @@ func denseOp(k *unaryKernel, hasBias bool) *customOp {
 // nothing, k nil applies nothing. out may be x.
 func biasActInto(out, x, b *tensor.Dense, k *unaryKernel) error {
 	c := lastAxis(x.Shape())
-	return f32or64(out,
-		func() error {
-			biasAct(out.Data().([]float32), x.Data().([]float32), dataOf[float32](b), c, k, k != nil && k.f32 != nil)
-			return nil
+	return dispatch(out, nil,
+		func(o []float32, _ [][]float32) {
+			biasAct(o, x.Data().([]float32), dataOf[float32](b), c, k, k != nil && k.f32 != nil)
 		},
-		func() error {
-			biasAct(out.Data().([]float64), x.Data().([]float64), dataOf[float64](b), c, k, false)
-			return nil
-		})
+		func(o []float64, _ [][]float64) { biasAct(o, x.Data().([]float64), dataOf[float64](b), c, k, false) })
 }
 
 // biasAct is biasActInto's kernel, over the cores by rows. fast selects
@@ -210,20 +206,16 @@ func activationGrad(k *unaryKernel, y, g *gorgonia.Node) (*gorgonia.Node, error)
 		id:    fmt.Sprintf("%s%v'(y)", k.name, k.params),
 		arity: 2,
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error {
-					dst, y, g := out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32)
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) {
+					dst, y, g := o, in[0], in[1]
 					if k.dfy32 != nil {
 						parallelElems(len(dst), 16, func(lo, hi int) { k.dfy32(dst[lo:hi], y[lo:hi], g[lo:hi]) })
-						return nil
+						return
 					}
 					gradFromOutput(dst, y, g, k.dfy)
-					return nil
 				},
-				func() error {
-					gradFromOutput(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64), k.dfy)
-					return nil
-				})
+				func(o []float64, in [][]float64) { gradFromOutput(o, in[0], in[1], k.dfy) })
 		},
 	}
 	return apply(op, y, g)

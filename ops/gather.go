@@ -38,9 +38,9 @@ func Gather(table, indices *gorgonia.Node) (*gorgonia.Node, error) {
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { gatherRows(o.Data().([]float32), in[0].Data().([]float32), idx); return nil },
-				func() error { gatherRows(o.Data().([]float64), in[0].Data().([]float64), idx); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { gatherRows(o, in[0], idx) },
+				func(o []float64, in [][]float64) { gatherRows(o, in[0], idx) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dt, err := scatterAdd(grad, in[1], ts)
@@ -96,9 +96,9 @@ func scatterAdd(grad, indices *gorgonia.Node, table tensor.Shape) (*gorgonia.Nod
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { scatterRows(o.Data().([]float32), in[0].Data().([]float32), idx); return nil },
-				func() error { scatterRows(o.Data().([]float64), in[0].Data().([]float64), idx); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { scatterRows(o, in[0], idx) },
+				func(o []float64, in [][]float64) { scatterRows(o, in[0], idx) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dg, err := Gather(grad, in[1])

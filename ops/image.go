@@ -72,7 +72,7 @@ func ImageTransform(images, transforms *gorgonia.Node, cfg ImageTransformConfig)
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			s := in[0].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, x [][]float32) { transformImages(y, x[0], nil, x[1], s, cfg, false) },
 				func(y []float64, x [][]float64) { transformImages(y, x[0], nil, x[1], s, cfg, false) })
 		},
@@ -84,7 +84,7 @@ func ImageTransform(images, transforms *gorgonia.Node, cfg ImageTransformConfig)
 			typ:   fnType(4, 2, 4),
 			do: func(out *tensor.Dense, in []*tensor.Dense) error {
 				s := in[0].Shape()
-				return normDispatch(out, in,
+				return dispatch(out, in,
 					func(y []float32, x [][]float32) { transformImages(nil, y, x[0], x[1], s, cfg, true) },
 					func(y []float64, x [][]float64) { transformImages(nil, y, x[0], x[1], s, cfg, true) })
 			},
@@ -214,7 +214,7 @@ func AdjustContrast(images, factors *gorgonia.Node, lo, hi float64) (*gorgonia.N
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			s := in[0].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, x [][]float32) { adjustContrast(y, x[0], nil, x[1], s, lo, hi) },
 				func(y []float64, x [][]float64) { adjustContrast(y, x[0], nil, x[1], s, lo, hi) })
 		},
@@ -226,7 +226,7 @@ func AdjustContrast(images, factors *gorgonia.Node, lo, hi float64) (*gorgonia.N
 			typ:   fnType(4, 1, 4, 4),
 			do: func(out *tensor.Dense, in []*tensor.Dense) error {
 				s := in[0].Shape()
-				return normDispatch(out, in,
+				return dispatch(out, in,
 					func(y []float32, x [][]float32) { adjustContrast(y, x[0], x[2], x[1], s, lo, hi) },
 					func(y []float64, x [][]float64) { adjustContrast(y, x[0], x[2], x[1], s, lo, hi) })
 			},

@@ -32,7 +32,7 @@ func L2Normalize(x *gorgonia.Node, axis int, epsilon float64) (*gorgonia.Node, e
 		typ:   fnType(d, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			o, n, i := axisSplit(in[0].Shape(), axis)
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, x [][]float32) { l2Normalize(y, x[0], nil, o, n, i, floor) },
 				func(y []float64, x [][]float64) { l2Normalize(y, x[0], nil, o, n, i, floor) })
 		},
@@ -43,7 +43,7 @@ func L2Normalize(x *gorgonia.Node, axis int, epsilon float64) (*gorgonia.Node, e
 				typ:   fnType(d, d, d),
 				do: func(out *tensor.Dense, in []*tensor.Dense) error {
 					o, n, i := axisSplit(in[0].Shape(), axis)
-					return normDispatch(out, in,
+					return dispatch(out, in,
 						func(y []float32, x [][]float32) { l2Normalize(y, x[0], x[1], o, n, i, floor) },
 						func(y []float64, x [][]float64) { l2Normalize(y, x[0], x[1], o, n, i, floor) })
 				},

@@ -29,15 +29,9 @@ func MaskedLossWeights(sw, mask *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:   fnType(1, 2, 1),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error {
-					maskWeights(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
-					return nil
-				},
-				func() error {
-					maskWeights(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { maskWeights(o, in[0], in[1]) },
+				func(o []float64, in [][]float64) { maskWeights(o, in[0], in[1]) })
 		},
 	}
 	return apply(op, sw, mask)
@@ -65,9 +59,9 @@ func NotEqualMask(x *gorgonia.Node, value float64) (*gorgonia.Node, error) {
 		id:    fmt.Sprintf("NotEqualMask(%v)", value),
 		arity: 1,
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { notEqual(out.Data().([]float32), in[0].Data().([]float32), value); return nil },
-				func() error { notEqual(out.Data().([]float64), in[0].Data().([]float64), value); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { notEqual(o, in[0], value) },
+				func(o []float64, in [][]float64) { notEqual(o, in[0], value) })
 		},
 	}
 	return apply(op, x)
@@ -97,9 +91,9 @@ func StepMask(x *gorgonia.Node, value float64) (*gorgonia.Node, error) {
 		typ:   fnType(3, 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{s[0], s[1]}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { anyNotEqual(out.Data().([]float32), in[0].Data().([]float32), s[2], value); return nil },
-				func() error { anyNotEqual(out.Data().([]float64), in[0].Data().([]float64), s[2], value); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { anyNotEqual(o, in[0], s[2], value) },
+				func(o []float64, in [][]float64) { anyNotEqual(o, in[0], s[2], value) })
 		},
 	}
 	return apply(op, x)
@@ -131,15 +125,9 @@ func ApplyStepMask(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:    fnType(s.Dims(), 2, s.Dims()),
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error {
-					stepMask(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
-					return nil
-				},
-				func() error {
-					stepMask(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
-					return nil
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { stepMask(o, in[0], in[1]) },
+				func(o []float64, in [][]float64) { stepMask(o, in[0], in[1]) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := ApplyStepMask(grad, in[1])

@@ -28,7 +28,7 @@ func MaskedMean1D(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{B, C}, nil },
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, v [][]float32) { maskedMean(y, v[0], v[1], B, T, C, false) },
 				func(y []float64, v [][]float64) { maskedMean(y, v[0], v[1], B, T, C, false) })
 		},
@@ -40,7 +40,7 @@ func MaskedMean1D(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 			typ:   fnType(2, 2, 3),
 			shape: func([]tensor.Shape) (tensor.Shape, error) { return xs.Clone(), nil },
 			do: func(out *tensor.Dense, in []*tensor.Dense) error {
-				return normDispatch(out, in,
+				return dispatch(out, in,
 					func(y []float32, v [][]float32) { maskedMean(v[0], y, v[1], B, T, C, true) },
 					func(y []float64, v [][]float64) { maskedMean(v[0], y, v[1], B, T, C, true) })
 			},

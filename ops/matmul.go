@@ -16,8 +16,9 @@ import (
 // is kept from one run to the next (Gorgonia's matrix product allocates
 // it anew on every step: 3.7 MB per training step of an MNIST MLP), and
 // transposes never materialise (the gradients are MatMuls with flags).
-// The product is one BLAS gemm call (gorgonia.WhichBLAS), the same call
-// gorgonia.Mul makes, so the results are bitwise the same.
+// The product is one BLAS gemm call (internal/gemm, the BLAS Gorgonia is
+// given too), the same call gorgonia.Mul makes, so the results are
+// bitwise the same.
 func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if a.Dims() != 2 || b.Dims() != 2 {
 		return nil, errors.Errorf("ops: MatMul wants matrices, got shapes %v and %v", a.Shape(), b.Shape())
@@ -71,14 +72,12 @@ func matMulOp(transA, transB bool) *customOp {
 func matMulInto(out, a, b *tensor.Dense, transA, transB bool) error {
 	m, k := dims2(a.Shape(), transA)
 	_, n := dims2(b.Shape(), transB)
-	return f32or64(out,
-		func() error {
-			gemm(transA, transB, m, n, k, 1, a.Data().([]float32), a.Shape()[1], b.Data().([]float32), b.Shape()[1], 0, out.Data().([]float32), n)
-			return nil
+	return dispatch(out, nil,
+		func(o []float32, _ [][]float32) {
+			gemm(transA, transB, m, n, k, 1, a.Data().([]float32), a.Shape()[1], b.Data().([]float32), b.Shape()[1], 0, o, n)
 		},
-		func() error {
-			gemm(transA, transB, m, n, k, 1, a.Data().([]float64), a.Shape()[1], b.Data().([]float64), b.Shape()[1], 0, out.Data().([]float64), n)
-			return nil
+		func(o []float64, _ [][]float64) {
+			gemm(transA, transB, m, n, k, 1, a.Data().([]float64), a.Shape()[1], b.Data().([]float64), b.Shape()[1], 0, o, n)
 		})
 }
 

@@ -42,7 +42,7 @@ func extremum(a, b *gorgonia.Node, isMax bool) (*gorgonia.Node, error) {
 		arity: 2,
 		typ:   fnType(d, d, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { pickExtremum(o, x[0], x[1], isMax) },
 				func(o []float64, x [][]float64) { pickExtremum(o, x[0], x[1], isMax) })
 		},
@@ -84,7 +84,7 @@ func extremumGrad(a, b, g *gorgonia.Node, isMax, toA bool) (*gorgonia.Node, erro
 		arity: 3,
 		typ:   fnType(d, d, d, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { routeExtremum(o, x[0], x[1], x[2], isMax, toA) },
 				func(o []float64, x [][]float64) { routeExtremum(o, x[0], x[1], x[2], isMax, toA) })
 		},
@@ -135,7 +135,7 @@ func MaskSelect(mask, a, b *gorgonia.Node) (*gorgonia.Node, error) {
 		shape:  func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
 		noDiff: []int{0},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { maskSelect(o, x[0], x[1], x[2], per) },
 				func(o []float64, x [][]float64) { maskSelect(o, x[0], x[1], x[2], per) })
 		},
@@ -177,7 +177,7 @@ func MaskFill(mask, x *gorgonia.Node, value float64) (*gorgonia.Node, error) {
 		shape:  func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
 		noDiff: []int{0},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { maskFill(o, x[0], x[1], per, float32(value), false) },
 				func(o []float64, x [][]float64) { maskFill(o, x[0], x[1], per, value, false) })
 		},
@@ -203,7 +203,7 @@ func maskKeep(mask, x *gorgonia.Node, invert bool) (*gorgonia.Node, error) {
 		typ:   fnType(2, d, d),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { maskFill(o, x[0], x[1], per, 0, invert) },
 				func(o []float64, x [][]float64) { maskFill(o, x[0], x[1], per, 0, invert) })
 		},
@@ -250,7 +250,7 @@ func MaskAny(all bool, masks ...*gorgonia.Node) (*gorgonia.Node, error) {
 		arity: len(masks),
 		typ:   fnType(dims...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { maskAny(o, x, all) },
 				func(o []float64, x [][]float64) { maskAny(o, x, all) })
 		},
@@ -295,7 +295,7 @@ func BroadcastTo(x *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, error) {
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			src := in[0].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { broadcastInto(o, x[0], src, shape) },
 				func(o []float64, x [][]float64) { broadcastInto(o, x[0], src, shape) })
 		},
@@ -326,7 +326,7 @@ func ReduceTo(x *gorgonia.Node, shape tensor.Shape) (*gorgonia.Node, error) {
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			src := in[0].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { reduceInto(o, x[0], shape, src) },
 				func(o []float64, x [][]float64) { reduceInto(o, x[0], shape, src) })
 		},

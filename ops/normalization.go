@@ -50,7 +50,7 @@ func batchMomentOp(d int, variance bool) *customOp {
 		typ:   fnType(d, 1),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{lastAxis(in[0])}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { channelMoment(o, in[0], variance) },
 				func(o []float64, in [][]float64) { channelMoment(o, in[0], variance) })
 		},
@@ -74,7 +74,7 @@ func batchMomentGradOp(xs tensor.Shape, variance bool) *customOp {
 		arity: 2,
 		typ:   fnType(len(xs), 1, len(xs)),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { channelMomentGrad(o, in[0], in[1], variance) },
 				func(o []float64, in [][]float64) { channelMomentGrad(o, in[0], in[1], variance) })
 		},
@@ -163,7 +163,7 @@ func normalizeOp(p normParams) *customOp {
 		arity: p.arity(),
 		typ:   fnType(append(dims, p.d)...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) {
 					normalizeRows(o, in[0], in[1], in[2], gammaOf(p, in), betaOf(p, in), p.eps)
 				},
@@ -239,7 +239,7 @@ func normGradXOp(p normParams) *customOp {
 		arity: len(dims),
 		typ:   fnType(append(dims, p.d)...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { normalizeGradX(o, in[0], in[1], optional(in, 2), p.eps) },
 				func(o []float64, in [][]float64) { normalizeGradX(o, in[0], in[1], optional(in, 2), p.eps) })
 		},
@@ -254,7 +254,7 @@ func normStatsOp(d int) *customOp {
 		typ:   fnType(d, 1, d, 2),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{2, lastAxis(in[0])}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { normalizeStats(o, in[0], in[1], in[2]) },
 				func(o []float64, in [][]float64) { normalizeStats(o, in[0], in[1], in[2]) })
 		},
@@ -285,7 +285,7 @@ func normGradParamOp(p normParams, which normInput) *customOp {
 		typ:   fnType(append(dims, 1)...),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { normalizeGradParam(o, in[0], in[1], optional(in, 2), p.eps, which) },
 				func(o []float64, in [][]float64) { normalizeGradParam(o, in[0], in[1], optional(in, 2), p.eps, which) })
 		},
@@ -306,33 +306,4 @@ func lastAxis(s tensor.Shape) int {
 		return 1
 	}
 	return s[len(s)-1]
-}
-
-// normDispatch runs a float32 or float64 kernel on the data of out and in.
-func normDispatch(out *tensor.Dense, in []*tensor.Dense, k32 func([]float32, [][]float32), k64 func([]float64, [][]float64)) error {
-	switch o := out.Data().(type) {
-	case []float32:
-		ins := make([][]float32, len(in))
-		for i, d := range in {
-			s, ok := d.Data().([]float32)
-			if !ok {
-				return errors.Errorf("ops: input %d is %v, output float32", i, d.Dtype())
-			}
-			ins[i] = s
-		}
-		k32(o, ins)
-	case []float64:
-		ins := make([][]float64, len(in))
-		for i, d := range in {
-			s, ok := d.Data().([]float64)
-			if !ok {
-				return errors.Errorf("ops: input %d is %v, output float64", i, d.Dtype())
-			}
-			ins[i] = s
-		}
-		k64(o, ins)
-	default:
-		return errors.Errorf("ops: unsupported dtype %v", out.Dtype())
-	}
-	return nil
 }

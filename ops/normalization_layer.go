@@ -68,7 +68,7 @@ func layerNormOp(p layerNormParams) *customOp {
 		typ:   fnType(append(dims, p.d)...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			c := lastAxis(in[0].Shape())
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) {
 					layerNormRows(o, in[0], layerNormGamma(p, in), layerNormBeta(p, in, bi), c, p.eps)
 				},
@@ -133,7 +133,7 @@ func layerNormGradXOp(p layerNormParams) *customOp {
 		typ:   fnType(append(dims, p.d)...),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			c := lastAxis(in[0].Shape())
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) {
 					layerNormGradX(o, in[0], layerNormGamma(p, in), in[len(in)-1], c, p.eps)
 				},
@@ -152,7 +152,7 @@ func layerNormGradGammaOp(p layerNormParams) *customOp {
 		typ:   fnType(p.d, p.d, 1),
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{lastAxis(in[0])}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, in [][]float32) { layerNormGradGamma(o, in[0], in[1], p.eps) },
 				func(o []float64, in [][]float64) { layerNormGradGamma(o, in[0], in[1], p.eps) })
 		},

@@ -70,7 +70,7 @@ func padOp(p padGeom, crop bool) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { padCrop(p, y, in[0], crop) },
 				func(y []float64, in [][]float64) { padCrop(p, y, in[0], crop) })
 		},

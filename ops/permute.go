@@ -37,7 +37,7 @@ func Permute(x *gorgonia.Node, perm ...int) (*gorgonia.Node, error) {
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return permutedShape(in[0], perm), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			src := in[0].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { permuteInto(o, x[0], src, perm) },
 				func(o []float64, x [][]float64) { permuteInto(o, x[0], src, perm) })
 		},
@@ -124,7 +124,7 @@ func BatchMatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, erro
 		},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			as, bs := in[0].Shape(), in[1].Shape()
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(o []float32, x [][]float32) { batchGemm(o, x[0], x[1], as, bs, transA, transB) },
 				func(o []float64, x [][]float64) { batchGemm(o, x[0], x[1], as, bs, transA, transB) })
 		},

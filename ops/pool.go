@@ -110,7 +110,7 @@ func maxPoolOp(g geom) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(g.c), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { maxPool(g, y, in[0]) },
 				func(y []float64, in [][]float64) { maxPool(g, y, in[0]) })
 		},
@@ -130,7 +130,7 @@ func maxPoolGradOp(g geom) *customOp {
 		typ:   fnType(d, d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.inShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { maxPoolGrad(g, dx, in[0], in[1]) },
 				func(dx []float64, in [][]float64) { maxPoolGrad(g, dx, in[0], in[1]) })
 		},
@@ -145,7 +145,7 @@ func avgPoolOp(g geom) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.outShape(g.c), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { avgPool(g, y, in[0]) },
 				func(y []float64, in [][]float64) { avgPool(g, y, in[0]) })
 		},
@@ -166,7 +166,7 @@ func avgPoolGradOp(g geom) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return g.inShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { avgPoolGrad(g, dx, in[0]) },
 				func(dx []float64, in [][]float64) { avgPoolGrad(g, dx, in[0]) })
 		},

@@ -53,7 +53,7 @@ func globalPoolOp(xs tensor.Shape, n, s, c int, isMax bool) *customOp {
 		typ:   fnType(len(xs), 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, c}, nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { globalReduce(y, in[0], s, c, isMax) },
 				func(y []float64, in [][]float64) { globalReduce(y, in[0], s, c, isMax) })
 		},
@@ -84,11 +84,11 @@ func globalPoolGradOp(xs tensor.Shape, s, c int, isMax bool) *customOp {
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return xs.Clone(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			if isMax {
-				return normDispatch(out, in,
+				return dispatch(out, in,
 					func(dx []float32, in [][]float32) { globalMaxGrad(dx, in[0], in[1], s, c) },
 					func(dx []float64, in [][]float64) { globalMaxGrad(dx, in[0], in[1], s, c) })
 			}
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { globalAvgGrad(dx, in[0], s, c) },
 				func(dx []float64, in [][]float64) { globalAvgGrad(dx, in[0], s, c) })
 		},

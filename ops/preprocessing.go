@@ -43,7 +43,7 @@ func Standardize(x, mean, variance *gorgonia.Node, axis int, epsilon float64, in
 		noDiff: []int{1, 2},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			o, n, i := axisSplit(in[0].Shape(), axis)
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, x [][]float32) { standardize(y, x[0], x[1], x[2], o, n, i, epsilon, invert, false) },
 				func(y []float64, x [][]float64) { standardize(y, x[0], x[1], x[2], o, n, i, epsilon, invert, false) })
 		},
@@ -56,7 +56,7 @@ func Standardize(x, mean, variance *gorgonia.Node, axis int, epsilon float64, in
 			typ:   fnType(d, 1, 1, d),
 			do: func(out *tensor.Dense, in []*tensor.Dense) error {
 				o, n, i := axisSplit(in[0].Shape(), axis)
-				return normDispatch(out, in,
+				return dispatch(out, in,
 					func(y []float32, x [][]float32) { standardize(y, x[0], x[1], x[2], o, n, i, epsilon, invert, true) },
 					func(y []float64, x [][]float64) { standardize(y, x[0], x[1], x[2], o, n, i, epsilon, invert, true) })
 			},
@@ -119,7 +119,7 @@ func MapValues(x *gorgonia.Node, id string, f func(float64) (float64, error)) (*
 		typ:   fnType(d, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
 			var err error
-			e := normDispatch(out, in,
+			e := dispatch(out, in,
 				func(y []float32, x [][]float32) { err = mapValues(y, x[0], f) },
 				func(y []float64, x [][]float64) { err = mapValues(y, x[0], f) })
 			if e != nil {
@@ -181,7 +181,7 @@ func CategoryEncode(x *gorgonia.Node, depth int, mode string, skipNegative bool)
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
 			var err error
-			e := normDispatch(o, in,
+			e := dispatch(o, in,
 				func(y []float32, x [][]float32) { err = categoryEncode(y, x[0], depth, k, mode, skipNegative) },
 				func(y []float64, x [][]float64) { err = categoryEncode(y, x[0], depth, k, mode, skipNegative) })
 			if e != nil {

@@ -56,9 +56,9 @@ func (r L1L2) Penalty(w *gorgonia.Node) (*gorgonia.Node, error) {
 		typ:   fnType(d, 0),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { data32(out)[0] = float32(penalty(r, data32(in[0]))); return nil },
-				func() error { data64(out)[0] = penalty(r, data64(in[0])); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { o[0] = float32(penalty(r, in[0])) },
+				func(o []float64, in [][]float64) { o[0] = penalty(r, in[0]) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dw, err := apply(r.gradOp(id, d), in[0], grad)
@@ -85,9 +85,9 @@ func (r L1L2) gradOp(id string, d int) *customOp {
 		arity: 2,
 		typ:   fnType(d, 0, d),
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(out,
-				func() error { penaltyGrad(r, data32(out), data32(in[0]), data32(in[1])); return nil },
-				func() error { penaltyGrad(r, data64(out), data64(in[0]), data64(in[1])); return nil })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { penaltyGrad(r, o, in[0], in[1]) },
+				func(o []float64, in [][]float64) { penaltyGrad(r, o, in[0], in[1]) })
 		},
 	}
 }

@@ -1,69 +1,82 @@
 package ops
 
 import (
-	"math"
 	"sort"
 	"strings"
 
 	"github.com/pkg/errors"
 )
 
-// rnnAct is an activation used inside the fused recurrent cells. The
-// cells keep activations, not their inputs, so the derivative is taken
-// from the output y alone.
-type rnnAct struct {
-	name string
-	f    func(x float64) float64
-	dy   func(y float64) float64
-	// f32, when not nil, is a faster f for float32 (rnn_act_fast.go).
-	f32 func(x float32) float32
+// recurrentActs are the activations the recurrent cells accept: the
+// kernels of activations.go whose derivative follows from the output
+// alone (unaryKernel.dfy), since the fused cells keep activations, not
+// their inputs. nil is the identity.
+var recurrentActs = map[string]*unaryKernel{
+	"linear": nil, "tanh": tanhK, "sigmoid": sigmoidK, "hard_sigmoid": hardSigmoidK, "relu": reluK, "softsign": softsignK,
 }
 
-var rnnActs = map[string]*rnnAct{
-	"linear":  {name: "linear", f: func(x float64) float64 { return x }, dy: func(float64) float64 { return 1 }},
-	"tanh":    {name: "tanh", f: math.Tanh, dy: func(y float64) float64 { return 1 - y*y }},
-	"sigmoid": {name: "sigmoid", f: sigmoid, dy: func(y float64) float64 { return y * (1 - y) }},
-	// Keras 3's hard_sigmoid: relu6(x+3)/6; its slope is 1/6 where
-	// 0 < y < 1, i.e. where −3 < x < 3.
-	"hard_sigmoid": {name: "hard_sigmoid", f: func(x float64) float64 { return math.Min(math.Max(x/6+0.5, 0), 1) },
-		dy: func(y float64) float64 {
-			if y > 0 && y < 1 {
-				return 1.0 / 6
-			}
-			return 0
-		}},
-	"relu": {name: "relu", f: func(x float64) float64 { return math.Max(x, 0) }, dy: func(y float64) float64 {
-		if y > 0 {
-			return 1
-		}
-		return 0
-	}},
-	// softsign y = x/(1+|x|) has slope 1/(1+|x|)² = (1−|y|)².
-	"softsign": {name: "softsign", f: func(x float64) float64 { return x / (1 + math.Abs(x)) },
-		dy: func(y float64) float64 { d := 1 - math.Abs(y); return d * d }},
-}
-
-// rnnActivation resolves the activation of a recurrent cell; ""
-// means def.
-func rnnActivation(name, def string) (*rnnAct, error) {
+// rnnActivation resolves the activation of a recurrent cell; "" means
+// def.
+func rnnActivation(name, def string) (*unaryKernel, error) {
 	if name == "" {
 		name = def
 	}
-	a, ok := rnnActs[strings.ToLower(name)]
+	k, ok := recurrentActs[strings.ToLower(name)]
 	if !ok {
 		return nil, errors.Errorf("ops: recurrent cells support the activations %s, got %q", strings.Join(RecurrentActivationNames(), ", "), name)
 	}
-	return a, nil
+	return k, nil
 }
 
 // RecurrentActivationNames lists the activations the recurrent cells
 // accept (their derivatives follow from their outputs, which the fused
 // cells keep).
 func RecurrentActivationNames() []string {
-	names := make([]string, 0, len(rnnActs))
-	for k := range rnnActs {
+	names := make([]string, 0, len(recurrentActs))
+	for k := range recurrentActs {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	return names
+}
+
+// actInPlace applies k to x in place (nil: the identity), float32 through
+// the vector kernel when k has one.
+func actInPlace[T float](k *unaryKernel, x []T) {
+	if k == nil {
+		return
+	}
+	if x32, ok := any(x).([]float32); ok {
+		switch {
+		case k.vec32 != nil:
+			k.vec32(x32, x32)
+			return
+		case k.f32 != nil:
+			k.f32(x32, x32)
+			return
+		}
+	}
+	f := k.f
+	for i, v := range x {
+		x[i] = T(f(float64(v)))
+	}
+}
+
+// actGrad sets dst = g·k'(y) from the output y (nil k: dst = g); dst may
+// be g.
+func actGrad[T float](k *unaryKernel, dst, y, g []T) {
+	if k == nil {
+		copy(dst, g)
+		return
+	}
+	if d32, ok := any(dst).([]float32); ok && k.dfy32 != nil {
+		k.dfy32(d32, any(y).([]float32), any(g).([]float32))
+		return
+	}
+	dfy := k.dfy
+	g = g[:len(y)]
+	dst = dst[:len(y)]
+	for i, v := range y {
+		dst[i] = g[i] * T(dfy(float64(v)))
+	}
 }

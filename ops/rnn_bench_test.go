@@ -13,13 +13,12 @@ import (
 //
 //	go test ./ops -run '^$' -bench RecurrentLSTM -benchtime 10x
 //
-// "float64-activations" turns off the float32 sigmoid and tanh.
+// "float64-activations" turns off the vector float32 sigmoid and tanh.
 func BenchmarkRecurrentLSTM(b *testing.B) {
 	b.Run("fast-activations", benchmarkRecurrentLSTM)
-	sig, tanh := rnnActs["sigmoid"], rnnActs["tanh"]
-	s32, t32 := sig.f32, tanh.f32
-	sig.f32, tanh.f32 = nil, nil
-	defer func() { sig.f32, tanh.f32 = s32, t32 }()
+	s32, t32 := sigmoidK.vec32, tanhK.vec32
+	sigmoidK.vec32, tanhK.vec32 = nil, nil
+	defer func() { sigmoidK.vec32, tanhK.vec32 = s32, t32 }()
 	b.Run("float64-activations", benchmarkRecurrentLSTM)
 }
 

@@ -1,33 +1,15 @@
 package ops
 
 import (
-	"gonum.org/v1/gonum/blas"
-	"gorgonia.org/gorgonia"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keragon/keragon/internal/vmath"
 )
 
-// Kernels of the fused recurrent cells (see rnn.go for the layouts).
-// Every function writes each element of its output.
-
-// rnnGemm sets c = op(a)·op(b) + beta·c for row-major matrices with leading
-// dimensions lda, ldb, ldc, through the BLAS Gorgonia uses.
-func rnnGemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	switch a := any(a).(type) {
-	case []float32:
-		gorgonia.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		gorgonia.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
-}
+// Kernels of the recurrent sequence ops (see rnn.go and rnn_ops.go for
+// the layouts). Every function writes each element of its output.
 
 // rnnScratch holds a kernel's temporary buffer between runs.
 type rnnScratch struct {
@@ -52,6 +34,58 @@ func rnnScratchOf[T float](s *rnnScratch, n int) []T {
 	}
 }
 
+// rnnStash is what a pass's sequence op keeps between runs, and for the
+// gradient op of the same run: the projections, which the steps turn into
+// the gate activations in place (batch, steps, G·u); an LSTM's cell states
+// (steps+1, batch, u: before step 0, then after each step) and their
+// activations (steps, batch, u); a GRU's recurrent part of the candidate,
+// h₋₁·R_h + rb_h, or the reset-before GRU's recurrent input to it,
+// r⊙h₋₁⊙rm_h (steps, batch, u); the gradient op's buffers; and the
+// scratch of each block of the batch.
+type rnnStash struct {
+	p, c, tc, rh, xm rnnScratch
+	dp, drec, rt     rnnScratch
+	grad             [3]rnnScratch
+	blocks           []rnnBlockScratch
+}
+
+type rnnBlockScratch struct{ a, b, c, d, e rnnScratch }
+
+// rnnBlockRows is the least number of rows of a block of the batch: the
+// per-step products of smaller blocks run too far below the BLAS's speed.
+// Tests change it.
+var rnnBlockRows = 32
+
+// rnnInBlocks calls f on blocks of rows of the batch, at most eight, on up
+// to GOMAXPROCS goroutines. The blocks depend on the batch size only.
+func rnnInBlocks(g *rnnGeom, st *rnnStash, f func(b0, b1 int, sc *rnnBlockScratch)) {
+	n := max(1, min(8, g.batch/rnnBlockRows))
+	if len(st.blocks) < n {
+		st.blocks = make([]rnnBlockScratch, n)
+	}
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
+			}
+			f(g.batch*i/n, g.batch*(i+1)/n, &st.blocks[i])
+		}
+	}
+	w := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	for range w - 1 {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
 // maskAt returns row bi's mask value at input step idx; no mask means
 // every step is real.
 func (g *rnnGeom) maskAt(mask rnnMask, bi, idx int) float64 {
@@ -61,7 +95,7 @@ func (g *rnnGeom) maskAt(mask rnnMask, bi, idx int) float64 {
 	return mask.at(bi*g.steps + idx)
 }
 
-// float32or64 reads a mask of either element type as float64.
+// rnnMask reads a mask of either element type as float64.
 type rnnMask interface{ at(i int) float64 }
 
 type rnnMask32 []float32
@@ -70,274 +104,458 @@ type rnnMask64 []float64
 func (s rnnMask32) at(i int) float64 { return float64(s[i]) }
 func (s rnnMask64) at(i int) float64 { return s[i] }
 
+// rnnMaskOf wraps a mask's data (nil: no mask).
+func rnnMaskOf[T float](m []T) rnnMask {
+	if len(m) == 0 {
+		return nil
+	}
+	switch d := any(m).(type) {
+	case []float32:
+		return rnnMask32(d)
+	case []float64:
+		return rnnMask64(d)
+	}
+	return nil
+}
+
 // rnnReal reports whether a mask value marks a real step (Keras casts the
 // mask to booleans).
 func rnnReal(m float64) bool { return m != 0 }
 
-// rnnRecProduct sets rec (batch, G·u) = Σ_g (h ⊙ rm_g)·R_g, h being the
-// first u columns of the packs (row stride S); without rm, rec = h·R.
-func rnnRecProduct[T float](g *rnnGeom, rec, packs, R, rm []T, s *rnnScratch) {
-	b, u, G, S := g.batch, g.units, g.gates, g.width
-	gu := G * u
-	if rm == nil {
-		rnnGemm(false, false, b, gu, u, packs, S, R, gu, 0, rec, gu)
-		return
-	}
-	tmp := rnnScratchOf[T](s, b*u)
-	for gi := 0; gi < G; gi++ {
-		for bi := 0; bi < b; bi++ {
-			h, m, d := packs[bi*S:bi*S+u], rm[(bi*G+gi)*u:(bi*G+gi+1)*u], tmp[bi*u:(bi+1)*u]
-			for j := range d {
-				d[j] = h[j] * m[j]
+// rnnForward runs the sequence op: y (steps+2, batch, u) from the inputs,
+// the gate activations and states kept in st.
+func rnnForward[T float](g *rnnGeom, st *rnnStash, y []T, a rnnArgs[T]) {
+	b, steps, u := g.batch, g.steps, g.units
+	gu, bu := g.gates*u, g.batch*g.units
+	P := rnnScratchOf[T](&st.p, b*steps*gu)
+	rnnProjectForward(g, P, a.x, a.k, a.idrop, g.inputGates, &st.xm)
+	if a.bias != nil && g.kind == GRUCell {
+		// GRU's input bias goes with the projection (its candidate
+		// keeps the recurrent part apart); the others add theirs to each
+		// row at its step, in cache.
+		ib := a.bias[:gu]
+		parallelFor(b*steps, gu, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row := P[r*gu : (r+1)*gu]
+				for j, v := range ib {
+					row[j] += v
+				}
 			}
+		})
+	}
+	if a.h0 != nil {
+		copy(y[:bu], a.h0)
+	} else {
+		clear(y[:bu])
+	}
+	var C, TC, RH []T
+	switch g.kind {
+	case LSTMCell:
+		C, TC = rnnScratchOf[T](&st.c, (steps+1)*bu), rnnScratchOf[T](&st.tc, steps*bu)
+		if a.c0 != nil {
+			copy(C[:bu], a.c0)
+		} else {
+			clear(C[:bu])
 		}
-		rnnGemm(false, false, b, u, u, tmp, u, R[gi*u:], gu, 0, rec[gi*u:], gu)
+	case GRUCell, GRUResetBeforeCell:
+		RH = rnnScratchOf[T](&st.rh, steps*bu)
+	}
+	mask := rnnMaskOf(a.mask)
+	rnnInBlocks(g, st, func(b0, b1 int, sc *rnnBlockScratch) {
+		for t := 0; t < steps; t++ {
+			rnnStepForward(g, t, b0, b1, sc, P, y, C, TC, RH, a.r, a.bias, mask, a.rdrop)
+		}
+	})
+	last := y[(steps+1)*bu:]
+	if g.kind == LSTMCell {
+		copy(last, C[steps*bu:])
+	} else {
+		clear(last)
 	}
 }
 
-// rnnRecBack sets dh (batch, u) = Σ_g (dzr_g·R_gᵀ) ⊙ rm_g, dzr being
-// the columns off… of dz (row stride ld).
-func rnnRecBack[T float](g *rnnGeom, dh, dz []T, off, ld int, R, rm []T, s *rnnScratch) {
-	b, u, G := g.batch, g.units, g.gates
-	gu := G * u
-	if rm == nil {
-		rnnGemm(false, true, b, u, gu, dz[off:], ld, R, gu, 0, dh, u)
-		return
+// rnnStepForward computes step t for rows [b0, b1): the recurrent product
+// added into the projections (a separate buffer for GRU, whose reset gate
+// multiplies the recurrent part of the candidate), the activations in
+// place, the new states.
+func rnnStepForward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, P, y, C, TC, RH, R, bias []T, mask rnnMask, rm []T) {
+	u, steps := g.units, g.steps
+	gu, bu := g.gates*u, g.batch*u
+	rows, idx := b1-b0, g.idx(t)
+	hPrev := y[t*bu+b0*u : t*bu+b1*u]
+	hNew := y[(t+1)*bu+b0*u : (t+1)*bu+b1*u]
+	var rec []T
+	switch g.kind {
+	case GRUCell:
+		rec = rnnScratchOf[T](&sc.b, rows*gu)
+		rnnRecInto(g, rec, gu, hPrev, rows, b0, R, rm, g.gates, &sc.a, 0)
+	case GRUResetBeforeCell:
+		// The gates' recurrent products now; the candidate's reads
+		// r⊙h₋₁ once the gates are known (below).
+		rnnRecInto(g, P[(b0*steps+idx)*gu:], steps*gu, hPrev, rows, b0, R, rm, 2, &sc.a, 1)
+	default:
+		rnnRecInto(g, P[(b0*steps+idx)*gu:], steps*gu, hPrev, rows, b0, R, rm, g.gates, &sc.a, 1)
 	}
-	tmp := rnnScratchOf[T](s, b*u)
-	clear(dh)
-	for gi := 0; gi < G; gi++ {
-		rnnGemm(false, true, b, u, u, dz[off+gi*u:], ld, R[gi*u:], gu, 0, tmp, u)
-		for bi := 0; bi < b; bi++ {
-			m := rm[(bi*G+gi)*u : (bi*G+gi+1)*u]
-			for j := 0; j < u; j++ {
-				dh[bi*u+j] += tmp[bi*u+j] * m[j]
-			}
-		}
-	}
-}
-
-// rnnCellForward computes step t: out (batch, S) from the input projections
-// P (batch, steps, G·u), the previous packs, the recurrent kernel, the
-// bias and the masks.
-func rnnCellForward[T float](g *rnnGeom, t int, out, P, prev, R, bias []T, mask rnnMask, rm []T, s []rnnScratch) {
-	b, u, S := g.batch, g.units, g.width
-	gu := g.gates * u
-	rec := rnnScratchOf[T](&s[0], b*gu)
-	rnnRecProduct(g, rec, prev, R, rm, &s[1])
-	idx := g.idx(t)
-	act, ract := rnnActFunc[T](g.act), rnnActFunc[T](g.ract)
 	var ib, rb []T
 	if bias != nil {
-		ib = bias[:gu]
 		if g.kind == GRUCell {
 			rb = bias[gu : 2*gu]
+		} else {
+			ib = bias[:gu]
 		}
 	}
-	bAt := func(v []T, j int) T {
-		if v == nil {
-			return 0
-		}
-		return v[j]
-	}
-	for bi := 0; bi < b; bi++ {
-		xp := P[(bi*g.steps+idx)*gu : (bi*g.steps+idx+1)*gu]
-		rc := rec[bi*gu : (bi+1)*gu]
-		o, p := out[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S]
+	for r := 0; r < rows; r++ {
+		bi := b0 + r
+		z := P[(bi*steps+idx)*gu : (bi*steps+idx+1)*gu]
+		hp, hn := hPrev[r*u:(r+1)*u], hNew[r*u:(r+1)*u]
 		keep := rnnReal(g.maskAt(mask, bi, idx))
+		for j, v := range ib {
+			z[j] += v
+		}
 		switch g.kind {
 		case SimpleRNNCell:
-			for j := 0; j < u; j++ {
-				h := act(xp[j] + bAt(ib, j) + rc[j])
-				if !keep {
-					h = p[j]
-				}
-				o[j] = h
+			actInPlace(g.act, z)
+			if keep {
+				copy(hn, z)
+			} else {
+				copy(hn, hp)
 			}
 		case LSTMCell:
-			for j := 0; j < u; j++ {
-				i := ract(xp[j] + bAt(ib, j) + rc[j])
-				f := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j])
-				c := act(xp[2*u+j] + bAt(ib, 2*u+j) + rc[2*u+j])
-				og := ract(xp[3*u+j] + bAt(ib, 3*u+j) + rc[3*u+j])
-				cell := f*p[u+j] + i*c
-				tc := act(cell)
-				h := og * tc
-				if !keep {
-					h, cell = p[j], p[u+j]
-				}
-				o[j], o[u+j] = h, cell
-				o[2*u+j], o[3*u+j], o[4*u+j], o[5*u+j], o[6*u+j] = i, f, c, og, tc
+			actInPlace(g.ract, z[:2*u])
+			actInPlace(g.act, z[2*u:3*u])
+			actInPlace(g.ract, z[3*u:])
+			i, f, gg, o := z[:u], z[u:2*u], z[2*u:3*u], z[3*u:]
+			row := bi * u
+			cp, cn := C[t*bu+row:t*bu+row+u], C[(t+1)*bu+row:(t+1)*bu+row+u]
+			tc := TC[t*bu+row : t*bu+row+u]
+			for j := range cn {
+				cn[j] = f[j]*cp[j] + i[j]*gg[j]
+			}
+			copy(tc, cn)
+			actInPlace(g.act, tc)
+			for j := range hn {
+				hn[j] = o[j] * tc[j]
+			}
+			if !keep {
+				copy(hn, hp)
+				copy(cn, cp)
 			}
 		case GRUCell:
-			for j := 0; j < u; j++ {
-				z := ract(xp[j] + bAt(ib, j) + rc[j] + bAt(rb, j))
-				r := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j] + bAt(rb, u+j))
-				rh := rc[2*u+j] + bAt(rb, 2*u+j)
-				hh := act(xp[2*u+j] + bAt(ib, 2*u+j) + r*rh)
-				h := z*p[j] + (1-z)*hh
-				if !keep {
-					h = p[j]
+			rc := rec[r*gu : (r+1)*gu]
+			for j := 0; j < 2*u; j++ {
+				v := z[j] + rc[j]
+				if rb != nil {
+					v += rb[j]
 				}
-				o[j], o[u+j], o[2*u+j], o[3*u+j], o[4*u+j] = h, z, r, hh, rh
+				z[j] = v
+			}
+			actInPlace(g.ract, z[:2*u])
+			zg, rg, hc := z[:u], z[u:2*u], z[2*u:]
+			rh := RH[t*bu+bi*u : t*bu+(bi+1)*u]
+			for j := range rh {
+				v := rc[2*u+j]
+				if rb != nil {
+					v += rb[2*u+j]
+				}
+				rh[j] = v
+			}
+			for j := range hc {
+				hc[j] += rg[j] * rh[j]
+			}
+			actInPlace(g.act, hc)
+			for j := range hn {
+				hn[j] = zg[j]*hp[j] + (1-zg[j])*hc[j]
+			}
+			if !keep {
+				copy(hn, hp)
 			}
 		case GRUResetBeforeCell:
-			// The gates now, the candidate once r⊙h₋₁ has gone through R_h.
-			for j := 0; j < u; j++ {
-				z := ract(xp[j] + bAt(ib, j) + rc[j])
-				r := ract(xp[u+j] + bAt(ib, u+j) + rc[u+j])
-				o[u+j], o[2*u+j], o[4*u+j] = z, r, r*p[j]*rnnDropAt(g, rm, bi, 2, j)
+			actInPlace(g.ract, z[:2*u])
+			rg, s := z[u:2*u], RH[t*bu+bi*u:t*bu+(bi+1)*u]
+			for j := range s {
+				s[j] = rg[j] * hp[j]
+			}
+			if rm != nil {
+				m := rm[(bi*g.gates+2)*u : (bi*g.gates+3)*u]
+				for j := range s {
+					s[j] *= m[j]
+				}
 			}
 		}
 	}
 	if g.kind != GRUResetBeforeCell {
 		return
 	}
-	rh := rnnScratchOf[T](&s[1], b*u)
-	rnnGemm(false, false, b, u, u, out[4*u:], S, R[2*u:], gu, 0, rh, u)
-	for bi := 0; bi < b; bi++ {
-		xp := P[(bi*g.steps+idx)*gu : (bi*g.steps+idx+1)*gu]
-		o, p := out[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S]
-		keep := rnnReal(g.maskAt(mask, bi, idx))
-		for j := 0; j < u; j++ {
-			hh := act(xp[2*u+j] + bAt(ib, 2*u+j) + rh[bi*u+j])
-			z := o[u+j]
-			h := z*p[j] + (1-z)*hh
-			if !keep {
-				h = p[j]
-			}
-			o[j], o[3*u+j] = h, hh
-		}
-	}
-}
-
-// rnnDropAt is the recurrent dropout mask of gate gi at unit j of row bi
-// (1 without dropout).
-func rnnDropAt[T float](g *rnnGeom, rm []T, bi, gi, j int) T {
-	if rm == nil {
-		return 1
-	}
-	return rm[(bi*g.gates+gi)*g.units+j]
-}
-
-// rnnCellGradZ sets dz (batch, W) to the gradient of the pre-activations of
-// step t from the gradient gr of its pack: W = G·u, or 2·G·u for GRU,
-// whose input side [0, 3u) and recurrent side [3u, 6u) differ (the
-// reset gate multiplies the recurrent part of the candidate). Padded
-// steps get zeros.
-func rnnCellGradZ[T float](g *rnnGeom, t int, dz, gr, pack, prev []T, mask rnnMask) {
-	b, u, S, W := g.batch, g.units, g.width, g.dzWidth()
-	idx := g.idx(t)
-	act, ract := g.act.dy, g.ract.dy
-	for bi := 0; bi < b; bi++ {
-		d := dz[bi*W : (bi+1)*W]
+	// The candidate: act(x·K_h + b_h + (r⊙h₋₁⊙rm_h)·R_h), then the state.
+	gemmSerial(false, false, rows, u, u, 1, RH[t*bu+b0*u:], u, R[2*u:], gu, 1, P[(b0*steps+idx)*gu+2*u:], steps*gu)
+	for r := 0; r < rows; r++ {
+		bi := b0 + r
+		z := P[(bi*steps+idx)*gu : (bi*steps+idx+1)*gu]
+		hp, hn := hPrev[r*u:(r+1)*u], hNew[r*u:(r+1)*u]
+		zg, hc := z[:u], z[2*u:]
+		actInPlace(g.act, hc)
 		if !rnnReal(g.maskAt(mask, bi, idx)) {
-			clear(d)
+			copy(hn, hp)
 			continue
 		}
-		gg, o, p := gr[bi*S:(bi+1)*S], pack[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S]
+		for j := range hn {
+			hn[j] = zg[j]*hp[j] + (1-zg[j])*hc[j]
+		}
+	}
+}
+
+// rnnRecInto sets the first ng gate blocks of dst (rows, G·u; row stride
+// ld) to Σ_g (h ⊙ rm_g)·R_g + beta·dst for rows [b0, b0+rows) of the
+// batch; without rm, h·R + beta·dst.
+func rnnRecInto[T float](g *rnnGeom, dst []T, ld int, h []T, rows, b0 int, R, rm []T, ng int, s *rnnScratch, beta T) {
+	u, G := g.units, g.gates
+	gu := G * u
+	if rm == nil {
+		gemmSerial(false, false, rows, ng*u, u, 1, h, u, R, gu, beta, dst, ld)
+		return
+	}
+	tmp := rnnScratchOf[T](s, rows*u)
+	for gi := 0; gi < ng; gi++ {
+		for r := 0; r < rows; r++ {
+			m := rm[((b0+r)*G+gi)*u : ((b0+r)*G+gi+1)*u]
+			hr, d := h[r*u:(r+1)*u], tmp[r*u:(r+1)*u]
+			for j := range d {
+				d[j] = hr[j] * m[j]
+			}
+		}
+		gemmSerial(false, false, rows, u, u, 1, tmp, u, R[gi*u:], gu, beta, dst[gi*u:], ld)
+	}
+}
+
+// rnnBackward runs the gradient op: from dY, the gradient of the sequence
+// op's output y, it writes the gradients of X, K, R, the bias and the
+// initial states into out (laid out by lay), reading the gate activations
+// and states the forward run kept in st.
+func rnnBackward[T float](g *rnnGeom, st *rnnStash, lay rnnGradLayout, out, dY, y []T, a rnnArgs[T]) {
+	b, steps, u := g.batch, g.steps, g.units
+	gu, bu := g.gates*u, g.batch*g.units
+	P := rnnScratchOf[T](&st.p, b*steps*gu)
+	var C, TC, RH []T
+	switch g.kind {
+	case LSTMCell:
+		C, TC = rnnScratchOf[T](&st.c, (steps+1)*bu), rnnScratchOf[T](&st.tc, steps*bu)
+	case GRUCell, GRUResetBeforeCell:
+		RH = rnnScratchOf[T](&st.rh, steps*bu)
+	}
+	dP := rnnScratchOf[T](&st.dp, b*steps*gu)
+	dRec := dP
+	if g.kind == GRUCell {
+		dRec = rnnScratchOf[T](&st.drec, b*steps*gu)
+	}
+	part := func(i int) []T {
+		if lay.off[i] < 0 {
+			return nil
+		}
+		return out[lay.off[i] : lay.off[i]+lay.shapes[i].TotalSize()]
+	}
+	dH0, dC0 := part(4), part(5)
+	mask := rnnMaskOf(a.mask)
+	// Rᵀ, so that every step's dz·Rᵀ reads a plain matrix in place
+	// rather than packing R transposed again.
+	Rt := rnnScratchOf[T](&st.rt, u*gu)
+	for i := 0; i < u; i++ {
+		for j, v := range a.r[i*gu : (i+1)*gu] {
+			Rt[j*u+i] = v
+		}
+	}
+	rnnInBlocks(g, st, func(b0, b1 int, sc *rnnBlockScratch) {
+		rows := b1 - b0
+		dh := rnnScratchOf[T](&sc.b, rows*u)
+		clear(dh)
+		var dc []T
+		if g.kind == LSTMCell {
+			dc = rnnScratchOf[T](&sc.c, rows*u)
+			clear(dc)
+			fin := dY[(steps+1)*bu+b0*u : (steps+1)*bu+b1*u]
+			copy(dc, fin)
+		}
+		for t := steps - 1; t >= 0; t-- {
+			rnnStepBackward(g, t, b0, b1, sc, dP, dRec, dY, y, P, C, TC, RH, Rt, mask, a.rdrop, dh, dc)
+		}
+		if dH0 != nil {
+			copy(dH0[b0*u:b1*u], dh)
+		}
+		if dC0 != nil {
+			copy(dC0[b0*u:b1*u], dc)
+		}
+	})
+	rnnProjectGradX(g, part(0), dP, a.k, a.idrop, g.inputGates, &st.grad[0])
+	rnnProjectGradK(g, part(1), a.x, dP, a.idrop, g.inputGates, &st.grad[1])
+	rnnRecKernelGrad(g, part(2), y, dRec, RH, a.rdrop, &st.grad[2])
+	if db := part(3); db != nil {
+		sumLeading(db[:gu], dP)
+		if g.kind == GRUCell {
+			sumLeading(db[gu:], dRec)
+		}
+	}
+}
+
+// rnnStepBackward takes step t back for rows [b0, b1): dh and dc hold the
+// gradients of the states after the step and leave with those before it;
+// the gradients of the gate inputs go to dP (input side) and dRec (the
+// recurrent side: GRU's differs, else dRec is dP). Padded steps pass the
+// state gradients on and get zeros.
+func rnnStepBackward[T float](g *rnnGeom, t, b0, b1 int, sc *rnnBlockScratch, dP, dRec, dY, y, P, C, TC, RH, Rt []T, mask rnnMask, rm []T, dh, dc []T) {
+	u, steps := g.units, g.steps
+	gu, bu := g.gates*u, g.batch*u
+	rows, idx := b1-b0, g.idx(t)
+	for j, v := range dY[(t+1)*bu+b0*u : (t+1)*bu+b1*u] {
+		dh[j] += v
+	}
+	tmp := rnnScratchOf[T](&sc.a, u)
+	_, is32 := any(tmp).([]float32)
+	fast := is32 && g.kind == LSTMCell && g.act == tanhK && g.ract == sigmoidK
+	for r := 0; r < rows; r++ {
+		bi := b0 + r
+		o := (bi*steps + idx) * gu
+		z, dz, dzr := P[o:o+gu], dP[o:o+gu], dRec[o:o+gu]
+		gh := dh[r*u : (r+1)*u]
+		if !rnnReal(g.maskAt(mask, bi, idx)) {
+			clear(dz)
+			clear(dzr)
+			continue
+		}
 		switch g.kind {
 		case SimpleRNNCell:
-			for j := 0; j < u; j++ {
-				d[j] = gg[j] * T(act(float64(o[j])))
-			}
+			actGrad(g.act, dz, z, gh)
+			clear(gh)
 		case LSTMCell:
-			for j := 0; j < u; j++ {
-				i, f, c, og, tc := o[2*u+j], o[3*u+j], o[4*u+j], o[5*u+j], o[6*u+j]
-				dc := gg[u+j] + gg[j]*og*T(act(float64(tc)))
-				d[j] = dc * c * T(ract(float64(i)))
-				d[u+j] = dc * p[u+j] * T(ract(float64(f)))
-				d[2*u+j] = dc * i * T(act(float64(c)))
-				d[3*u+j] = gg[j] * tc * T(ract(float64(og)))
+			i, f, gg, og := z[:u], z[u:2*u], z[2*u:3*u], z[3*u:]
+			gc := dc[r*u : (r+1)*u]
+			row := bi * u
+			tc, cp := TC[t*bu+row:t*bu+row+u], C[t*bu+row:t*bu+row+u]
+			if fast {
+				// Keras' default cell in float32: one vector kernel.
+				v := func(x []T) []float32 { return any(x).([]float32) }
+				vmath.LSTMCellGrad(v(gh), v(gc), v(i), v(f), v(gg), v(og), v(tc), v(cp), v(dz[:u]), v(dz[u:2*u]), v(dz[2*u:3*u]), v(dz[3*u:]))
+				continue
 			}
+			for j := range tmp {
+				tmp[j] = gh[j] * og[j]
+			}
+			actGrad(g.act, tmp, tc, tmp)
+			for j := range gc {
+				gc[j] += tmp[j]
+			}
+			di, df, dg, do := dz[:u], dz[u:2*u], dz[2*u:3*u], dz[3*u:]
+			for j := range do {
+				do[j] = gh[j] * tc[j]
+			}
+			actGrad(g.ract, do, og, do)
+			for j := range di {
+				di[j] = gc[j] * gg[j]
+			}
+			actGrad(g.ract, di, i, di)
+			for j := range df {
+				df[j] = gc[j] * cp[j]
+			}
+			actGrad(g.ract, df, f, df)
+			for j := range dg {
+				dg[j] = gc[j] * i[j]
+			}
+			actGrad(g.act, dg, gg, dg)
+			for j := range gc {
+				gc[j] *= f[j]
+			}
+			clear(gh)
 		case GRUCell:
-			for j := 0; j < u; j++ {
-				z, r, hh, rh := o[u+j], o[2*u+j], o[3*u+j], o[4*u+j]
-				dh := gg[j]
-				dph := dh * (1 - z) * T(act(float64(hh)))
-				dpz := dh * (p[j] - hh) * T(ract(float64(z)))
-				dpr := dph * rh * T(ract(float64(r)))
-				d[j], d[u+j], d[2*u+j] = dpz, dpr, dph
-				d[3*u+j], d[4*u+j], d[5*u+j] = dpz, dpr, dph*r
+			zg, rg, hh := z[:u], z[u:2*u], z[2*u:]
+			rh := RH[t*bu+bi*u : t*bu+(bi+1)*u]
+			hp := y[t*bu+bi*u : t*bu+(bi+1)*u]
+			dpz, dpr, dph := dz[:u], dz[u:2*u], dz[2*u:]
+			for j := range dph {
+				dph[j] = gh[j] * (1 - zg[j])
+			}
+			actGrad(g.act, dph, hh, dph)
+			for j := range dpz {
+				dpz[j] = gh[j] * (hp[j] - hh[j])
+			}
+			actGrad(g.ract, dpz, zg, dpz)
+			for j := range dpr {
+				dpr[j] = dph[j] * rh[j]
+			}
+			actGrad(g.ract, dpr, rg, dpr)
+			copy(dzr[:2*u], dz[:2*u])
+			for j := range dph {
+				dzr[2*u+j] = dph[j] * rg[j]
+			}
+			for j := range gh {
+				gh[j] *= zg[j]
 			}
 		case GRUResetBeforeCell:
-			// The reset gate's column waits for rnnResetBeforeGradR.
-			for j := 0; j < u; j++ {
-				z, hh := o[u+j], o[3*u+j]
-				dh := gg[j]
-				d[j] = dh * (p[j] - hh) * T(ract(float64(z)))
-				d[u+j] = 0
-				d[2*u+j] = dh * (1 - z) * T(act(float64(hh)))
+			// The reset gate waits for ds = dph·R_hᵀ (below).
+			zg, hh := z[:u], z[2*u:]
+			hp := y[t*bu+bi*u : t*bu+(bi+1)*u]
+			dpz, dph := dz[:u], dz[2*u:]
+			for j := range dph {
+				dph[j] = gh[j] * (1 - zg[j])
+			}
+			actGrad(g.act, dph, hh, dph)
+			for j := range dpz {
+				dpz[j] = gh[j] * (hp[j] - hh[j])
+			}
+			actGrad(g.ract, dpz, zg, dpz)
+			for j := range gh {
+				gh[j] *= zg[j]
 			}
 		}
 	}
-}
-
-// rnnResetBeforeGradR fills the reset gate's column of the reset-before
-// GRU's gate gradient dz: with s = r⊙h₋₁⊙rm_h fed to R_h, ds =
-// dph·R_hᵀ and dpr = ds⊙h₋₁⊙rm_h⊙σ'(r). (Padded steps have dph = 0.)
-func rnnResetBeforeGradR[T float](g *rnnGeom, dz, pack, prev, R, rm []T, sc *rnnScratch) {
-	b, u, S, W := g.batch, g.units, g.width, g.dzWidth()
-	gu := g.gates * u
-	ds := rnnScratchOf[T](sc, b*u)
-	rnnGemm(false, true, b, u, u, dz[2*u:], W, R[2*u:], gu, 0, ds, u)
-	ract := g.ract.dy
-	for bi := 0; bi < b; bi++ {
-		o, p, d := pack[bi*S:(bi+1)*S], prev[bi*S:(bi+1)*S], dz[bi*W:(bi+1)*W]
-		for j := 0; j < u; j++ {
-			d[u+j] = ds[bi*u+j] * p[j] * rnnDropAt(g, rm, bi, 2, j) * T(ract(float64(o[2*u+j])))
-		}
-	}
-}
-
-// rnnCellGradPrev sets dprev (batch, S) to the gradient of the previous pack
-// of step t: through the recurrent kernel (dz's recurrent side), through
-// the carried state (padded steps pass the gradient on unchanged), and,
-// for LSTM and GRU, through the state update. Columns past the state are
-// zero.
-func rnnCellGradPrev[T float](g *rnnGeom, t int, dprev, dz, gr, pack, R []T, mask rnnMask, rm []T, s []rnnScratch) {
-	b, u, S, W := g.batch, g.units, g.width, g.dzWidth()
-	gu := g.gates * u
-	dh := rnnScratchOf[T](&s[0], b*u)
-	off := 0
-	if g.kind == GRUCell {
-		off = gu
-	}
-	rnnRecBack(g, dh, dz, off, W, R, rm, &s[1])
-	idx := g.idx(t)
-	act := g.act.dy
-	var hb []T
+	ng := g.gates
 	if g.kind == GRUResetBeforeCell {
-		// The candidate's block read r⊙h₋₁, not h₋₁: its term
-		// (dph·R_hᵀ)⊙rm_h in dh is scaled by r below.
-		hb = rnnScratchOf[T](&s[2], b*u)
-		rnnGemm(false, true, b, u, u, dz[2*u:], W, R[2*u:], gu, 0, hb, u)
-	}
-	for bi := 0; bi < b; bi++ {
-		d, gg, o := dprev[bi*S:(bi+1)*S], gr[bi*S:(bi+1)*S], pack[bi*S:(bi+1)*S]
-		clear(d)
-		keep := rnnReal(g.maskAt(mask, bi, idx))
-		for j := 0; j < u; j++ {
-			carry := gg[j]
-			if keep {
-				carry = 0
-				if g.kind == GRUCell || g.kind == GRUResetBeforeCell {
-					carry = gg[j] * o[u+j]
+		// With s = r⊙h₋₁⊙rm_h fed to R_h: ds = dph·R_hᵀ, the reset gate's
+		// gradient ds⊙h₋₁⊙rm_h⊙σ'(r), and h₋₁'s share ds⊙rm_h⊙r.
+		ng = 2
+		ds := rnnScratchOf[T](&sc.d, rows*u)
+		gemmSerial(false, false, rows, u, u, 1, dP[(b0*steps+idx)*gu+2*u:], steps*gu, Rt[2*u*u:], u, 0, ds, u)
+		for r := 0; r < rows; r++ {
+			bi := b0 + r
+			if !rnnReal(g.maskAt(mask, bi, idx)) {
+				continue
+			}
+			o := (bi*steps + idx) * gu
+			rg, dpr := P[o+u:o+2*u], dP[o+u:o+2*u]
+			hp := y[t*bu+bi*u : t*bu+(bi+1)*u]
+			d, gh := ds[r*u:(r+1)*u], dh[r*u:(r+1)*u]
+			var m []T
+			if rm != nil {
+				m = rm[(bi*g.gates+2)*u : (bi*g.gates+3)*u]
+			}
+			for j := range dpr {
+				v := d[j]
+				if m != nil {
+					v *= m[j]
 				}
+				dpr[j] = v * hp[j]
+				gh[j] += v * rg[j]
 			}
-			d[j] = carry + dh[bi*u+j]
-			if hb != nil {
-				d[j] += hb[bi*u+j] * rnnDropAt(g, rm, bi, 2, j) * (o[2*u+j] - 1)
-			}
+			actGrad(g.ract, dpr, rg, dpr)
 		}
-		if g.kind == LSTMCell {
-			for j := 0; j < u; j++ {
-				if !keep {
-					d[u+j] = gg[u+j]
-					continue
-				}
-				og, tc, f := o[5*u+j], o[6*u+j], o[3*u+j]
-				d[u+j] = (gg[u+j] + gg[j]*og*T(act(float64(tc)))) * f
+	}
+	rnnRecBackInto(g, dh, dRec[(b0*steps+idx)*gu:], steps*gu, rows, b0, Rt, rm, ng, &sc.e)
+}
+
+// rnnRecBackInto adds to dh (rows, u) Σ_g (dzr_g·R_gᵀ) ⊙ rm_g over the
+// first ng gate blocks, dzr being rows of G·u gate-input gradients ld
+// apart and Rt = Rᵀ (G·u, u); without rm, dzr·Rᵀ.
+func rnnRecBackInto[T float](g *rnnGeom, dh, dzr []T, ld, rows, b0 int, Rt, rm []T, ng int, s *rnnScratch) {
+	u, G := g.units, g.gates
+	if rm == nil {
+		gemmSerial(false, false, rows, u, ng*u, 1, dzr, ld, Rt, u, 1, dh, u)
+		return
+	}
+	tmp := rnnScratchOf[T](s, rows*u)
+	for gi := 0; gi < ng; gi++ {
+		gemmSerial(false, false, rows, u, u, 1, dzr[gi*u:], ld, Rt[gi*u*u:], u, 0, tmp, u)
+		for r := 0; r < rows; r++ {
+			m := rm[((b0+r)*G+gi)*u : ((b0+r)*G+gi+1)*u]
+			d, v := dh[r*u:(r+1)*u], tmp[r*u:(r+1)*u]
+			for j := range d {
+				d[j] += v[j] * m[j]
 			}
 		}
 	}
@@ -349,19 +567,19 @@ func rnnCellGradPrev[T float](g *rnnGeom, t int, dprev, dz, gr, pack, R []T, mas
 func rnnProjectForward[T float](g *rnnGeom, P, X, K, dm []T, gm int, s *rnnScratch) {
 	n, f, gu := g.batch*g.steps, g.feat, g.gates*g.units
 	if dm == nil {
-		rnnGemm(false, false, n, gu, f, X, f, K, gu, 0, P, gu)
+		gemm(false, false, n, gu, f, 1, X, f, K, gu, 0, P, gu)
 		return
 	}
 	xm := rnnScratchOf[T](s, n*f)
 	if gm == 1 {
 		rnnMaskSteps(g, xm, X, dm, 0, 1)
-		rnnGemm(false, false, n, gu, f, xm, f, K, gu, 0, P, gu)
+		gemm(false, false, n, gu, f, 1, xm, f, K, gu, 0, P, gu)
 		return
 	}
 	u := g.units
 	for gi := 0; gi < gm; gi++ {
 		rnnMaskSteps(g, xm, X, dm, gi, gm)
-		rnnGemm(false, false, n, u, f, xm, f, K[gi*u:], gu, 0, P[gi*u:], gu)
+		gemm(false, false, n, u, f, 1, xm, f, K[gi*u:], gu, 0, P[gi*u:], gu)
 	}
 }
 
@@ -384,18 +602,18 @@ func rnnMaskSteps[T float](g *rnnGeom, xm, X, dm []T, gi, gm int) {
 func rnnProjectGradX[T float](g *rnnGeom, dX, dP, K, dm []T, gm int, s *rnnScratch) {
 	n, f, gu, u := g.batch*g.steps, g.feat, g.gates*g.units, g.units
 	if dm == nil {
-		rnnGemm(false, true, n, f, gu, dP, gu, K, gu, 0, dX, f)
+		gemm(false, true, n, f, gu, 1, dP, gu, K, gu, 0, dX, f)
 		return
 	}
 	if gm == 1 {
-		rnnGemm(false, true, n, f, gu, dP, gu, K, gu, 0, dX, f)
+		gemm(false, true, n, f, gu, 1, dP, gu, K, gu, 0, dX, f)
 		rnnMaskSteps(g, dX, dX, dm, 0, 1)
 		return
 	}
 	tmp := rnnScratchOf[T](s, n*f)
 	clear(dX)
 	for gi := 0; gi < gm; gi++ {
-		rnnGemm(false, true, n, f, u, dP[gi*u:], gu, K[gi*u:], gu, 0, tmp, f)
+		gemm(false, true, n, f, u, 1, dP[gi*u:], gu, K[gi*u:], gu, 0, tmp, f)
 		rnnMaskSteps(g, tmp, tmp, dm, gi, gm)
 		for i, v := range tmp {
 			dX[i] += v
@@ -407,72 +625,56 @@ func rnnProjectGradX[T float](g *rnnGeom, dX, dP, K, dm []T, gm int, s *rnnScrat
 func rnnProjectGradK[T float](g *rnnGeom, dK, X, dP, dm []T, gm int, s *rnnScratch) {
 	n, f, gu, u := g.batch*g.steps, g.feat, g.gates*g.units, g.units
 	if dm == nil {
-		rnnGemm(true, false, f, gu, n, X, f, dP, gu, 0, dK, gu)
+		gemm(true, false, f, gu, n, 1, X, f, dP, gu, 0, dK, gu)
 		return
 	}
 	xm := rnnScratchOf[T](s, n*f)
 	if gm == 1 {
 		rnnMaskSteps(g, xm, X, dm, 0, 1)
-		rnnGemm(true, false, f, gu, n, xm, f, dP, gu, 0, dK, gu)
+		gemm(true, false, f, gu, n, 1, xm, f, dP, gu, 0, dK, gu)
 		return
 	}
 	for gi := 0; gi < gm; gi++ {
 		rnnMaskSteps(g, xm, X, dm, gi, gm)
-		rnnGemm(true, false, f, u, n, xm, f, dP[gi*u:], gu, 0, dK[gi*u:], gu)
+		gemm(true, false, f, u, n, 1, xm, f, dP[gi*u:], gu, 0, dK[gi*u:], gu)
 	}
 }
 
-// rnnRecKernelGrad sets dR (u, G·u) = Σ_t Σ_g (h_{t−1} ⊙ rm_g)ᵀ·dzr_{t,g}
-// with one gemm per gate block over all steps stacked.
-func rnnRecKernelGrad[T float](g *rnnGeom, dR []T, prevs, dzs [][]T, rm []T, s []rnnScratch) {
-	b, u, G, S, W, T_ := g.batch, g.units, g.gates, g.width, g.dzWidth(), g.steps
-	gu := G * u
-	off := 0
-	if g.kind == GRUCell {
-		off = gu
+// rnnRecKernelGrad sets dR (u, G·u) = Σ_t Σ_g (h_{t−1} ⊙ rm_g)ᵀ·dzr_{t,g},
+// one product per step (and gate block, with rm) over the whole batch:
+// h_{t−1} is slot t of the sequence y, dzr_t the rows of step t of dzr
+// (batch, steps, G·u). The reset-before GRU's candidate block reads its
+// recurrent input s_t = r⊙h_{t−1}⊙rm_h (rh, steps × batch × u) instead.
+func rnnRecKernelGrad[T float](g *rnnGeom, dR, y, dzr, rh, rm []T, s *rnnScratch) {
+	b, u, G, steps := g.batch, g.units, g.gates, g.steps
+	gu, bu := G*u, b*u
+	ng := G
+	if g.kind == GRUResetBeforeCell {
+		ng = 2
 	}
-	hs := rnnScratchOf[T](&s[0], T_*b*u)
-	ds := rnnScratchOf[T](&s[1], T_*b*gu)
-	for t := 0; t < T_; t++ {
-		for bi := 0; bi < b; bi++ {
-			r := t*b + bi
-			copy(hs[r*u:(r+1)*u], prevs[t][bi*S:bi*S+u])
-			copy(ds[r*gu:(r+1)*gu], dzs[t][bi*W+off:bi*W+off+gu])
+	for t := 0; t < steps; t++ {
+		h := y[t*bu : (t+1)*bu]
+		dz := dzr[g.idx(t)*gu:]
+		beta := T(1)
+		if t == 0 {
+			beta = 0
 		}
-	}
-	if rm == nil {
-		rnnGemm(true, false, u, gu, T_*b, hs, u, ds, gu, 0, dR, gu)
-		return
-	}
-	hm := rnnScratchOf[T](&s[2], T_*b*u)
-	for gi := 0; gi < G; gi++ {
-		for t := 0; t < T_; t++ {
+		if ng < G {
+			gemm(true, false, u, u, b, 1, rh[t*bu:(t+1)*bu], u, dz[ng*u:], steps*gu, beta, dR[ng*u:], gu)
+		}
+		if rm == nil {
+			gemm(true, false, u, ng*u, b, 1, h, u, dz, steps*gu, beta, dR, gu)
+			continue
+		}
+		hm := rnnScratchOf[T](s, bu)
+		for gi := 0; gi < ng; gi++ {
 			for bi := 0; bi < b; bi++ {
-				r := t*b + bi
 				m := rm[(bi*G+gi)*u : (bi*G+gi+1)*u]
 				for j := 0; j < u; j++ {
-					hm[r*u+j] = hs[r*u+j] * m[j]
+					hm[bi*u+j] = h[bi*u+j] * m[j]
 				}
 			}
-		}
-		rnnGemm(true, false, u, u, T_*b, hm, u, ds[gi*u:], gu, 0, dR[gi*u:], gu)
-	}
-}
-
-// rnnResetBeforeKernelGrad replaces the candidate's block of dR (which
-// rnnRecKernelGrad computed from h₋₁) with Σ_t s_tᵀ·dph_t, s_t = r⊙h₋₁⊙rm_h
-// being kept in each step's pack.
-func rnnResetBeforeKernelGrad[T float](g *rnnGeom, dR []T, packs, dzs [][]T, s []rnnScratch) {
-	b, u, S, W, T_ := g.batch, g.units, g.width, g.dzWidth(), g.steps
-	gu := g.gates * u
-	ss := rnnScratchOf[T](&s[0], T_*b*u)
-	ds := rnnScratchOf[T](&s[1], T_*b*u)
-	for t := 0; t < T_; t++ {
-		for bi := 0; bi < b; bi++ {
-			r := t*b + bi
-			copy(ss[r*u:(r+1)*u], packs[t][bi*S+4*u:bi*S+5*u])
-			copy(ds[r*u:(r+1)*u], dzs[t][bi*W+2*u:bi*W+3*u])
+			gemm(true, false, u, u, b, 1, hm, u, dz[gi*u:], steps*gu, beta, dR[gi*u:], gu)
 		}
 	}
-	rnnGemm(true, false, u, u, T_*b, ss, u, ds, u, 0, dR[2*u:], gu)
 }

@@ -7,138 +7,190 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The small ops around the fused cells: the input projection, the first
-// pack, the outputs read from the packs, and the gathered gradients.
+// The ops of a recurrent pass: the sequence op (forward), its gradient op,
+// the gradients read out of it, and the outputs read from the sequence.
+//
+// The sequence op's output, (steps+2, batch, units), holds in slot 0 the
+// initial h, in slot t+1 the h after step t (in processing order: the
+// state carried on, which a padded step leaves as it was), and in the last
+// slot the final c of an LSTM (zeros for the other cells).
 
-// rnnProject is P = (X ⊙ dm)·K, (batch, steps, G·units).
-func rnnProject(g *rnnGeom, X, K, dm *gorgonia.Node) (*gorgonia.Node, error) {
-	inputs := []*gorgonia.Node{X, K}
-	dims := []int{3, 2}
-	d := -1
-	if dm != nil {
-		d, inputs, dims = 2, append(inputs, dm), append(dims, 3)
+// rnnSlots are the positions of the sequence op's optional inputs after
+// X, Kernel and RecurrentKernel (-1 when absent).
+type rnnSlots struct{ bias, h0, c0, mask, idrop, rdrop int }
+
+func rnnSlotsOf(g *rnnGeom) rnnSlots {
+	s, n := rnnSlots{-1, -1, -1, -1, -1, -1}, 3
+	for _, f := range []struct {
+		on  bool
+		pos *int
+	}{{g.hasBias, &s.bias}, {g.hasH0, &s.h0}, {g.hasC0, &s.c0}, {g.hasMask, &s.mask}, {g.hasInDrop, &s.idrop}, {g.hasRDrop, &s.rdrop}} {
+		if f.on {
+			*f.pos, n = n, n+1
+		}
 	}
-	gu := g.gates * g.units
-	var sc rnnScratch
+	return s
+}
+
+// rnnSequence applies the sequence op of pass g.
+func rnnSequence(g *rnnGeom, in RecurrentInputs) (*gorgonia.Node, error) {
+	sl := rnnSlotsOf(g)
+	inputs := []*gorgonia.Node{in.X, in.Kernel, in.RecurrentKernel}
+	for _, n := range []*gorgonia.Node{in.Bias, in.H0, in.C0, in.Mask, in.InputDropout, in.RecurrentDropout} {
+		if n != nil {
+			inputs = append(inputs, n)
+		}
+	}
+	dims := make([]int, len(inputs)+1)
+	for i, n := range inputs {
+		dims[i] = n.Dims()
+	}
+	dims[len(inputs)] = 3
+	var noDiff []int
+	for _, i := range []int{sl.mask, sl.idrop, sl.rdrop} {
+		if i >= 0 {
+			noDiff = append(noDiff, i)
+		}
+	}
+	st := &rnnStash{}
 	op := &customOp{
-		id:     fmt.Sprintf("RNNProject(%s)", g.id),
+		id:     fmt.Sprintf("RNNSequence(%s)", g.id),
 		arity:  len(inputs),
-		typ:    fnType(append(dims, 3)...),
-		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.steps, gu}, nil },
-		noDiff: []int{2},
+		typ:    fnType(dims...),
+		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.steps + 2, g.batch, g.units}, nil },
+		noDiff: noDiff,
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() {
-					rnnProjectForward(g, rnn32(out), rnn32(in[0]), rnn32(in[1]), rnnOpt32(in, d), g.inputGates, &sc)
+			return dispatch(out, in,
+				func(y []float32, in [][]float32) { rnnForward(g, st, y, rnnArgsOf(in, sl)) },
+				func(y []float64, in [][]float64) { rnnForward(g, st, y, rnnArgsOf(in, sl)) })
+		},
+	}
+	op.diff = func(ins gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+		return rnnSequenceGrads(g, st, sl, ins, out, grad)
+	}
+	return apply(op, inputs...)
+}
+
+// rnnArgs are the sequence op's inputs by name (nil when absent).
+type rnnArgs[T float] struct{ x, k, r, bias, h0, c0, mask, idrop, rdrop []T }
+
+func rnnArgsOf[T float](in [][]T, sl rnnSlots) rnnArgs[T] {
+	return rnnArgs[T]{x: in[0], k: in[1], r: in[2], bias: optAt(in, sl.bias), h0: optAt(in, sl.h0), c0: optAt(in, sl.c0),
+		mask: optAt(in, sl.mask), idrop: optAt(in, sl.idrop), rdrop: optAt(in, sl.rdrop)}
+}
+
+// optAt returns in[i], or nil when i < 0.
+func optAt[T any](in []T, i int) (t T) {
+	if i >= 0 {
+		t = in[i]
+	}
+	return t
+}
+
+// rnnGradLayout places the gradients in the gradient op's flat output:
+// X, Kernel, RecurrentKernel, then bias, h0 and c0 when present.
+type rnnGradLayout struct {
+	off    [6]int // of x, k, r, bias, h0, c0 (-1: absent)
+	shapes [6]tensor.Shape
+	size   int
+}
+
+func rnnLayoutOf(g *rnnGeom) rnnGradLayout {
+	gu := g.gates * g.units
+	bias := tensor.Shape{gu}
+	if g.kind == GRUCell {
+		bias = tensor.Shape{2, gu}
+	}
+	l := rnnGradLayout{shapes: [6]tensor.Shape{{g.batch, g.steps, g.feat}, {g.feat, gu}, {g.units, gu}, bias,
+		{g.batch, g.units}, {g.batch, g.units}}}
+	for i, on := range []bool{true, true, true, g.hasBias, g.hasH0, g.hasC0} {
+		l.off[i] = -1
+		if on {
+			l.off[i] = l.size
+			l.size += l.shapes[i].TotalSize()
+		}
+	}
+	return l
+}
+
+// rnnSequenceGrads applies the gradient op and reads each input's gradient
+// out of it.
+func rnnSequenceGrads(g *rnnGeom, st *rnnStash, sl rnnSlots, in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	inputs := []*gorgonia.Node{grad, out, in[0], in[1], in[2]}
+	for _, i := range []int{sl.mask, sl.idrop, sl.rdrop} {
+		if i >= 0 {
+			inputs = append(inputs, in[i])
+		}
+	}
+	dims := make([]int, len(inputs)+1)
+	for i, n := range inputs {
+		dims[i] = n.Dims()
+	}
+	dims[len(inputs)] = 1
+	// The optional inputs of the gradient op, after dY, Y, X, K and R.
+	gs := rnnSlots{-1, -1, -1, -1, -1, -1}
+	n := 5
+	for _, f := range []struct {
+		on  bool
+		pos *int
+	}{{g.hasMask, &gs.mask}, {g.hasInDrop, &gs.idrop}, {g.hasRDrop, &gs.rdrop}} {
+		if f.on {
+			*f.pos, n = n, n+1
+		}
+	}
+	lay := rnnLayoutOf(g)
+	op := &customOp{
+		id:    fmt.Sprintf("RNNSequenceGrad(%s)", g.id),
+		arity: len(inputs),
+		typ:   fnType(dims...),
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{lay.size}, nil },
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) {
+					rnnBackward(g, st, lay, o, in[0], in[1], rnnArgs[float32]{x: in[2], k: in[3], r: in[4],
+						mask: optAt(in, gs.mask), idrop: optAt(in, gs.idrop), rdrop: optAt(in, gs.rdrop)})
 				},
-				func() {
-					rnnProjectForward(g, rnn64(out), rnn64(in[0]), rnn64(in[1]), rnnOpt64(in, d), g.inputGates, &sc)
+				func(o []float64, in [][]float64) {
+					rnnBackward(g, st, lay, o, in[0], in[1], rnnArgs[float64]{x: in[2], k: in[3], r: in[4],
+						mask: optAt(in, gs.mask), idrop: optAt(in, gs.idrop), rdrop: optAt(in, gs.rdrop)})
 				})
 		},
-		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			dx, err := rnnProjectGrad(g, "X", grad, in[1], rnnOpt(in, d))
-			if err != nil {
-				return nil, err
-			}
-			dk, err := rnnProjectGrad(g, "K", grad, in[0], rnnOpt(in, d))
-			if err != nil {
-				return nil, err
-			}
-			res := gorgonia.Nodes{dx, dk}
-			if d >= 0 {
-				res = append(res, nil)
-			}
-			return res, nil
-		},
 	}
-	return apply(op, inputs...)
+	flat, err := apply(op, inputs...)
+	if err != nil {
+		return nil, err
+	}
+	res := make(gorgonia.Nodes, len(in))
+	for i, pos := range []int{0, 1, 2, sl.bias, sl.h0, sl.c0} {
+		if pos < 0 {
+			continue
+		}
+		if res[pos], err = rnnGradPart(g, flat, lay.off[i], lay.shapes[i]); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
-// rnnProjectGrad is the gradient of the projection with respect to X
-// (other = K) or K (other = X).
-func rnnProjectGrad(g *rnnGeom, wrt string, grad, other, dm *gorgonia.Node) (*gorgonia.Node, error) {
-	inputs := []*gorgonia.Node{grad, other}
-	dims := []int{3, other.Dims()}
-	d := -1
-	if dm != nil {
-		d, inputs, dims = 2, append(inputs, dm), append(dims, 3)
-	}
-	shape := tensor.Shape{g.batch, g.steps, g.feat}
-	if wrt == "K" {
-		shape = tensor.Shape{g.feat, g.gates * g.units}
-	}
-	var sc rnnScratch
+// rnnGradPart copies one input's gradient out of the gradient op's flat
+// output.
+func rnnGradPart(g *rnnGeom, flat *gorgonia.Node, off int, shape tensor.Shape) (*gorgonia.Node, error) {
+	n := shape.TotalSize()
 	op := &customOp{
-		id:    fmt.Sprintf("RNNProjectGrad%s(%s)", wrt, g.id),
-		arity: len(inputs),
-		typ:   fnType(append(dims, len(shape))...),
+		id:    fmt.Sprintf("RNNGradPart(%s,off=%d)%v", g.id, off, shape),
+		arity: 1,
+		typ:   fnType(1, len(shape)),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			if wrt == "X" {
-				return rnnDispatch(out,
-					func() { rnnProjectGradX(g, rnn32(out), rnn32(in[0]), rnn32(in[1]), rnnOpt32(in, d), g.inputGates, &sc) },
-					func() { rnnProjectGradX(g, rnn64(out), rnn64(in[0]), rnn64(in[1]), rnnOpt64(in, d), g.inputGates, &sc) })
-			}
-			return rnnDispatch(out,
-				func() { rnnProjectGradK(g, rnn32(out), rnn32(in[1]), rnn32(in[0]), rnnOpt32(in, d), g.inputGates, &sc) },
-				func() { rnnProjectGradK(g, rnn64(out), rnn64(in[1]), rnn64(in[0]), rnnOpt64(in, d), g.inputGates, &sc) })
+		do: func(o *tensor.Dense, in []*tensor.Dense) error {
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { copy(o, in[0][off:off+n]) },
+				func(o []float64, in [][]float64) { copy(o, in[0][off:off+n]) })
 		},
 	}
-	return apply(op, inputs...)
+	return apply(op, flat)
 }
 
-// rnnInitialPack returns the pack before the first step: zeros, or the given
-// initial states (then trainable reports that they take a gradient).
-func rnnInitialPack(g *rnnGeom, in RecurrentInputs) (pack *gorgonia.Node, trainable bool, err error) {
-	if in.H0 == nil && in.C0 == nil {
-		zero := tensor.New(tensor.Of(g.dt), tensor.WithShape(g.batch, g.width))
-		return gorgonia.NodeFromAny(in.X.Graph(), zero, gorgonia.WithName(g.id+".zero_state")), false, nil
-	}
-	var inputs []*gorgonia.Node
-	var offs []int
-	for i, s := range []*gorgonia.Node{in.H0, in.C0} {
-		if s != nil {
-			inputs, offs = append(inputs, s), append(offs, i*g.units)
-		}
-	}
-	op := &customOp{
-		id:    fmt.Sprintf("RNNInitialState(%s)%v", g.id, offs),
-		arity: len(inputs),
-		typ:   fnType(append(rnnRepeat(2, len(inputs)), 2)...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.width}, nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() { rnnPlaceStates(g, rnn32(out), offs, func(i int) []float32 { return rnn32(in[i]) }) },
-				func() { rnnPlaceStates(g, rnn64(out), offs, func(i int) []float64 { return rnn64(in[i]) }) })
-		},
-		diff: func(_ gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			res := make(gorgonia.Nodes, len(offs))
-			for i, off := range offs {
-				var err error
-				if res[i], err = rnnPackPart(g, grad, off, nil, rnnFactorNone, 0); err != nil {
-					return nil, err
-				}
-			}
-			return res, nil
-		},
-	}
-	pack, err = apply(op, inputs...)
-	return pack, true, err
-}
-
-// rnnPlaceStates writes states (batch, u) at column offsets of zero packs.
-func rnnPlaceStates[T float](g *rnnGeom, out []T, offs []int, state func(i int) []T) {
-	clear(out)
-	u, S := g.units, g.width
-	for i, off := range offs {
-		s := state(i)
-		for bi := 0; bi < g.batch; bi++ {
-			copy(out[bi*S+off:bi*S+off+u], s[bi*u:(bi+1)*u])
-		}
-	}
-}
-
-// rnnFactor says how the mask scales an output read from a pack.
+// rnnFactor says how the mask scales an output read from the sequence.
 type rnnFactor int
 
 const (
@@ -166,43 +218,41 @@ func (g *rnnGeom) factor(mode rnnFactor, mask rnnMask, bi, t int) float64 {
 	return 1
 }
 
-// rnnPackPart reads u columns at off of a pack, scaled by the mask factor of
-// step t: the last output, or a final state.
-func rnnPackPart(g *rnnGeom, pack *gorgonia.Node, off int, mask *gorgonia.Node, mode rnnFactor, t int) (*gorgonia.Node, error) {
-	return rnnPartOp(g, false, pack, off, mask, mode, t)
-}
-
-// rnnPartOp reads a part of a pack (place false) or writes a gradient into a
-// zero pack (place true); each is the other's gradient.
-func rnnPartOp(g *rnnGeom, place bool, x *gorgonia.Node, off int, mask *gorgonia.Node, mode rnnFactor, t int) (*gorgonia.Node, error) {
+// rnnSlotOp reads slot s of the sequence (batch, units), scaled by the
+// mask factor of step t (place false), or places a gradient (batch,
+// units) into slot s of a zero sequence (place true); each is the other's
+// gradient.
+func rnnSlotOp(g *rnnGeom, place bool, x *gorgonia.Node, s int, mask *gorgonia.Node, mode rnnFactor, t int) (*gorgonia.Node, error) {
 	if mask == nil {
 		mode = rnnFactorNone
 	}
 	inputs := []*gorgonia.Node{x}
-	dims := []int{2}
+	dims := []int{x.Dims()}
 	m := -1
 	if mode != rnnFactorNone {
 		m, inputs, dims = 1, append(inputs, mask), append(dims, 2)
 	}
-	u, S := g.units, g.width
-	shape := tensor.Shape{g.batch, u}
-	name := "RNNPackPart"
+	shape, name := tensor.Shape{g.batch, g.units}, "RNNSlot"
 	if place {
-		shape, name = tensor.Shape{g.batch, S}, "RNNPackPlace"
+		shape, name = tensor.Shape{g.steps + 2, g.batch, g.units}, "RNNSlotPlace"
 	}
 	op := &customOp{
-		id:     fmt.Sprintf("%s(%s,off=%d,mode=%d,t=%d)", name, g.id, off, mode, t),
+		id:     fmt.Sprintf("%s(%s,s=%d,mode=%d,t=%d)", name, g.id, s, mode, t),
 		arity:  len(inputs),
-		typ:    fnType(append(dims, 2)...),
+		typ:    fnType(append(dims, len(shape))...),
 		shape:  func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
 		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() { rnnCopyPart(g, place, rnn32(out), rnn32(in[0]), off, rnnMaskOf(in, m), mode, t) },
-				func() { rnnCopyPart(g, place, rnn64(out), rnn64(in[0]), off, rnnMaskOf(in, m), mode, t) })
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) {
+					rnnCopySlot(g, place, o, in[0], s, rnnMaskOf(optAt(in, m)), mode, t)
+				},
+				func(o []float64, in [][]float64) {
+					rnnCopySlot(g, place, o, in[0], s, rnnMaskOf(optAt(in, m)), mode, t)
+				})
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			d, err := rnnPartOp(g, !place, grad, off, rnnOpt(in, m), mode, t)
+			d, err := rnnSlotOp(g, !place, grad, s, optAt(in, m), mode, t)
 			res := gorgonia.Nodes{d}
 			if m >= 0 {
 				res = append(res, nil)
@@ -213,58 +263,71 @@ func rnnPartOp(g *rnnGeom, place bool, x *gorgonia.Node, off int, mask *gorgonia
 	return apply(op, inputs...)
 }
 
-func rnnCopyPart[T float](g *rnnGeom, place bool, out, x []T, off int, mask rnnMask, mode rnnFactor, t int) {
-	u, S := g.units, g.width
+func rnnCopySlot[T float](g *rnnGeom, place bool, out, x []T, s int, mask rnnMask, mode rnnFactor, t int) {
+	bu := g.batch * g.units
 	if place {
 		clear(out)
+		out, x = out[s*bu:(s+1)*bu], x[:bu]
+	} else {
+		out, x = out[:bu], x[s*bu:(s+1)*bu]
 	}
+	if mode == rnnFactorNone {
+		copy(out, x)
+		return
+	}
+	u := g.units
 	for bi := 0; bi < g.batch; bi++ {
 		f := T(g.factor(mode, mask, bi, t))
-		var src, dst []T
-		if place {
-			src, dst = x[bi*u:(bi+1)*u], out[bi*S+off:bi*S+off+u]
-		} else {
-			src, dst = x[bi*S+off:bi*S+off+u], out[bi*u:(bi+1)*u]
-		}
-		for j := range dst {
-			dst[j] = f * src[j]
+		for j, v := range x[bi*u : (bi+1)*u] {
+			out[bi*u+j] = f * v
 		}
 	}
 }
 
-// rnnStackOutputs is the output sequence (batch, steps, u): step t's h,
-// scaled by its mask factor, at position t (or at its input position with
-// InputOrder).
-func rnnStackOutputs(g *rnnGeom, packs []*gorgonia.Node, mask *gorgonia.Node, mode rnnFactor) (*gorgonia.Node, error) {
-	inputs := append([]*gorgonia.Node(nil), packs...)
+// rnnStackOutputs is the output sequence (batch, steps, units): step t's
+// h, scaled by its mask factor, at position t (or at its input position
+// with InputOrder).
+func rnnStackOutputs(g *rnnGeom, seq, mask *gorgonia.Node, mode rnnFactor) (*gorgonia.Node, error) {
+	return rnnStackOp(g, false, seq, mask, mode)
+}
+
+// rnnStackOp stacks the outputs (grad false) or, as its gradient, places
+// the gradient of the output sequence into the slots of a zero sequence.
+func rnnStackOp(g *rnnGeom, grad bool, x, mask *gorgonia.Node, mode rnnFactor) (*gorgonia.Node, error) {
+	if mask == nil {
+		mode = rnnFactorNone
+	}
+	inputs := []*gorgonia.Node{x}
 	m := -1
 	if mode != rnnFactorNone {
-		m, inputs = len(inputs), append(inputs, mask)
+		m, inputs = 1, append(inputs, mask)
+	}
+	shape, name := tensor.Shape{g.batch, g.steps, g.units}, "RNNOutputs"
+	if grad {
+		shape, name = tensor.Shape{g.steps + 2, g.batch, g.units}, "RNNOutputsGrad"
+	}
+	dims := []int{3, 3}
+	if m >= 0 {
+		dims = []int{3, 2, 3}
 	}
 	op := &customOp{
-		id:     fmt.Sprintf("RNNSequence(%s,mode=%d)", g.id, mode),
+		id:     fmt.Sprintf("%s(%s,mode=%d)", name, g.id, mode),
 		arity:  len(inputs),
-		typ:    fnType(append(rnnRepeat(2, len(inputs)), 3)...),
-		shape:  func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.steps, g.units}, nil },
-		noDiff: []int{len(packs)},
+		typ:    fnType(dims...),
+		shape:  func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
+		noDiff: []int{1},
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() {
-					rnnStackSeq(g, false, rnn32(out), func(t int) []float32 { return rnn32(in[t]) }, rnnMaskOf(in, m), mode, -1)
-				},
-				func() {
-					rnnStackSeq(g, false, rnn64(out), func(t int) []float64 { return rnn64(in[t]) }, rnnMaskOf(in, m), mode, -1)
-				})
+			return dispatch(out, in,
+				func(o []float32, in [][]float32) { rnnStackSeq(g, grad, o, in[0], rnnMaskOf(optAt(in, m)), mode) },
+				func(o []float64, in [][]float64) { rnnStackSeq(g, grad, o, in[0], rnnMaskOf(optAt(in, m)), mode) })
 		},
-		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			res := make(gorgonia.Nodes, len(in))
-			for t := range packs {
-				var err error
-				if res[t], err = rnnSeqGradStep(g, grad, rnnOpt(in, m), mode, t); err != nil {
-					return nil, err
-				}
+		diff: func(in gorgonia.Nodes, _, dout *gorgonia.Node) (gorgonia.Nodes, error) {
+			d, err := rnnStackOp(g, !grad, dout, optAt(in, m), mode)
+			res := gorgonia.Nodes{d}
+			if m >= 0 {
+				res = append(res, nil)
 			}
-			return res, nil
+			return res, err
 		},
 	}
 	return apply(op, inputs...)
@@ -278,173 +341,31 @@ func (g *rnnGeom) slot(t int) int {
 	return t
 }
 
-// rnnStackSeq writes the output sequence from the packs (only >= 0: the
-// gradient of step only's pack from the sequence's gradient seq).
-func rnnStackSeq[T float](g *rnnGeom, grad bool, seq []T, pack func(t int) []T, mask rnnMask, mode rnnFactor, only int) {
-	u, S, steps := g.units, g.width, g.steps
+// rnnStackSeq writes the output sequence from slots 1…steps of the
+// sequence op's output (grad false: out is the output sequence, x the
+// sequence), or the other way round for the gradient (slots 0 and last
+// zero).
+func rnnStackSeq[T float](g *rnnGeom, grad bool, out, x []T, mask rnnMask, mode rnnFactor) {
+	u, steps, bu := g.units, g.steps, g.batch*g.units
+	if grad {
+		clear(out[:bu])
+		clear(out[(steps+1)*bu:])
+	}
 	for t := 0; t < steps; t++ {
-		if only >= 0 && t != only {
-			continue
-		}
-		p, s := pack(t), g.slot(t)
+		s := g.slot(t)
 		for bi := 0; bi < g.batch; bi++ {
 			f := T(g.factor(mode, mask, bi, t))
-			row := seq[(bi*steps+s)*u : (bi*steps+s+1)*u]
+			outRow, seqRow := (bi*steps+s)*u, (t+1)*bu+bi*u
 			if grad {
-				d := p[bi*S : (bi+1)*S]
-				clear(d)
-				for j := range row {
-					d[j] = f * row[j]
-				}
+				outRow, seqRow = seqRow, outRow
+			}
+			dst, src := out[outRow:outRow+u], x[seqRow:seqRow+u]
+			if mode == rnnFactorNone {
+				copy(dst, src)
 				continue
 			}
-			for j, v := range p[bi*S : bi*S+u] {
-				row[j] = f * v
-			}
-		}
-	}
-}
-
-// rnnSeqGradStep is the gradient of step t's pack from the gradient of
-// the output sequence.
-func rnnSeqGradStep(g *rnnGeom, grad, mask *gorgonia.Node, mode rnnFactor, t int) (*gorgonia.Node, error) {
-	inputs := []*gorgonia.Node{grad}
-	dims := []int{3}
-	m := -1
-	if mode != rnnFactorNone {
-		m, inputs, dims = 1, append(inputs, mask), append(dims, 2)
-	}
-	op := &customOp{
-		id:    fmt.Sprintf("RNNSequenceGrad(%s,mode=%d,t=%d)", g.id, mode, t),
-		arity: len(inputs),
-		typ:   fnType(append(dims, 2)...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.width}, nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() {
-					rnnStackSeq(g, true, rnn32(in[0]), func(int) []float32 { return rnn32(out) }, rnnMaskOf(in, m), mode, t)
-				},
-				func() {
-					rnnStackSeq(g, true, rnn64(in[0]), func(int) []float64 { return rnn64(out) }, rnnMaskOf(in, m), mode, t)
-				})
-		},
-	}
-	return apply(op, inputs...)
-}
-
-// rnnStackGradZ gathers the steps' input-side gate gradients into the
-// gradient of P (batch, steps, G·u).
-func rnnStackGradZ(g *rnnGeom, dzs []*gorgonia.Node) (*gorgonia.Node, error) {
-	gu, W := g.gates*g.units, g.dzWidth()
-	op := &customOp{
-		id:    fmt.Sprintf("RNNProjectionGrad(%s)", g.id),
-		arity: len(dzs),
-		typ:   fnType(append(rnnRepeat(2, len(dzs)), 3)...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.batch, g.steps, gu}, nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() { rnnGatherSteps(g, rnn32(out), func(t int) []float32 { return rnn32(in[t]) }, gu, W) },
-				func() { rnnGatherSteps(g, rnn64(out), func(t int) []float64 { return rnn64(in[t]) }, gu, W) })
-		},
-	}
-	return apply(op, dzs...)
-}
-
-func rnnGatherSteps[T float](g *rnnGeom, out []T, dz func(t int) []T, gu, W int) {
-	for t := 0; t < g.steps; t++ {
-		d, i := dz(t), g.idx(t)
-		for bi := 0; bi < g.batch; bi++ {
-			copy(out[(bi*g.steps+i)*gu:(bi*g.steps+i+1)*gu], d[bi*W:bi*W+gu])
-		}
-	}
-}
-
-// rnnRecKernelGradOp is the gradient of R over all steps. The reset-before
-// GRU also reads each step's pack, whose r⊙h₋₁ multiplies the candidate's
-// block of R.
-func rnnRecKernelGradOp(g *rnnGeom, prevs, dzs, packs []*gorgonia.Node, rdrop *gorgonia.Node) (*gorgonia.Node, error) {
-	T := g.steps
-	inputs := append(append([]*gorgonia.Node(nil), prevs...), dzs...)
-	dims := rnnRepeat(2, 2*T)
-	rd := -1
-	if rdrop != nil {
-		rd, inputs, dims = 2*T, append(inputs, rdrop), append(dims, 3)
-	}
-	pk := -1
-	if g.kind == GRUResetBeforeCell {
-		pk, inputs, dims = len(inputs), append(inputs, packs...), append(dims, rnnRepeat(2, T)...)
-	}
-	var sc [3]rnnScratch
-	op := &customOp{
-		id:    fmt.Sprintf("RNNRecurrentKernelGrad(%s)", g.id),
-		arity: len(inputs),
-		typ:   fnType(append(dims, 2)...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{g.units, g.gates * g.units}, nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() {
-					p, d := make([][]float32, T), make([][]float32, T)
-					for t := range p {
-						p[t], d[t] = rnn32(in[t]), rnn32(in[T+t])
-					}
-					rnnRecKernelGrad(g, rnn32(out), p, d, rnnOpt32(in, rd), sc[:])
-					if pk >= 0 {
-						s := make([][]float32, T)
-						for t := range s {
-							s[t] = rnn32(in[pk+t])
-						}
-						rnnResetBeforeKernelGrad(g, rnn32(out), s, d, sc[:])
-					}
-				},
-				func() {
-					p, d := make([][]float64, T), make([][]float64, T)
-					for t := range p {
-						p[t], d[t] = rnn64(in[t]), rnn64(in[T+t])
-					}
-					rnnRecKernelGrad(g, rnn64(out), p, d, rnnOpt64(in, rd), sc[:])
-					if pk >= 0 {
-						s := make([][]float64, T)
-						for t := range s {
-							s[t] = rnn64(in[pk+t])
-						}
-						rnnResetBeforeKernelGrad(g, rnn64(out), s, d, sc[:])
-					}
-				})
-		},
-	}
-	return apply(op, inputs...)
-}
-
-// rnnBiasGradOp is the bias gradient: the gate-input gradients summed over
-// steps and samples (GRU: input side, then recurrent side).
-func rnnBiasGradOp(g *rnnGeom, dzs []*gorgonia.Node) (*gorgonia.Node, error) {
-	gu, W := g.gates*g.units, g.dzWidth()
-	shape := tensor.Shape{gu}
-	if g.kind == GRUCell {
-		shape = tensor.Shape{2, gu}
-	}
-	op := &customOp{
-		id:    fmt.Sprintf("RNNBiasGrad(%s)", g.id),
-		arity: len(dzs),
-		typ:   fnType(append(rnnRepeat(2, len(dzs)), len(shape))...),
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
-		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return rnnDispatch(out,
-				func() { rnnSumSteps(rnn32(out), func(t int) []float32 { return rnn32(in[t]) }, len(in), g.batch, W) },
-				func() { rnnSumSteps(rnn64(out), func(t int) []float64 { return rnn64(in[t]) }, len(in), g.batch, W) })
-		},
-	}
-	return apply(op, dzs...)
-}
-
-// rnnSumSteps sets out (W) to the sum of the rows of every dz (batch, W).
-func rnnSumSteps[T float](out []T, dz func(t int) []T, steps, batch, W int) {
-	clear(out)
-	for t := 0; t < steps; t++ {
-		d := dz(t)
-		for bi := 0; bi < batch; bi++ {
-			for j, v := range d[bi*W : (bi+1)*W] {
-				out[j] += v
+			for j, v := range src {
+				dst[j] = f * v
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -191,10 +192,9 @@ func TestRecurrentGradients(t *testing.T) {
 func TestRecurrentGradcheckCatchesWrongGradient(t *testing.T) {
 	c := rnnCase{cfg: RecurrentConfig{Cell: LSTMCell}, bias: true}
 	wrt, fixed := rnnInputs(c, 1)
-	sig := rnnActs["sigmoid"]
-	orig := sig.dy
-	sig.dy = func(y float64) float64 { return 1 }
-	defer func() { sig.dy = orig }()
+	orig := sigmoidK.dfy
+	sigmoidK.dfy = func(y float64) float64 { return 1 }
+	defer func() { sigmoidK.dfy = orig }()
 	if err := gradcheck.Check(rnnFunc(c, fixed), wrt, gradcheck.Options{}); err == nil {
 		t.Fatal("a wrong sigmoid derivative inside the LSTM cell passed the gradient check")
 	}
@@ -219,7 +219,7 @@ func refRNN(c rnnCase, wrt []*tensor.Dense, fixed map[string]*tensor.Dense) (out
 			copy(cs, wrt[k+1].Data().([]float64))
 		}
 	}
-	act := func(x float64) float64 { return rnnActs["tanh"].f(x) }
+	act := tanhK.f
 	prevOut := make([]float64, rnnBatch*u)
 	for s := 0; s < rnnSteps; s++ {
 		ti := s
@@ -429,37 +429,135 @@ func TestRecurrentSharedWeights(t *testing.T) {
 	}
 }
 
-// TestFastRecurrentActivations: the float32 sigmoid and tanh of the cells
-// stay within a few float32 ulps of the float64 functions, and keep the
-// limits and NaN.
-func TestFastRecurrentActivations(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		f32  func(float32) float32
-		f64  func(float64) float64
-	}{{"sigmoid", sigmoid32, sigmoid}, {"tanh", tanh32, math.Tanh}} {
-		worst, at := 0.0, float32(0)
-		for i := -200000; i <= 200000; i++ {
-			x := float32(i) * 1e-4 // [-20, 20]
-			got, want := float64(c.f32(x)), c.f64(float64(float32(x)))
-			// Error in units of float32's epsilon relative to the value,
-			// with an absolute floor at 1e-3 (sigmoid's tail).
-			ulps := math.Abs(got-want) / (math.Max(math.Abs(want), 1e-3) * 0x1p-24)
-			if ulps > worst {
-				worst, at = ulps, x
+// TestRecurrentBlocksAgree: cutting the batch into blocks (run on several
+// goroutines) changes no bit of the outputs or the gradients, for every
+// cell, with masks, initial states and recurrent dropout, in both dtypes.
+func TestRecurrentBlocksAgree(t *testing.T) {
+	defer func(rows, procs int) { rnnBlockRows = rows; runtime.GOMAXPROCS(procs) }(rnnBlockRows, runtime.GOMAXPROCS(0))
+	const batch, steps, feat, units = 7, 5, 3, 4
+	rng := rand.New(rand.NewPCG(8, 9))
+	mask := make([]float64, batch*steps)
+	for i := range mask {
+		if rng.Float64() < 0.8 {
+			mask[i] = 1
+		}
+	}
+	for _, cell := range []CellKind{SimpleRNNCell, LSTMCell, GRUCell, GRUResetBeforeCell} {
+		G := cell.Gates()
+		vals := map[string]*tensor.Dense{
+			"x": gradcheck.Random(rng, -1, 1, batch, steps, feat), "k": gradcheck.Random(rng, -0.8, 0.8, feat, G*units),
+			"r": gradcheck.Random(rng, -0.8, 0.8, units, G*units), "h0": gradcheck.Random(rng, -1, 1, batch, units),
+			"c0": gradcheck.Random(rng, -1, 1, batch, units), "rd": gradcheck.Random(rng, 0, 2, batch, G, units),
+			"mask": tensor.New(tensor.WithShape(batch, steps), tensor.WithBacking(mask)),
+		}
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			var first []float64
+			for _, v := range []struct{ rows, procs int }{{1 << 20, 1}, {2, 1}, {2, 3}, {3, 2}} {
+				rnnBlockRows = v.rows
+				runtime.GOMAXPROCS(v.procs)
+				got := rnnRunOnce(t, cell, dt, vals)
+				if first == nil {
+					first = got
+					continue
+				}
+				for i := range got {
+					if math.Float64bits(got[i]) != math.Float64bits(first[i]) {
+						t.Fatalf("%v %v, blocks of %d rows on %d goroutines: value %d is %v, one block gave %v", cell, dt, v.rows, v.procs, i, got[i], first[i])
+					}
+				}
 			}
 		}
-		if worst > 8 {
-			t.Errorf("%s: %.1f ulps from float64 at x = %v", c.name, worst, at)
+	}
+}
+
+// rnnRunOnce runs one forward and backward pass and returns the output,
+// the final states and every gradient, in order.
+func rnnRunOnce(t *testing.T, cell CellKind, dt tensor.Dtype, vals map[string]*tensor.Dense) []float64 {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	node := func(name string) *gorgonia.Node {
+		v := vals[name]
+		if dt == tensor.Float32 {
+			d := v.Data().([]float64)
+			f := make([]float32, len(d))
+			for i, x := range d {
+				f[i] = float32(x)
+			}
+			return gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(v.Shape()...), tensor.WithBacking(f)), gorgonia.WithName(name))
 		}
-		for _, x := range []float32{0, float32(math.Inf(1)), float32(math.Inf(-1)), 100, -100, 1e-30} {
-			got, want := float64(c.f32(x)), c.f64(float64(x))
-			if math.Abs(got-want) > 1e-7*math.Max(1, math.Abs(want)) {
-				t.Errorf("%s(%v) = %v, want %v", c.name, x, got, want)
+		return gorgonia.NodeFromAny(g, v.Clone(), gorgonia.WithName(name))
+	}
+	in := RecurrentInputs{X: node("x"), Kernel: node("k"), RecurrentKernel: node("r"), H0: node("h0"),
+		Mask: node("mask"), RecurrentDropout: node("rd")}
+	if cell == LSTMCell {
+		in.C0 = node("c0")
+	}
+	out, err := Recurrent(RecurrentConfig{Cell: cell, ReturnSequences: true}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(out.Output))))
+	if out.C != nil {
+		cost = gorgonia.Must(gorgonia.Add(cost, gorgonia.Must(gorgonia.Sum(out.C))))
+	}
+	wrt := gorgonia.Nodes{in.X, in.Kernel, in.RecurrentKernel, in.H0}
+	if in.C0 != nil {
+		wrt = append(wrt, in.C0)
+	}
+	grads, err := gorgonia.Grad(cost, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := append(gorgonia.Nodes{out.Output, out.H}, grads...)
+	vs := make([]gorgonia.Value, len(reads))
+	for i, n := range reads {
+		gorgonia.Read(n, &vs[i])
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var all []float64
+	for _, v := range vs {
+		switch d := v.(*tensor.Dense).Data().(type) {
+		case []float64:
+			all = append(all, d...)
+		case []float32:
+			for _, x := range d {
+				all = append(all, float64(x))
 			}
 		}
-		if v := c.f32(float32(math.NaN())); v == v {
-			t.Errorf("%s(NaN) = %v", c.name, v)
+	}
+	return all
+}
+
+// TestRecurrentFloat32MatchesFloat64: the float32 kernels (the vector
+// activations and LSTM cell gradient among them) give the float64 values,
+// which pass finite differences, to float32 precision.
+func TestRecurrentFloat32MatchesFloat64(t *testing.T) {
+	const batch, steps, feat, units = 3, 6, 4, 16
+	rng := rand.New(rand.NewPCG(10, 11))
+	mask := make([]float64, batch*steps)
+	for i := range mask {
+		if i%7 != 3 {
+			mask[i] = 1
+		}
+	}
+	for _, cell := range []CellKind{SimpleRNNCell, LSTMCell, GRUCell} {
+		G := cell.Gates()
+		vals := map[string]*tensor.Dense{
+			"x": gradcheck.Random(rng, -1, 1, batch, steps, feat), "k": gradcheck.Random(rng, -0.5, 0.5, feat, G*units),
+			"r": gradcheck.Random(rng, -0.5, 0.5, units, G*units), "h0": gradcheck.Random(rng, -1, 1, batch, units),
+			"c0": gradcheck.Random(rng, -1, 1, batch, units), "rd": gradcheck.Random(rng, 0, 2, batch, G, units),
+			"mask": tensor.New(tensor.WithShape(batch, steps), tensor.WithBacking(mask)),
+		}
+		want := rnnRunOnce(t, cell, tensor.Float64, vals)
+		got := rnnRunOnce(t, cell, tensor.Float32, vals)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 2e-5*(1+math.Abs(want[i])) {
+				t.Fatalf("%v: value %d is %v in float32, %v in float64", cell, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -244,9 +244,9 @@ func treeGather(table, structure *gorgonia.Node, s treeSel) (*gorgonia.Node, err
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { gatherSel(o.Data().([]float32), in[0].Data().([]float32), ts[1], idx, s); return nil },
-				func() error { gatherSel(o.Data().([]float64), in[0].Data().([]float64), ts[1], idx, s); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { gatherSel(o, in[0], ts[1], idx, s) },
+				func(o []float64, in [][]float64) { gatherSel(o, in[0], ts[1], idx, s) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dt, err := treeScatterAdd(grad, in[1], s, ts)
@@ -298,9 +298,9 @@ func treeScatterAdd(src, structure *gorgonia.Node, s treeSel, ts tensor.Shape) (
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { scatterAddSel(o.Data().([]float32), in[0].Data().([]float32), ts[1], idx, s); return nil },
-				func() error { scatterAddSel(o.Data().([]float64), in[0].Data().([]float64), ts[1], idx, s); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { scatterAddSel(o, in[0], ts[1], idx, s) },
+				func(o []float64, in [][]float64) { scatterAddSel(o, in[0], ts[1], idx, s) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			ds, err := treeGather(grad, in[1], s)
@@ -351,13 +351,13 @@ func TreeUpdate(table, src, structure *gorgonia.Node, level int) (*gorgonia.Node
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error {
-					return updateRows(o.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), ts[1], idx)
-				},
-				func() error {
-					return updateRows(o.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64), ts[1], idx)
-				})
+			var kerr error
+			if err := dispatch(o, in,
+				func(o []float32, in [][]float32) { kerr = updateRows(o, in[0], in[1], ts[1], idx) },
+				func(o []float64, in [][]float64) { kerr = updateRows(o, in[0], in[1], ts[1], idx) }); err != nil {
+				return err
+			}
+			return kerr
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dt, err := treeZeroRows(grad, in[2], s)
@@ -395,9 +395,9 @@ func treeZeroRows(x, structure *gorgonia.Node, s treeSel) (*gorgonia.Node, error
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { zeroRows(o.Data().([]float32), in[0].Data().([]float32), ts[1], idx, false); return nil },
-				func() error { zeroRows(o.Data().([]float64), in[0].Data().([]float64), ts[1], idx, false); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { zeroRows(o, in[0], ts[1], idx, false) },
+				func(o []float64, in [][]float64) { zeroRows(o, in[0], ts[1], idx, false) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := treeZeroRows(grad, in[1], s)
@@ -451,9 +451,9 @@ func TreeMaskNodes(x, structure *gorgonia.Node) (*gorgonia.Node, error) {
 			if err != nil {
 				return err
 			}
-			return f32or64(o,
-				func() error { zeroRows(o.Data().([]float32), in[0].Data().([]float32), xs[1], idx, true); return nil },
-				func() error { zeroRows(o.Data().([]float64), in[0].Data().([]float64), xs[1], idx, true); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { zeroRows(o, in[0], xs[1], idx, true) },
+				func(o []float64, in [][]float64) { zeroRows(o, in[0], xs[1], idx, true) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := TreeMaskNodes(grad, in[1])
@@ -532,9 +532,9 @@ func columns(x *gorgonia.Node, from, to, split int) (*gorgonia.Node, error) {
 		typ:   fnType(2, 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(o,
-				func() error { copyColumns(o.Data().([]float32), in[0].Data().([]float32), d, from, to); return nil },
-				func() error { copyColumns(o.Data().([]float64), in[0].Data().([]float64), d, from, to); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { copyColumns(o, in[0], d, from, to) },
+				func(o []float64, in [][]float64) { copyColumns(o, in[0], d, from, to) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := padColumns(grad, xs[0], d, from, to)
@@ -562,9 +562,9 @@ func padColumns(g *gorgonia.Node, n, d, from, to int) (*gorgonia.Node, error) {
 		typ:   fnType(2, 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, d}, nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(o,
-				func() error { padCols(o.Data().([]float32), in[0].Data().([]float32), d, from, to); return nil },
-				func() error { padCols(o.Data().([]float64), in[0].Data().([]float64), d, from, to); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { padCols(o, in[0], d, from, to) },
+				func(o []float64, in [][]float64) { padCols(o, in[0], d, from, to) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dg, err := columns(grad, from, to, split)
@@ -623,9 +623,9 @@ func SumGroups(x *gorgonia.Node, k int) (*gorgonia.Node, error) {
 		typ:   fnType(2, 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n, d}, nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(o,
-				func() error { sumGroups(o.Data().([]float32), in[0].Data().([]float32), k, d); return nil },
-				func() error { sumGroups(o.Data().([]float64), in[0].Data().([]float64), k, d); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { sumGroups(o, in[0], k, d) },
+				func(o []float64, in [][]float64) { sumGroups(o, in[0], k, d) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := repeatGroups(grad, k)
@@ -658,9 +658,9 @@ func repeatGroups(g *gorgonia.Node, k int) (*gorgonia.Node, error) {
 		typ:   fnType(2, 2),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{n * k, d}, nil },
 		do: func(o *tensor.Dense, in []*tensor.Dense) error {
-			return f32or64(o,
-				func() error { repeatGroupRows(o.Data().([]float32), in[0].Data().([]float32), k, d); return nil },
-				func() error { repeatGroupRows(o.Data().([]float64), in[0].Data().([]float64), k, d); return nil })
+			return dispatch(o, in,
+				func(o []float32, in [][]float32) { repeatGroupRows(o, in[0], k, d) },
+				func(o []float64, in [][]float64) { repeatGroupRows(o, in[0], k, d) })
 		},
 		diff: func(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dg, err := SumGroups(grad, k)

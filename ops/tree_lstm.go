@@ -5,6 +5,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -187,7 +188,7 @@ func applyCell(c cellSpec, in gorgonia.Nodes, at []TreeLevel) (*gorgonia.Node, e
 			if err != nil {
 				return err
 			}
-			return normDispatch(o, in[:c.arity()],
+			return dispatch(o, in[:c.arity()],
 				func(o []float32, in [][]float32) { cellForward(c, o, in, p) },
 				func(o []float64, in [][]float64) { cellForward(c, o, in, p) })
 		},
@@ -260,7 +261,7 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 				return err
 			}
 			floats := append(in[:c.arity():c.arity()], in[len(in)-1])
-			return normDispatch(o, floats,
+			return dispatch(o, floats,
 				func(o []float32, in [][]float32) { cellBackward(c, o, in, p) },
 				func(o []float64, in [][]float64) { cellBackward(c, o, in, p) })
 		},
@@ -297,19 +298,19 @@ func cellGrads(c cellSpec, in gorgonia.Nodes, grad *gorgonia.Node) (gorgonia.Nod
 	return parts, nil
 }
 
-// treeSigmoid and treeTanh use the recurrent cells' float32 kernels
-// (rnn_act_fast.go) for float32: math.Exp in float64 was a seventh of a
+// treeSigmoid and treeTanh use internal/vmath's float32 functions
+// for float32: math.Exp in float64 was a seventh of a
 // ListOps training step. The size test is resolved per instantiation.
 func treeSigmoid[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
-		return T(sigmoid32(float32(x)))
+		return T(vmath.Sigmoid32(float32(x)))
 	}
 	return T(1 / (1 + math.Exp(-float64(x))))
 }
 
 func treeTanh[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
-		return T(tanh32(float32(x)))
+		return T(vmath.Tanh32(float32(x)))
 	}
 	return T(math.Tanh(float64(x)))
 }

@@ -121,7 +121,7 @@ func TreeMatMul(a, b *gorgonia.Node, rows TreeRows) (*gorgonia.Node, error) {
 			if err != nil {
 				return err
 			}
-			return normDispatch(o, in[:2],
+			return dispatch(o, in[:2],
 				func(o []float32, in [][]float32) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1], false) },
 				func(o []float64, in [][]float64) { rowsMatMul(o, in[0], in[1], idx, as[1], bs[1], false) })
 		},
@@ -157,11 +157,11 @@ func treeMatMulGrad(g, other, st *gorgonia.Node, rows TreeRows, id string, wrtB 
 				return err
 			}
 			if wrtB {
-				return normDispatch(o, in[:2],
+				return dispatch(o, in[:2],
 					func(o []float32, in [][]float32) { rowsGradB(o, in[0], in[1], idx, os[1], gs[1]) },
 					func(o []float64, in [][]float64) { rowsGradB(o, in[0], in[1], idx, os[1], gs[1]) })
 			}
-			return normDispatch(o, in[:2],
+			return dispatch(o, in[:2],
 				func(o []float32, in [][]float32) { rowsMatMul(o, in[0], in[1], idx, gs[1], os[0], true) },
 				func(o []float64, in [][]float64) { rowsMatMul(o, in[0], in[1], idx, gs[1], os[0], true) })
 		},

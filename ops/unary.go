@@ -28,6 +28,11 @@ type unaryKernel struct {
 	// optional float32 slice kernel, dst = g·dfy(y).
 	dfy   func(y float64) float64
 	dfy32 func(dst, y, g []float32)
+	// vec32, when not nil, is a faster float32 slice kernel within a few
+	// ulps of f (internal/vmath's sigmoid and tanh), for the recurrent and
+	// tree cells, which apply their activations at every step; the
+	// standalone ops keep f32 or f, bitwise.
+	vec32 func(dst, x []float32)
 }
 
 // applyUnary applies k elementwise to x.

@@ -1,6 +1,10 @@
 package ops
 
-import "math"
+import (
+	"math"
+
+	"github.com/keragon/keragon/internal/vmath"
+)
 
 // Fast paths of the built-in activations: float32 slice kernels without
 // branches, and derivatives from the output alone, which the fused ops
@@ -10,7 +14,17 @@ import "math"
 func init() {
 	reluK.f32, reluK.df32 = relu32Fast, reluGrad32Fast
 	reluK.dfy, reluK.dfy32 = step, reluGradY32
-	tanhK.dfy = func(y float64) float64 { return 1 - y*y }
+	tanhK.dfy, tanhK.dfy32, tanhK.vec32 = func(y float64) float64 { return 1 - y*y }, tanhGradY32, vmath.Tanh
+	sigmoidK.dfy, sigmoidK.dfy32, sigmoidK.vec32 = func(y float64) float64 { return y * (1 - y) }, sigmoidGradY32, vmath.Sigmoid
+	// hard_sigmoid's slope is 1/6 where 0 < y < 1, i.e. where −3 < x < 3.
+	hardSigmoidK.dfy = func(y float64) float64 {
+		if y > 0 && y < 1 {
+			return 1.0 / 6
+		}
+		return 0
+	}
+	// softsign y = x/(1+|x|) has slope 1/(1+|x|)² = (1−|y|)².
+	softsignK.dfy = func(y float64) float64 { d := 1 - math.Abs(y); return d * d }
 	relu6K.dfy = func(y float64) float64 {
 		// 0 < y < 6 exactly when 0 < x < 6.
 		if y > 0 && y < 6 {
@@ -60,3 +74,22 @@ func reluGrad32Fast(dst, x, _, g []float32) {
 // reluGradY32 is reluGrad32Fast from the output y = relu(x): y > 0
 // exactly where x > 0.
 func reluGradY32(dst, y, g []float32) { reluGrad32Fast(dst, y, nil, g) }
+
+// tanhGradY32 sets dst = g·(1−y²) and sigmoidGradY32 dst = g·y(1−y),
+// the derivative in float64 rounded to float32 as dfy gives it (bitwise
+// what the generic loop computes, without a call per element).
+func tanhGradY32(dst, y, g []float32) {
+	dst, g = dst[:len(y)], g[:len(y)]
+	for i, v := range y {
+		w := float64(v)
+		dst[i] = g[i] * float32(1-w*w)
+	}
+}
+
+func sigmoidGradY32(dst, y, g []float32) {
+	dst, g = dst[:len(y)], g[:len(y)]
+	for i, v := range y {
+		w := float64(v)
+		dst[i] = g[i] * float32(w*(1-w))
+	}
+}

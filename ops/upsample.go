@@ -56,7 +56,7 @@ func upSampleOp(u upGeom) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return u.shape(u.h*u.sh, u.w*u.sw), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(y []float32, in [][]float32) { upSampleNearest(u, y, in[0]) },
 				func(y []float64, in [][]float64) { upSampleNearest(u, y, in[0]) })
 		},
@@ -77,7 +77,7 @@ func blockSumOp(u upGeom) *customOp {
 		typ:   fnType(d, d),
 		shape: func([]tensor.Shape) (tensor.Shape, error) { return u.shape(u.h, u.w), nil },
 		do: func(out *tensor.Dense, in []*tensor.Dense) error {
-			return normDispatch(out, in,
+			return dispatch(out, in,
 				func(dx []float32, in [][]float32) { blockSum(u, dx, in[0]) },
 				func(dx []float64, in [][]float64) { blockSum(u, dx, in[0]) })
 		},

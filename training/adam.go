@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 )
 
@@ -150,6 +151,11 @@ func adamUpdate[T float](w, g []T, s [][]T, k *adamStep) {
 	}
 	b1, b2 := T(1-k.beta1), T(1-k.beta2)
 	alpha, eps, decay := T(k.alpha), T(k.eps), T(k.decay)
+	if w32, ok := any(w).([]float32); ok && decay == 0 && vhat == nil {
+		// The plain update in vector code, bitwise this loop's.
+		vmath.Adam(w32, any(g).([]float32), any(m).([]float32), any(v).([]float32), float32(b1), float32(b2), float32(alpha), float32(eps))
+		return
+	}
 	for i := range w {
 		if decay != 0 {
 			w[i] -= w[i] * decay

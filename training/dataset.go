@@ -68,18 +68,10 @@ func checkTensor(kind string, i int, t *tensor.Dense, n int) error {
 		return errors.Errorf("training: %s %d (shape %v) is a view or a lazily transposed tensor: give a contiguous one (Materialize it)", kind, i, t.Shape())
 	}
 	row := t.Shape().TotalSize() / n
-	switch d := t.Data().(type) {
-	case []float32:
-		for j, v := range d {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return errors.Errorf("training: %s %d holds %v at sample %d", kind, i, v, j/row)
-			}
-		}
-	case []float64:
-		for j, v := range d {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return errors.Errorf("training: %s %d holds %v at sample %d", kind, i, v, j/row)
-			}
+	switch t.Data().(type) {
+	case []float32, []float64:
+		if j, v := dense.FirstNonFinite(t); j >= 0 {
+			return errors.Errorf("training: %s %d holds %v at sample %d", kind, i, v, j/row)
 		}
 	default:
 		return errors.Errorf("training: %s %d has dtype %v, want float32 or float64", kind, i, t.Dtype())

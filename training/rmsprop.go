@@ -2,6 +2,7 @@ package training
 
 import (
 	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 )
 
@@ -141,6 +142,11 @@ func rmspropUpdate[T float](w, g []T, s [][]T, o *RMSprop) {
 	}
 	lr, rho, eps, mom := T(o.lr), T(o.rho()), T(o.epsilon()), T(o.Momentum)
 	rho1 := 1 - rho
+	if w32, ok := any(w).([]float32); ok && momentum == nil && average == nil {
+		// The plain update in vector code, bitwise this loop's.
+		vmath.RMSprop(w32, any(g).([]float32), any(velocity).([]float32), float32(lr), float32(rho), float32(rho1), float32(eps))
+		return
+	}
 	for i := range w {
 		gi := g[i]
 		velocity[i] = rho*velocity[i] + rho1*(gi*gi)

@@ -7,6 +7,7 @@ package dense
 import (
 	"math"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -60,10 +61,10 @@ func All(ts []*tensor.Dense) ([]*tensor.Dense, error) {
 func FirstNonFinite(t *tensor.Dense) (int, float64) {
 	switch d := t.Data().(type) {
 	case []float32:
-		for i, v := range d {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return i, f
-			}
+		// A vector search: a training set's check looked at every value
+		// through float64, a third of an MNIST MLP epoch.
+		if i := vmath.FirstNonFinite32(d); i >= 0 {
+			return i, float64(d[i])
 		}
 	case []float64:
 		for i, v := range d {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -29,8 +30,12 @@ func inTiles(t *testing.T, f func(t *testing.T)) {
 	}
 	for _, tile := range tiles {
 		t.Run(fmt.Sprintf("%dx%d", tile[0], tile[1]), func(t *testing.T) {
-			defer func(r, c, m int) { mr, nr, mc = r, c, m; pool = sync.Pool{New: pool.New} }(mr, nr, mc)
+			defer func(r, c, m int, k [2][]kernFunc, wk []wideFunc, masks bool) {
+				mr, nr, mc, kerns, wides, masked = r, c, m, k, wk, masks
+				pool = sync.Pool{New: pool.New}
+			}(mr, nr, mc, kerns, wides, masked)
 			mr, nr, mc = tile[0], tile[1], 32*tile[0]
+			kerns, wides, masked = kernelsFor(nr)
 			pool = sync.Pool{New: pool.New}
 			f(t)
 		})
@@ -78,6 +83,55 @@ func testSgemmMatchesGonum(t *testing.T) {
 						if ab[1] == 0 && !math.IsNaN(float64(c[i*ldc+j])) {
 							t.Fatalf("%s: padding c[%d][%d] was written", name, i, j)
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmPathsAgree: reading A and B in place or packed, and splitting
+// over any number of goroutines by rows or by columns, give bitwise the
+// same product.
+func TestSgemmPathsAgree(t *testing.T) { inTiles(t, testSgemmPathsAgree) }
+
+func testSgemmPathsAgree(t *testing.T) {
+	defer func(b, a, at, f int, procs int) {
+		directBRows, directAPanels, directATPanels, minFlopsPerThread = b, a, at, f
+		runtime.GOMAXPROCS(procs)
+	}(directBRows, directAPanels, directATPanels, minFlopsPerThread, runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][3]int{{50, 70, 600}, {130, 45, 300}, {7, 300, 40}, {1, 33, 5}, {1, 300, 70}, {3, 290, 300}, {2, 140, 9}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			lda, ldb := k+1, n+2
+			if tr[0] {
+				lda = m + 1
+			}
+			if tr[1] {
+				ldb = k + 2
+			}
+			a, b := random(rng, max(m, k)*lda), random(rng, max(n, k)*ldb)
+			var first []float32
+			c0 := random(rng, m*n)
+			for i, v := range []struct{ directB, directA, flops, procs int }{
+				{0, 0, 1 << 40, 1},             // everything packed, one goroutine
+				{1 << 20, 1 << 20, 1 << 40, 1}, // everything in place
+				{0, 1 << 20, 1, 2},
+				{1 << 20, 0, 1, 3},
+				{directBRows, directAPanels, 1, 4},
+			} {
+				directBRows, directAPanels, directATPanels, minFlopsPerThread = v.directB, v.directA, v.directA, v.flops
+				runtime.GOMAXPROCS(v.procs)
+				c := append([]float32(nil), c0...)
+				Sgemm(tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, 0.5, c, n)
+				if i == 0 {
+					first = c
+					continue
+				}
+				for j := range c {
+					if math.Float32bits(c[j]) != math.Float32bits(first[j]) {
+						t.Fatalf("%dx%dx%d trans=%v, variant %d: c[%d] = %v, want %v", m, n, k, tr, i, j, c[j], first[j])
 					}
 				}
 			}

@@ -1,18 +1,17 @@
 //go:build openblas
 
-package graph
+package gemm
 
 import (
 	"fmt"
 
 	"github.com/keragon/keragon/internal/openblas"
 	"gonum.org/v1/netlib/blas/netlib"
-	"gorgonia.org/gorgonia"
 )
 
-// With the build tag openblas, Gorgonia and Keragon's own kernels (which
-// ask gorgonia.WhichBLAS) use OpenBLAS through cgo instead of gonum's
-// pure-Go BLAS: one flag, given Debian's libopenblas-dev,
+// With the build tag openblas, Gorgonia and Keragon's own kernels use
+// OpenBLAS through cgo instead of gonum's pure-Go BLAS: one flag, given
+// Debian's libopenblas-dev,
 //
 //	go run -tags openblas ./examples/mnist_mlp
 //
@@ -25,18 +24,18 @@ import (
 // Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back
 // to a generic kernel (sgemm ~40–60 GFLOP/s on this project's machines);
 // OPENBLAS_CORETYPE=SkylakeX (or Haswell) in the environment selects the
-// fast one (~300 GFLOP/s on two cores). BLASInfo names the kernel chosen.
+// fast one (~300 GFLOP/s on two cores). Info names the kernel chosen.
 func init() {
 	openblas.SetThreads(1)
-	gorgonia.Use(ParallelBLAS{netlib.Implementation{}})
+	use(ParallelBLAS{netlib.Implementation{}}, netlib.Implementation{})
 }
 
-// BLASName names the BLAS in use.
-const BLASName = "openblas"
+// Name names the BLAS in use.
+const Name = "openblas"
 
-// BLASInfo describes the BLAS in use: OpenBLAS's configuration and the
-// kernel it chose for this processor.
-func BLASInfo() string {
+// Info describes the BLAS in use: OpenBLAS's configuration and the kernel
+// it chose for this processor.
+func Info() string {
 	return fmt.Sprintf("%s, core %s, %d thread per call, split over GOMAXPROCS by ParallelBLAS",
 		openblas.Config(), openblas.CoreName(), openblas.Threads())
 }

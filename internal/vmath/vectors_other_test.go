@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package vmath
+
+type vectorKernel struct {
+	name          string
+	lanes         int
+	sigmoid, tanh func(dst, x *float32, n int)
+	rmsprop       func(w, g, v *float32, n int, lr, rho, rho1, eps float32)
+	adam          func(w, g, m, v *float32, n int, b1, b2, alpha, eps float32)
+	lstmA         func(gh, gc, o, tc, do *float32, n int)
+	lstmB         func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+	nonFinite     func(x *float32, n int) int
+}
+
+func vectorKernels() []vectorKernel { return nil }
