@@ -31,7 +31,8 @@
 //     Pipeline of transformers and a learner is itself a Learner, so
 //     cross-validation and bagging fit the transformers on their own rows.
 //   - CrossValidate scores a learner on folds made with keras/datasets'
-//     KFold and StratifiedKFold.
+//     KFold and StratifiedKFold; GridSearch cross-validates every point
+//     of a grid of parameter values (GridSearchCV).
 //
 // Each built-in learner and ensemble has a Clone method that is a Factory,
 // so ensembles nest:
@@ -63,9 +64,11 @@
 // MemberSpecs (index, seed, rows, features, fold, test rows, classes);
 // TrainMember trains one member from its spec and the caller's data;
 // PredictMember, StackFeatures and ScoreMember give what it contributes;
-// SumOutputs and CVResult.Mean combine contributions in member order,
-// whatever order they arrive in; Bagging.Assemble makes an ensemble of
-// members trained elsewhere. The in-process ensembles run these same
+// SumOutputs, CVResult.Mean and GridSearch.Results combine contributions
+// in member order, whatever order they arrive in; Bagging.Assemble,
+// Voting.Assemble and Stacking.Assemble (which fits the final learner)
+// make an ensemble of members trained elsewhere; GridSearch.Plan makes
+// one member per (grid point, fold). The in-process ensembles run these same
 // pieces on goroutines. A learner travels as a Spec — a registered kind
 // and its JSON parameters (Describe, Spec.New, Register) — and a fitted
 // learner as Save's JSON, which Load reads back (every built-in learner,

@@ -159,14 +159,8 @@ func (s *Stacking) plan(x, y *tensor.Dense) ([]MemberSpec, []datasets.Fold, erro
 	}
 	folds := s.Folds
 	if folds == nil {
-		cfg := datasets.KFoldConfig{Splits: s.CV}
-		if s.Regression {
-			folds, err = datasets.KFold(n, cfg)
-		} else {
-			folds, err = datasets.StratifiedKFold(indexTensor(idx), cfg)
-		}
-		if err != nil {
-			return nil, nil, errors.Wrap(ErrConfig, err.Error())
+		if folds, err = defaultFolds(s.CV, s.Regression, n, idx); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := checkFolds(folds, n); err != nil {
@@ -194,16 +188,13 @@ func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 	if err != nil {
 		return err
 	}
-	classes := specs[0].Classes
-	data, err := newMemberData(x, y, sampleWeight, classes)
+	data, err := newMemberData(x, y, sampleWeight, specs[0].Classes)
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: Stacking")
 	}
 	fs := s.factories()
 	F := len(folds)
 	learners := make([]Learner, len(specs))
-	outs := make([]*MemberOutput, len(specs))
-	proba := make([]bool, len(specs))
 	prog := &progress{w: s.Progress}
 	errs := parallel(ctx, len(specs), s.Workers, func(j int) error {
 		start := time.Now()
@@ -215,51 +206,125 @@ func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 		learners[j] = l
 		if m.Fold < 0 {
 			prog.printf("stacking: estimator %d/%d trained on all %d samples in %.2fs", m.Estimator+1, len(fs), data.n, time.Since(start).Seconds())
-			return nil
+		} else {
+			prog.printf("stacking: estimator %d/%d fold %d/%d trained in %.2fs", m.Estimator+1, len(fs), m.Fold+1, F, time.Since(start).Seconds())
 		}
-		if outs[j], proba[j], err = StackFeatures(l, m, x, m.Test, s.StackMethod); err != nil {
-			return err
-		}
-		prog.printf("stacking: estimator %d/%d fold %d/%d trained in %.2fs", m.Estimator+1, len(fs), m.Fold+1, F, time.Since(start).Seconds())
 		return nil
 	})
+	if err := ctx.Err(); err != nil {
+		return errors.Wrapf(err, "ensemble: Stacking stopped")
+	}
+	if err := s.stackErrors(specs, errs, prog); err != nil {
+		return err
+	}
+	return s.assemble(ctx, specs, learners, data, x, prog)
+}
+
+// stackErrors turns the jobs' errors into a *FitError naming each failed
+// estimator and fold (nil if none failed).
+func (s *Stacking) stackErrors(specs []MemberSpec, errs []error, prog *progress) error {
 	fe := &FitError{}
-	for e := range fs {
+	for e := 0; e < len(specs); {
 		var failed []*MemberError
-		for f := 0; f <= F; f++ {
-			if err := errs[e*(F+1)+f]; err != nil {
-				failed = append(failed, &MemberError{Ensemble: "stacking", Member: e, Fold: specs[e*(F+1)+f].Fold, Err: err})
-			}
-		}
-		if len(failed) == 0 {
-			for f := 1; f < F; f++ {
-				if proba[e*(F+1)+f] != proba[e*(F+1)] {
-					failed = append(failed, &MemberError{Ensemble: "stacking", Member: e, Fold: f,
-						Err: errors.New("the estimator gave probabilities in some folds and not in others")})
-					break
-				}
+		j := e
+		for ; j < len(specs) && specs[j].Estimator == specs[e].Estimator; j++ {
+			if errs[j] != nil {
+				failed = append(failed, &MemberError{Ensemble: "stacking", Member: specs[j].Estimator, Fold: specs[j].Fold, Err: errs[j]})
 			}
 		}
 		if len(failed) > 0 {
 			fe.Failed = append(fe.Failed, failed...)
-			prog.printf("stacking: estimator %d/%d failed: %v", e+1, len(fs), failed[0])
+			prog.printf("stacking: estimator %d failed: %v", specs[e].Estimator+1, failed[0])
 		} else {
 			fe.Trained++
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return errors.Wrapf(err, "ensemble: Stacking stopped")
+		e = j
 	}
 	if len(fe.Failed) > 0 {
 		return fe
 	}
-	meta := make([][]float64, data.n)
-	for e := range fs {
-		for f := 0; f < F; f++ {
-			o := outs[e*(F+1)+f]
-			for i, r := range o.Rows {
-				meta[r] = append(meta[r], o.Values[i]...)
+	return nil
+}
+
+// Assemble makes s a fitted stack of estimators trained elsewhere: the
+// specs s.Plan(x, y) returned and, in the same order, the learners
+// TrainMember trained from them (every one is needed). It computes the
+// fold members' out-of-fold features (StackFeatures) and fits the final
+// learner on them, with y and the sample weights, as Fit does.
+func (s *Stacking) Assemble(ctx context.Context, x, y *tensor.Dense, sampleWeight []float64, specs []MemberSpec, learners []Learner) error {
+	s.fit = nil
+	fs := s.factories()
+	if len(fs) == 0 || len(specs) == 0 || len(specs)%len(fs) != 0 || len(learners) != len(specs) {
+		return errors.Wrapf(ErrConfig, "ensemble: Stacking.Assemble: %d specs and %d learners for %d estimators", len(specs), len(learners), len(fs))
+	}
+	F := len(specs)/len(fs) - 1
+	errs := make([]error, len(specs))
+	for j, m := range specs {
+		e, f := j/(F+1), j%(F+1)
+		want := f
+		if f == F {
+			want = -1
+		}
+		if m.Index != j || m.Ensemble != "stacking" || m.Estimator != e || m.Fold != want || (m.Classes == nil) != s.Regression || len(m.Classes) != len(specs[0].Classes) {
+			return errors.Wrapf(ErrConfig, "ensemble: Stacking.Assemble: spec %d is %s member %d (estimator %d, fold %d), want stacking member %d (estimator %d, fold %d)", j, m.Ensemble, m.Index, m.Estimator, m.Fold, j, e, want)
+		}
+		if learners[j] == nil {
+			errs[j] = errors.Wrap(ErrNotFitted, "ensemble: no learner")
+		}
+	}
+	prog := &progress{w: s.Progress}
+	if err := s.stackErrors(specs, errs, prog); err != nil {
+		return err
+	}
+	data, err := newMemberData(x, y, sampleWeight, specs[0].Classes)
+	if err != nil {
+		return errors.WithMessage(err, "ensemble: Stacking")
+	}
+	return s.assemble(ctx, specs, learners, data, x, prog)
+}
+
+// assemble computes the out-of-fold features of the fold members (in
+// parallel), checks that each estimator gives probabilities in every
+// fold or in none, and fits the final learner.
+func (s *Stacking) assemble(ctx context.Context, specs []MemberSpec, learners []Learner, data *memberData, x *tensor.Dense, prog *progress) error {
+	outs := make([]*MemberOutput, len(specs))
+	proba := make([]bool, len(specs))
+	errs := parallel(ctx, len(specs), s.Workers, func(j int) error {
+		m := specs[j]
+		if m.Fold < 0 {
+			return nil
+		}
+		var err error
+		outs[j], proba[j], err = StackFeatures(learners[j], m, x, m.Test, s.StackMethod)
+		return err
+	})
+	if err := ctx.Err(); err != nil {
+		return errors.Wrapf(err, "ensemble: Stacking stopped")
+	}
+	F := len(specs)/len(s.factories()) - 1
+	for e := 0; e < len(specs); e += F + 1 {
+		for f := 1; f < F; f++ {
+			if j := e + f; errs[e] == nil && errs[j] == nil && proba[j] != proba[e] {
+				errs[j] = errors.New("the estimator gave probabilities in some folds and not in others")
+				break
 			}
+		}
+	}
+	if err := s.stackErrors(specs, errs, prog); err != nil {
+		return err
+	}
+	meta := make([][]float64, data.n)
+	var fit stackFit
+	for j, m := range specs {
+		if m.Fold < 0 {
+			fit.specs = append(fit.specs, m)
+			fit.base = append(fit.base, learners[j])
+			fit.proba = append(fit.proba, proba[j-F]) // fold 0's
+			continue
+		}
+		o := outs[j]
+		for i, r := range o.Rows {
+			meta[r] = append(meta[r], o.Values[i]...)
 		}
 	}
 	metaX, err := s.metaInput(meta, x)
@@ -278,19 +343,31 @@ func (s *Stacking) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWei
 	if err != nil {
 		return errors.WithMessage(err, "ensemble: Stacking final learner")
 	}
-	fit := &stackFit{final: final, classes: classes}
-	for e := range fs {
-		j := e*(F+1) + F
-		fit.specs = append(fit.specs, specs[j])
-		fit.base = append(fit.base, learners[j])
-		fit.proba = append(fit.proba, proba[e*(F+1)])
-	}
+	fit.final, fit.classes = final, specs[0].Classes
 	if s.Passthrough {
 		fit.feature = x.Shape()[1]
 	}
-	s.fit = fit
+	s.fit = &fit
 	prog.printf("stacking: final learner trained on %d stacked features", metaX.Shape()[1])
 	return nil
+}
+
+// defaultFolds makes scikit-learn's cv=k folds (k = 0 means 5):
+// StratifiedKFold of the class indices idx for classification, KFold of
+// the n samples for regression, unshuffled.
+func defaultFolds(k int, regression bool, n int, idx []int) ([]datasets.Fold, error) {
+	cfg := datasets.KFoldConfig{Splits: k}
+	var folds []datasets.Fold
+	var err error
+	if regression {
+		folds, err = datasets.KFold(n, cfg)
+	} else {
+		folds, err = datasets.StratifiedKFold(indexTensor(idx), cfg)
+	}
+	if err != nil {
+		return nil, errors.Wrap(ErrConfig, err.Error())
+	}
+	return folds, nil
 }
 
 // checkFolds checks that the folds test every sample exactly once.

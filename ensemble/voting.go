@@ -156,8 +156,40 @@ func (v *Voting) FitContext(ctx context.Context, x, y *tensor.Dense, sampleWeigh
 		prog.printf("voting: estimator %d/%d trained in %.2fs", i+1, len(specs), time.Since(start).Seconds())
 		return nil
 	})
-	v.specs, v.learners, v.classes, v.fitted = specs, learners, specs[0].Classes, true
-	return collect(ctx, "voting", errs, learners)
+	err = collect(ctx, "voting", errs, learners)
+	if aerr := v.Assemble(specs, learners); err == nil {
+		err = aerr
+	}
+	return err
+}
+
+// Assemble makes v a fitted ensemble of estimators trained elsewhere: the
+// specs v.Plan returned and, in the same order, the learners TrainMember
+// trained from them (nil for an estimator that failed; at least one must
+// have trained).
+func (v *Voting) Assemble(specs []MemberSpec, learners []Learner) error {
+	v.specs, v.learners, v.classes, v.fitted = nil, nil, nil, false
+	if err := v.check(); err != nil {
+		return err
+	}
+	fs, _ := v.factories()
+	if len(specs) != len(fs) || len(learners) != len(fs) {
+		return errors.Wrapf(ErrConfig, "ensemble: Voting.Assemble: %d specs and %d learners for %d estimators", len(specs), len(learners), len(fs))
+	}
+	trained := 0
+	for i, m := range specs {
+		if m.Index != i || m.Estimator != i || m.Ensemble != "voting" || (m.Classes == nil) != v.Regression || len(m.Classes) != len(specs[0].Classes) {
+			return errors.Wrapf(ErrConfig, "ensemble: Voting.Assemble: spec %d is %s member %d (estimator %d) with %d classes, want voting estimator %d like the others", i, m.Ensemble, m.Index, m.Estimator, len(m.Classes), i)
+		}
+		if learners[i] != nil {
+			trained++
+		}
+	}
+	if trained == 0 {
+		return errors.Wrap(ErrNotFitted, "ensemble: Voting.Assemble: no estimator trained")
+	}
+	v.specs, v.learners, v.classes, v.fitted = append([]MemberSpec(nil), specs...), append([]Learner(nil), learners...), specs[0].Classes, true
+	return nil
 }
 
 // collect turns member errors into a FitError (or ctx's error), clearing
