@@ -2,286 +2,286 @@
 
 #include "textflag.h"
 
-DATA ·vm_log2e+0(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+4(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+8(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+12(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+16(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+20(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+24(SB)/4, $0x3fb8aa3b
-DATA ·vm_log2e+28(SB)/4, $0x3fb8aa3b
-GLOBL ·vm_log2e(SB), RODATA|NOPTR, $32
+DATA vm_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA vm_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL vm_log2e<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_half+0(SB)/4, $0x3f000000
-DATA ·vm_half+4(SB)/4, $0x3f000000
-DATA ·vm_half+8(SB)/4, $0x3f000000
-DATA ·vm_half+12(SB)/4, $0x3f000000
-DATA ·vm_half+16(SB)/4, $0x3f000000
-DATA ·vm_half+20(SB)/4, $0x3f000000
-DATA ·vm_half+24(SB)/4, $0x3f000000
-DATA ·vm_half+28(SB)/4, $0x3f000000
-GLOBL ·vm_half(SB), RODATA|NOPTR, $32
+DATA vm_half<>+0(SB)/4, $0x3f000000
+DATA vm_half<>+4(SB)/4, $0x3f000000
+DATA vm_half<>+8(SB)/4, $0x3f000000
+DATA vm_half<>+12(SB)/4, $0x3f000000
+DATA vm_half<>+16(SB)/4, $0x3f000000
+DATA vm_half<>+20(SB)/4, $0x3f000000
+DATA vm_half<>+24(SB)/4, $0x3f000000
+DATA vm_half<>+28(SB)/4, $0x3f000000
+GLOBL vm_half<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_one+0(SB)/4, $0x3f800000
-DATA ·vm_one+4(SB)/4, $0x3f800000
-DATA ·vm_one+8(SB)/4, $0x3f800000
-DATA ·vm_one+12(SB)/4, $0x3f800000
-DATA ·vm_one+16(SB)/4, $0x3f800000
-DATA ·vm_one+20(SB)/4, $0x3f800000
-DATA ·vm_one+24(SB)/4, $0x3f800000
-DATA ·vm_one+28(SB)/4, $0x3f800000
-GLOBL ·vm_one(SB), RODATA|NOPTR, $32
+DATA vm_one<>+0(SB)/4, $0x3f800000
+DATA vm_one<>+4(SB)/4, $0x3f800000
+DATA vm_one<>+8(SB)/4, $0x3f800000
+DATA vm_one<>+12(SB)/4, $0x3f800000
+DATA vm_one<>+16(SB)/4, $0x3f800000
+DATA vm_one<>+20(SB)/4, $0x3f800000
+DATA vm_one<>+24(SB)/4, $0x3f800000
+DATA vm_one<>+28(SB)/4, $0x3f800000
+GLOBL vm_one<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_two+0(SB)/4, $0x40000000
-DATA ·vm_two+4(SB)/4, $0x40000000
-DATA ·vm_two+8(SB)/4, $0x40000000
-DATA ·vm_two+12(SB)/4, $0x40000000
-DATA ·vm_two+16(SB)/4, $0x40000000
-DATA ·vm_two+20(SB)/4, $0x40000000
-DATA ·vm_two+24(SB)/4, $0x40000000
-DATA ·vm_two+28(SB)/4, $0x40000000
-GLOBL ·vm_two(SB), RODATA|NOPTR, $32
+DATA vm_two<>+0(SB)/4, $0x40000000
+DATA vm_two<>+4(SB)/4, $0x40000000
+DATA vm_two<>+8(SB)/4, $0x40000000
+DATA vm_two<>+12(SB)/4, $0x40000000
+DATA vm_two<>+16(SB)/4, $0x40000000
+DATA vm_two<>+20(SB)/4, $0x40000000
+DATA vm_two<>+24(SB)/4, $0x40000000
+DATA vm_two<>+28(SB)/4, $0x40000000
+GLOBL vm_two<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_c1+0(SB)/4, $0x3f318000
-DATA ·vm_c1+4(SB)/4, $0x3f318000
-DATA ·vm_c1+8(SB)/4, $0x3f318000
-DATA ·vm_c1+12(SB)/4, $0x3f318000
-DATA ·vm_c1+16(SB)/4, $0x3f318000
-DATA ·vm_c1+20(SB)/4, $0x3f318000
-DATA ·vm_c1+24(SB)/4, $0x3f318000
-DATA ·vm_c1+28(SB)/4, $0x3f318000
-GLOBL ·vm_c1(SB), RODATA|NOPTR, $32
+DATA vm_c1<>+0(SB)/4, $0x3f318000
+DATA vm_c1<>+4(SB)/4, $0x3f318000
+DATA vm_c1<>+8(SB)/4, $0x3f318000
+DATA vm_c1<>+12(SB)/4, $0x3f318000
+DATA vm_c1<>+16(SB)/4, $0x3f318000
+DATA vm_c1<>+20(SB)/4, $0x3f318000
+DATA vm_c1<>+24(SB)/4, $0x3f318000
+DATA vm_c1<>+28(SB)/4, $0x3f318000
+GLOBL vm_c1<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_c2+0(SB)/4, $0xb95e8083
-DATA ·vm_c2+4(SB)/4, $0xb95e8083
-DATA ·vm_c2+8(SB)/4, $0xb95e8083
-DATA ·vm_c2+12(SB)/4, $0xb95e8083
-DATA ·vm_c2+16(SB)/4, $0xb95e8083
-DATA ·vm_c2+20(SB)/4, $0xb95e8083
-DATA ·vm_c2+24(SB)/4, $0xb95e8083
-DATA ·vm_c2+28(SB)/4, $0xb95e8083
-GLOBL ·vm_c2(SB), RODATA|NOPTR, $32
+DATA vm_c2<>+0(SB)/4, $0xb95e8083
+DATA vm_c2<>+4(SB)/4, $0xb95e8083
+DATA vm_c2<>+8(SB)/4, $0xb95e8083
+DATA vm_c2<>+12(SB)/4, $0xb95e8083
+DATA vm_c2<>+16(SB)/4, $0xb95e8083
+DATA vm_c2<>+20(SB)/4, $0xb95e8083
+DATA vm_c2<>+24(SB)/4, $0xb95e8083
+DATA vm_c2<>+28(SB)/4, $0xb95e8083
+GLOBL vm_c2<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p0+0(SB)/4, $0x39506967
-DATA ·vm_p0+4(SB)/4, $0x39506967
-DATA ·vm_p0+8(SB)/4, $0x39506967
-DATA ·vm_p0+12(SB)/4, $0x39506967
-DATA ·vm_p0+16(SB)/4, $0x39506967
-DATA ·vm_p0+20(SB)/4, $0x39506967
-DATA ·vm_p0+24(SB)/4, $0x39506967
-DATA ·vm_p0+28(SB)/4, $0x39506967
-GLOBL ·vm_p0(SB), RODATA|NOPTR, $32
+DATA vm_p0<>+0(SB)/4, $0x39506967
+DATA vm_p0<>+4(SB)/4, $0x39506967
+DATA vm_p0<>+8(SB)/4, $0x39506967
+DATA vm_p0<>+12(SB)/4, $0x39506967
+DATA vm_p0<>+16(SB)/4, $0x39506967
+DATA vm_p0<>+20(SB)/4, $0x39506967
+DATA vm_p0<>+24(SB)/4, $0x39506967
+DATA vm_p0<>+28(SB)/4, $0x39506967
+GLOBL vm_p0<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p1+0(SB)/4, $0x3ab743ce
-DATA ·vm_p1+4(SB)/4, $0x3ab743ce
-DATA ·vm_p1+8(SB)/4, $0x3ab743ce
-DATA ·vm_p1+12(SB)/4, $0x3ab743ce
-DATA ·vm_p1+16(SB)/4, $0x3ab743ce
-DATA ·vm_p1+20(SB)/4, $0x3ab743ce
-DATA ·vm_p1+24(SB)/4, $0x3ab743ce
-DATA ·vm_p1+28(SB)/4, $0x3ab743ce
-GLOBL ·vm_p1(SB), RODATA|NOPTR, $32
+DATA vm_p1<>+0(SB)/4, $0x3ab743ce
+DATA vm_p1<>+4(SB)/4, $0x3ab743ce
+DATA vm_p1<>+8(SB)/4, $0x3ab743ce
+DATA vm_p1<>+12(SB)/4, $0x3ab743ce
+DATA vm_p1<>+16(SB)/4, $0x3ab743ce
+DATA vm_p1<>+20(SB)/4, $0x3ab743ce
+DATA vm_p1<>+24(SB)/4, $0x3ab743ce
+DATA vm_p1<>+28(SB)/4, $0x3ab743ce
+GLOBL vm_p1<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p2+0(SB)/4, $0x3c088908
-DATA ·vm_p2+4(SB)/4, $0x3c088908
-DATA ·vm_p2+8(SB)/4, $0x3c088908
-DATA ·vm_p2+12(SB)/4, $0x3c088908
-DATA ·vm_p2+16(SB)/4, $0x3c088908
-DATA ·vm_p2+20(SB)/4, $0x3c088908
-DATA ·vm_p2+24(SB)/4, $0x3c088908
-DATA ·vm_p2+28(SB)/4, $0x3c088908
-GLOBL ·vm_p2(SB), RODATA|NOPTR, $32
+DATA vm_p2<>+0(SB)/4, $0x3c088908
+DATA vm_p2<>+4(SB)/4, $0x3c088908
+DATA vm_p2<>+8(SB)/4, $0x3c088908
+DATA vm_p2<>+12(SB)/4, $0x3c088908
+DATA vm_p2<>+16(SB)/4, $0x3c088908
+DATA vm_p2<>+20(SB)/4, $0x3c088908
+DATA vm_p2<>+24(SB)/4, $0x3c088908
+DATA vm_p2<>+28(SB)/4, $0x3c088908
+GLOBL vm_p2<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p3+0(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+4(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+8(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+12(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+16(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+20(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+24(SB)/4, $0x3d2aa9c1
-DATA ·vm_p3+28(SB)/4, $0x3d2aa9c1
-GLOBL ·vm_p3(SB), RODATA|NOPTR, $32
+DATA vm_p3<>+0(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+4(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+8(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+12(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+16(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+20(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+24(SB)/4, $0x3d2aa9c1
+DATA vm_p3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL vm_p3<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p4+0(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+4(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+8(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+12(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+16(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+20(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+24(SB)/4, $0x3e2aaaaa
-DATA ·vm_p4+28(SB)/4, $0x3e2aaaaa
-GLOBL ·vm_p4(SB), RODATA|NOPTR, $32
+DATA vm_p4<>+0(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+4(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+8(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+12(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+16(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+20(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+24(SB)/4, $0x3e2aaaaa
+DATA vm_p4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL vm_p4<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_p5+0(SB)/4, $0x3f000000
-DATA ·vm_p5+4(SB)/4, $0x3f000000
-DATA ·vm_p5+8(SB)/4, $0x3f000000
-DATA ·vm_p5+12(SB)/4, $0x3f000000
-DATA ·vm_p5+16(SB)/4, $0x3f000000
-DATA ·vm_p5+20(SB)/4, $0x3f000000
-DATA ·vm_p5+24(SB)/4, $0x3f000000
-DATA ·vm_p5+28(SB)/4, $0x3f000000
-GLOBL ·vm_p5(SB), RODATA|NOPTR, $32
+DATA vm_p5<>+0(SB)/4, $0x3f000000
+DATA vm_p5<>+4(SB)/4, $0x3f000000
+DATA vm_p5<>+8(SB)/4, $0x3f000000
+DATA vm_p5<>+12(SB)/4, $0x3f000000
+DATA vm_p5<>+16(SB)/4, $0x3f000000
+DATA vm_p5<>+20(SB)/4, $0x3f000000
+DATA vm_p5<>+24(SB)/4, $0x3f000000
+DATA vm_p5<>+28(SB)/4, $0x3f000000
+GLOBL vm_p5<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_hi+0(SB)/4, $0x42b17217
-DATA ·vm_hi+4(SB)/4, $0x42b17217
-DATA ·vm_hi+8(SB)/4, $0x42b17217
-DATA ·vm_hi+12(SB)/4, $0x42b17217
-DATA ·vm_hi+16(SB)/4, $0x42b17217
-DATA ·vm_hi+20(SB)/4, $0x42b17217
-DATA ·vm_hi+24(SB)/4, $0x42b17217
-DATA ·vm_hi+28(SB)/4, $0x42b17217
-GLOBL ·vm_hi(SB), RODATA|NOPTR, $32
+DATA vm_hi<>+0(SB)/4, $0x42b17217
+DATA vm_hi<>+4(SB)/4, $0x42b17217
+DATA vm_hi<>+8(SB)/4, $0x42b17217
+DATA vm_hi<>+12(SB)/4, $0x42b17217
+DATA vm_hi<>+16(SB)/4, $0x42b17217
+DATA vm_hi<>+20(SB)/4, $0x42b17217
+DATA vm_hi<>+24(SB)/4, $0x42b17217
+DATA vm_hi<>+28(SB)/4, $0x42b17217
+GLOBL vm_hi<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_lo+0(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+4(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+8(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+12(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+16(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+20(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+24(SB)/4, $0xc2aeac4f
-DATA ·vm_lo+28(SB)/4, $0xc2aeac4f
-GLOBL ·vm_lo(SB), RODATA|NOPTR, $32
+DATA vm_lo<>+0(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+4(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+8(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+12(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+16(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+20(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+24(SB)/4, $0xc2aeac4f
+DATA vm_lo<>+28(SB)/4, $0xc2aeac4f
+GLOBL vm_lo<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_inf+0(SB)/4, $0x7f800000
-DATA ·vm_inf+4(SB)/4, $0x7f800000
-DATA ·vm_inf+8(SB)/4, $0x7f800000
-DATA ·vm_inf+12(SB)/4, $0x7f800000
-DATA ·vm_inf+16(SB)/4, $0x7f800000
-DATA ·vm_inf+20(SB)/4, $0x7f800000
-DATA ·vm_inf+24(SB)/4, $0x7f800000
-DATA ·vm_inf+28(SB)/4, $0x7f800000
-GLOBL ·vm_inf(SB), RODATA|NOPTR, $32
+DATA vm_inf<>+0(SB)/4, $0x7f800000
+DATA vm_inf<>+4(SB)/4, $0x7f800000
+DATA vm_inf<>+8(SB)/4, $0x7f800000
+DATA vm_inf<>+12(SB)/4, $0x7f800000
+DATA vm_inf<>+16(SB)/4, $0x7f800000
+DATA vm_inf<>+20(SB)/4, $0x7f800000
+DATA vm_inf<>+24(SB)/4, $0x7f800000
+DATA vm_inf<>+28(SB)/4, $0x7f800000
+GLOBL vm_inf<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_sign+0(SB)/4, $0x80000000
-DATA ·vm_sign+4(SB)/4, $0x80000000
-DATA ·vm_sign+8(SB)/4, $0x80000000
-DATA ·vm_sign+12(SB)/4, $0x80000000
-DATA ·vm_sign+16(SB)/4, $0x80000000
-DATA ·vm_sign+20(SB)/4, $0x80000000
-DATA ·vm_sign+24(SB)/4, $0x80000000
-DATA ·vm_sign+28(SB)/4, $0x80000000
-GLOBL ·vm_sign(SB), RODATA|NOPTR, $32
+DATA vm_sign<>+0(SB)/4, $0x80000000
+DATA vm_sign<>+4(SB)/4, $0x80000000
+DATA vm_sign<>+8(SB)/4, $0x80000000
+DATA vm_sign<>+12(SB)/4, $0x80000000
+DATA vm_sign<>+16(SB)/4, $0x80000000
+DATA vm_sign<>+20(SB)/4, $0x80000000
+DATA vm_sign<>+24(SB)/4, $0x80000000
+DATA vm_sign<>+28(SB)/4, $0x80000000
+GLOBL vm_sign<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_abs+0(SB)/4, $0x7fffffff
-DATA ·vm_abs+4(SB)/4, $0x7fffffff
-DATA ·vm_abs+8(SB)/4, $0x7fffffff
-DATA ·vm_abs+12(SB)/4, $0x7fffffff
-DATA ·vm_abs+16(SB)/4, $0x7fffffff
-DATA ·vm_abs+20(SB)/4, $0x7fffffff
-DATA ·vm_abs+24(SB)/4, $0x7fffffff
-DATA ·vm_abs+28(SB)/4, $0x7fffffff
-GLOBL ·vm_abs(SB), RODATA|NOPTR, $32
+DATA vm_abs<>+0(SB)/4, $0x7fffffff
+DATA vm_abs<>+4(SB)/4, $0x7fffffff
+DATA vm_abs<>+8(SB)/4, $0x7fffffff
+DATA vm_abs<>+12(SB)/4, $0x7fffffff
+DATA vm_abs<>+16(SB)/4, $0x7fffffff
+DATA vm_abs<>+20(SB)/4, $0x7fffffff
+DATA vm_abs<>+24(SB)/4, $0x7fffffff
+DATA vm_abs<>+28(SB)/4, $0x7fffffff
+GLOBL vm_abs<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_small+0(SB)/4, $0x3f200000
-DATA ·vm_small+4(SB)/4, $0x3f200000
-DATA ·vm_small+8(SB)/4, $0x3f200000
-DATA ·vm_small+12(SB)/4, $0x3f200000
-DATA ·vm_small+16(SB)/4, $0x3f200000
-DATA ·vm_small+20(SB)/4, $0x3f200000
-DATA ·vm_small+24(SB)/4, $0x3f200000
-DATA ·vm_small+28(SB)/4, $0x3f200000
-GLOBL ·vm_small(SB), RODATA|NOPTR, $32
+DATA vm_small<>+0(SB)/4, $0x3f200000
+DATA vm_small<>+4(SB)/4, $0x3f200000
+DATA vm_small<>+8(SB)/4, $0x3f200000
+DATA vm_small<>+12(SB)/4, $0x3f200000
+DATA vm_small<>+16(SB)/4, $0x3f200000
+DATA vm_small<>+20(SB)/4, $0x3f200000
+DATA vm_small<>+24(SB)/4, $0x3f200000
+DATA vm_small<>+28(SB)/4, $0x3f200000
+GLOBL vm_small<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_t0+0(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+4(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+8(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+12(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+16(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+20(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+24(SB)/4, $0xbbbaf0ea
-DATA ·vm_t0+28(SB)/4, $0xbbbaf0ea
-GLOBL ·vm_t0(SB), RODATA|NOPTR, $32
+DATA vm_t0<>+0(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+4(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+8(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+12(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+16(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+20(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+24(SB)/4, $0xbbbaf0ea
+DATA vm_t0<>+28(SB)/4, $0xbbbaf0ea
+GLOBL vm_t0<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_t1+0(SB)/4, $0x3ca9134e
-DATA ·vm_t1+4(SB)/4, $0x3ca9134e
-DATA ·vm_t1+8(SB)/4, $0x3ca9134e
-DATA ·vm_t1+12(SB)/4, $0x3ca9134e
-DATA ·vm_t1+16(SB)/4, $0x3ca9134e
-DATA ·vm_t1+20(SB)/4, $0x3ca9134e
-DATA ·vm_t1+24(SB)/4, $0x3ca9134e
-DATA ·vm_t1+28(SB)/4, $0x3ca9134e
-GLOBL ·vm_t1(SB), RODATA|NOPTR, $32
+DATA vm_t1<>+0(SB)/4, $0x3ca9134e
+DATA vm_t1<>+4(SB)/4, $0x3ca9134e
+DATA vm_t1<>+8(SB)/4, $0x3ca9134e
+DATA vm_t1<>+12(SB)/4, $0x3ca9134e
+DATA vm_t1<>+16(SB)/4, $0x3ca9134e
+DATA vm_t1<>+20(SB)/4, $0x3ca9134e
+DATA vm_t1<>+24(SB)/4, $0x3ca9134e
+DATA vm_t1<>+28(SB)/4, $0x3ca9134e
+GLOBL vm_t1<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_t2+0(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+4(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+8(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+12(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+16(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+20(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+24(SB)/4, $0xbd5c1e2d
-DATA ·vm_t2+28(SB)/4, $0xbd5c1e2d
-GLOBL ·vm_t2(SB), RODATA|NOPTR, $32
+DATA vm_t2<>+0(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+4(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+8(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+12(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+16(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+20(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+24(SB)/4, $0xbd5c1e2d
+DATA vm_t2<>+28(SB)/4, $0xbd5c1e2d
+GLOBL vm_t2<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_t3+0(SB)/4, $0x3e088393
-DATA ·vm_t3+4(SB)/4, $0x3e088393
-DATA ·vm_t3+8(SB)/4, $0x3e088393
-DATA ·vm_t3+12(SB)/4, $0x3e088393
-DATA ·vm_t3+16(SB)/4, $0x3e088393
-DATA ·vm_t3+20(SB)/4, $0x3e088393
-DATA ·vm_t3+24(SB)/4, $0x3e088393
-DATA ·vm_t3+28(SB)/4, $0x3e088393
-GLOBL ·vm_t3(SB), RODATA|NOPTR, $32
+DATA vm_t3<>+0(SB)/4, $0x3e088393
+DATA vm_t3<>+4(SB)/4, $0x3e088393
+DATA vm_t3<>+8(SB)/4, $0x3e088393
+DATA vm_t3<>+12(SB)/4, $0x3e088393
+DATA vm_t3<>+16(SB)/4, $0x3e088393
+DATA vm_t3<>+20(SB)/4, $0x3e088393
+DATA vm_t3<>+24(SB)/4, $0x3e088393
+DATA vm_t3<>+28(SB)/4, $0x3e088393
+GLOBL vm_t3<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_t4+0(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+4(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+8(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+12(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+16(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+20(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+24(SB)/4, $0xbeaaaa99
-DATA ·vm_t4+28(SB)/4, $0xbeaaaa99
-GLOBL ·vm_t4(SB), RODATA|NOPTR, $32
+DATA vm_t4<>+0(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+4(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+8(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+12(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+16(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+20(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+24(SB)/4, $0xbeaaaa99
+DATA vm_t4<>+28(SB)/4, $0xbeaaaa99
+GLOBL vm_t4<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_bias127+0(SB)/4, $0x0000007f
-DATA ·vm_bias127+4(SB)/4, $0x0000007f
-DATA ·vm_bias127+8(SB)/4, $0x0000007f
-DATA ·vm_bias127+12(SB)/4, $0x0000007f
-DATA ·vm_bias127+16(SB)/4, $0x0000007f
-DATA ·vm_bias127+20(SB)/4, $0x0000007f
-DATA ·vm_bias127+24(SB)/4, $0x0000007f
-DATA ·vm_bias127+28(SB)/4, $0x0000007f
-GLOBL ·vm_bias127(SB), RODATA|NOPTR, $32
+DATA vm_bias127<>+0(SB)/4, $0x0000007f
+DATA vm_bias127<>+4(SB)/4, $0x0000007f
+DATA vm_bias127<>+8(SB)/4, $0x0000007f
+DATA vm_bias127<>+12(SB)/4, $0x0000007f
+DATA vm_bias127<>+16(SB)/4, $0x0000007f
+DATA vm_bias127<>+20(SB)/4, $0x0000007f
+DATA vm_bias127<>+24(SB)/4, $0x0000007f
+DATA vm_bias127<>+28(SB)/4, $0x0000007f
+GLOBL vm_bias127<>(SB), RODATA|NOPTR, $32
 
-DATA ·vm_expmask+0(SB)/4, $0x7f800000
-DATA ·vm_expmask+4(SB)/4, $0x7f800000
-DATA ·vm_expmask+8(SB)/4, $0x7f800000
-DATA ·vm_expmask+12(SB)/4, $0x7f800000
-DATA ·vm_expmask+16(SB)/4, $0x7f800000
-DATA ·vm_expmask+20(SB)/4, $0x7f800000
-DATA ·vm_expmask+24(SB)/4, $0x7f800000
-DATA ·vm_expmask+28(SB)/4, $0x7f800000
-GLOBL ·vm_expmask(SB), RODATA|NOPTR, $32
+DATA vm_expmask<>+0(SB)/4, $0x7f800000
+DATA vm_expmask<>+4(SB)/4, $0x7f800000
+DATA vm_expmask<>+8(SB)/4, $0x7f800000
+DATA vm_expmask<>+12(SB)/4, $0x7f800000
+DATA vm_expmask<>+16(SB)/4, $0x7f800000
+DATA vm_expmask<>+20(SB)/4, $0x7f800000
+DATA vm_expmask<>+24(SB)/4, $0x7f800000
+DATA vm_expmask<>+28(SB)/4, $0x7f800000
+GLOBL vm_expmask<>(SB), RODATA|NOPTR, $32
 
 // func sigmoidAVX512(dst *float32, x *float32, n int)
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS ·vm_hi(SB), Z10
-	VBROADCASTSS ·vm_lo(SB), Z11
-	VBROADCASTSS ·vm_inf(SB), Z12
+	VBROADCASTSS vm_hi<>(SB), Z10
+	VBROADCASTSS vm_lo<>(SB), Z11
+	VBROADCASTSS vm_inf<>(SB), Z12
 	VXORPS Z13, Z13, Z13
-	VBROADCASTSS ·vm_one(SB), Z14
+	VBROADCASTSS vm_one<>(SB), Z14
 	TESTQ CX, CX
 	JE sigmoidAVX512_done
 sigmoidAVX512_loop:
 	VMOVUPS (SI), Z0
-	VPORD.BCST ·vm_sign(SB), Z0, Z1
+	VPORD.BCST vm_sign<>(SB), Z0, Z1
 	VMAXPS Z1, Z11, Z2
 	VMINPS Z2, Z10, Z2
-	VBROADCASTSS ·vm_half(SB), Z3
-	VFMADD231PS.BCST ·vm_log2e(SB), Z2, Z3
+	VBROADCASTSS vm_half<>(SB), Z3
+	VFMADD231PS.BCST vm_log2e<>(SB), Z2, Z3
 	VRNDSCALEPS $9, Z3, Z3
 	VMOVAPS Z2, Z4
-	VFNMADD231PS.BCST ·vm_c1(SB), Z3, Z4
-	VFNMADD231PS.BCST ·vm_c2(SB), Z3, Z4
+	VFNMADD231PS.BCST vm_c1<>(SB), Z3, Z4
+	VFNMADD231PS.BCST vm_c2<>(SB), Z3, Z4
 	VMULPS Z4, Z4, Z5
-	VBROADCASTSS ·vm_p0(SB), Z6
-	VFMADD213PS.BCST ·vm_p1(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p2(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p3(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p4(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p5(SB), Z4, Z6
+	VBROADCASTSS vm_p0<>(SB), Z6
+	VFMADD213PS.BCST vm_p1<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p2<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p3<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p4<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p5<>(SB), Z4, Z6
 	VFMADD213PS Z4, Z5, Z6
 	VADDPS Z14, Z6, Z6
 	VSCALEFPS Z3, Z6, Z6
@@ -307,32 +307,32 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS ·vm_hi(SB), Z10
-	VBROADCASTSS ·vm_lo(SB), Z11
-	VBROADCASTSS ·vm_inf(SB), Z12
+	VBROADCASTSS vm_hi<>(SB), Z10
+	VBROADCASTSS vm_lo<>(SB), Z11
+	VBROADCASTSS vm_inf<>(SB), Z12
 	VXORPS Z13, Z13, Z13
-	VBROADCASTSS ·vm_one(SB), Z14
+	VBROADCASTSS vm_one<>(SB), Z14
 	TESTQ CX, CX
 	JE tanhAVX512_done
 tanhAVX512_loop:
 	VMOVUPS (SI), Z0
-	VPANDD.BCST ·vm_abs(SB), Z0, Z1
+	VPANDD.BCST vm_abs<>(SB), Z0, Z1
 	VADDPS Z1, Z1, Z7
 	VMAXPS Z7, Z11, Z2
 	VMINPS Z2, Z10, Z2
-	VBROADCASTSS ·vm_half(SB), Z3
-	VFMADD231PS.BCST ·vm_log2e(SB), Z2, Z3
+	VBROADCASTSS vm_half<>(SB), Z3
+	VFMADD231PS.BCST vm_log2e<>(SB), Z2, Z3
 	VRNDSCALEPS $9, Z3, Z3
 	VMOVAPS Z2, Z4
-	VFNMADD231PS.BCST ·vm_c1(SB), Z3, Z4
-	VFNMADD231PS.BCST ·vm_c2(SB), Z3, Z4
+	VFNMADD231PS.BCST vm_c1<>(SB), Z3, Z4
+	VFNMADD231PS.BCST vm_c2<>(SB), Z3, Z4
 	VMULPS Z4, Z4, Z5
-	VBROADCASTSS ·vm_p0(SB), Z6
-	VFMADD213PS.BCST ·vm_p1(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p2(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p3(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p4(SB), Z4, Z6
-	VFMADD213PS.BCST ·vm_p5(SB), Z4, Z6
+	VBROADCASTSS vm_p0<>(SB), Z6
+	VFMADD213PS.BCST vm_p1<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p2<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p3<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p4<>(SB), Z4, Z6
+	VFMADD213PS.BCST vm_p5<>(SB), Z4, Z6
 	VFMADD213PS Z4, Z5, Z6
 	VADDPS Z14, Z6, Z6
 	VSCALEFPS Z3, Z6, Z6
@@ -341,20 +341,20 @@ tanhAVX512_loop:
 	VCMPPS $17, Z11, Z7, K1
 	VMOVAPS Z13, K1, Z6
 	VADDPS Z14, Z6, Z6
-	VBROADCASTSS ·vm_two(SB), Z7
+	VBROADCASTSS vm_two<>(SB), Z7
 	VDIVPS Z6, Z7, Z7
 	VSUBPS Z7, Z14, Z7
-	VPANDD.BCST ·vm_sign(SB), Z0, Z6
+	VPANDD.BCST vm_sign<>(SB), Z0, Z6
 	VPORD Z6, Z7, Z7
 	VMULPS Z0, Z0, Z2
-	VBROADCASTSS ·vm_t0(SB), Z8
-	VFMADD213PS.BCST ·vm_t1(SB), Z2, Z8
-	VFMADD213PS.BCST ·vm_t2(SB), Z2, Z8
-	VFMADD213PS.BCST ·vm_t3(SB), Z2, Z8
-	VFMADD213PS.BCST ·vm_t4(SB), Z2, Z8
+	VBROADCASTSS vm_t0<>(SB), Z8
+	VFMADD213PS.BCST vm_t1<>(SB), Z2, Z8
+	VFMADD213PS.BCST vm_t2<>(SB), Z2, Z8
+	VFMADD213PS.BCST vm_t3<>(SB), Z2, Z8
+	VFMADD213PS.BCST vm_t4<>(SB), Z2, Z8
 	VMULPS Z2, Z8, Z8
 	VFMADD213PS Z0, Z0, Z8
-	VBROADCASTSS ·vm_small(SB), Z3
+	VBROADCASTSS vm_small<>(SB), Z3
 	VCMPPS $17, Z3, Z1, K1
 	VMOVAPS Z8, K1, Z7
 	VMOVUPS Z7, (DI)
@@ -453,7 +453,7 @@ TEXT ·lstmGradAAVX512(SB), NOSPLIT, $0-48
 	MOVQ tc+24(FP), SI
 	MOVQ do+32(FP), DI
 	MOVQ n+40(FP), CX
-	VBROADCASTSS ·vm_one(SB), Z15
+	VBROADCASTSS vm_one<>(SB), Z15
 	TESTQ CX, CX
 	JE lstmGradAAVX512_done
 lstmGradAAVX512_loop:
@@ -495,7 +495,7 @@ TEXT ·lstmGradBAVX512(SB), NOSPLIT, $0-80
 	MOVQ df+56(FP), R10
 	MOVQ dg+64(FP), R11
 	MOVQ n+72(FP), CX
-	VBROADCASTSS ·vm_one(SB), Z15
+	VBROADCASTSS vm_one<>(SB), Z15
 	VXORPS Z14, Z14, Z14
 	TESTQ CX, CX
 	JE lstmGradBAVX512_done
@@ -543,7 +543,7 @@ TEXT ·nonFiniteAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	XORQ AX, AX
-	VBROADCASTSS ·vm_expmask(SB), Z15
+	VBROADCASTSS vm_expmask<>(SB), Z15
 	TESTQ CX, CX
 	JE nonFiniteAVX512_none
 nonFiniteAVX512_loop:
@@ -567,35 +567,35 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	VMOVUPS ·vm_hi(SB), Y10
-	VMOVUPS ·vm_lo(SB), Y11
-	VMOVUPS ·vm_inf(SB), Y12
+	VMOVUPS vm_hi<>(SB), Y10
+	VMOVUPS vm_lo<>(SB), Y11
+	VMOVUPS vm_inf<>(SB), Y12
 	VXORPS Y13, Y13, Y13
-	VMOVUPS ·vm_one(SB), Y14
+	VMOVUPS vm_one<>(SB), Y14
 	TESTQ CX, CX
 	JE sigmoidAVX2_done
 sigmoidAVX2_loop:
 	VMOVUPS (SI), Y0
-	VORPS ·vm_sign(SB), Y0, Y1
+	VORPS vm_sign<>(SB), Y0, Y1
 	VMAXPS Y1, Y11, Y2
 	VMINPS Y2, Y10, Y2
-	VMOVUPS ·vm_half(SB), Y3
-	VFMADD231PS ·vm_log2e(SB), Y2, Y3
+	VMOVUPS vm_half<>(SB), Y3
+	VFMADD231PS vm_log2e<>(SB), Y2, Y3
 	VROUNDPS $9, Y3, Y3
 	VMOVAPS Y2, Y4
-	VFNMADD231PS ·vm_c1(SB), Y3, Y4
-	VFNMADD231PS ·vm_c2(SB), Y3, Y4
+	VFNMADD231PS vm_c1<>(SB), Y3, Y4
+	VFNMADD231PS vm_c2<>(SB), Y3, Y4
 	VMULPS Y4, Y4, Y5
-	VMOVUPS ·vm_p0(SB), Y6
-	VFMADD213PS ·vm_p1(SB), Y4, Y6
-	VFMADD213PS ·vm_p2(SB), Y4, Y6
-	VFMADD213PS ·vm_p3(SB), Y4, Y6
-	VFMADD213PS ·vm_p4(SB), Y4, Y6
-	VFMADD213PS ·vm_p5(SB), Y4, Y6
+	VMOVUPS vm_p0<>(SB), Y6
+	VFMADD213PS vm_p1<>(SB), Y4, Y6
+	VFMADD213PS vm_p2<>(SB), Y4, Y6
+	VFMADD213PS vm_p3<>(SB), Y4, Y6
+	VFMADD213PS vm_p4<>(SB), Y4, Y6
+	VFMADD213PS vm_p5<>(SB), Y4, Y6
 	VFMADD213PS Y4, Y5, Y6
 	VADDPS Y14, Y6, Y6
 	VCVTTPS2DQ Y3, Y3
-	VPADDD ·vm_bias127(SB), Y3, Y3
+	VPADDD vm_bias127<>(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
 	VMULPS Y3, Y6, Y6
 	VCMPPS $30, Y10, Y1, Y9
@@ -620,36 +620,36 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	VMOVUPS ·vm_hi(SB), Y10
-	VMOVUPS ·vm_lo(SB), Y11
-	VMOVUPS ·vm_inf(SB), Y12
+	VMOVUPS vm_hi<>(SB), Y10
+	VMOVUPS vm_lo<>(SB), Y11
+	VMOVUPS vm_inf<>(SB), Y12
 	VXORPS Y13, Y13, Y13
-	VMOVUPS ·vm_one(SB), Y14
+	VMOVUPS vm_one<>(SB), Y14
 	TESTQ CX, CX
 	JE tanhAVX2_done
 tanhAVX2_loop:
 	VMOVUPS (SI), Y0
-	VANDPS ·vm_abs(SB), Y0, Y1
+	VANDPS vm_abs<>(SB), Y0, Y1
 	VADDPS Y1, Y1, Y7
 	VMAXPS Y7, Y11, Y2
 	VMINPS Y2, Y10, Y2
-	VMOVUPS ·vm_half(SB), Y3
-	VFMADD231PS ·vm_log2e(SB), Y2, Y3
+	VMOVUPS vm_half<>(SB), Y3
+	VFMADD231PS vm_log2e<>(SB), Y2, Y3
 	VROUNDPS $9, Y3, Y3
 	VMOVAPS Y2, Y4
-	VFNMADD231PS ·vm_c1(SB), Y3, Y4
-	VFNMADD231PS ·vm_c2(SB), Y3, Y4
+	VFNMADD231PS vm_c1<>(SB), Y3, Y4
+	VFNMADD231PS vm_c2<>(SB), Y3, Y4
 	VMULPS Y4, Y4, Y5
-	VMOVUPS ·vm_p0(SB), Y6
-	VFMADD213PS ·vm_p1(SB), Y4, Y6
-	VFMADD213PS ·vm_p2(SB), Y4, Y6
-	VFMADD213PS ·vm_p3(SB), Y4, Y6
-	VFMADD213PS ·vm_p4(SB), Y4, Y6
-	VFMADD213PS ·vm_p5(SB), Y4, Y6
+	VMOVUPS vm_p0<>(SB), Y6
+	VFMADD213PS vm_p1<>(SB), Y4, Y6
+	VFMADD213PS vm_p2<>(SB), Y4, Y6
+	VFMADD213PS vm_p3<>(SB), Y4, Y6
+	VFMADD213PS vm_p4<>(SB), Y4, Y6
+	VFMADD213PS vm_p5<>(SB), Y4, Y6
 	VFMADD213PS Y4, Y5, Y6
 	VADDPS Y14, Y6, Y6
 	VCVTTPS2DQ Y3, Y3
-	VPADDD ·vm_bias127(SB), Y3, Y3
+	VPADDD vm_bias127<>(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
 	VMULPS Y3, Y6, Y6
 	VCMPPS $30, Y10, Y7, Y9
@@ -657,20 +657,20 @@ tanhAVX2_loop:
 	VCMPPS $17, Y11, Y7, Y9
 	VBLENDVPS Y9, Y13, Y6, Y6
 	VADDPS Y14, Y6, Y6
-	VMOVUPS ·vm_two(SB), Y7
+	VMOVUPS vm_two<>(SB), Y7
 	VDIVPS Y6, Y7, Y7
 	VSUBPS Y7, Y14, Y7
-	VANDPS ·vm_sign(SB), Y0, Y6
+	VANDPS vm_sign<>(SB), Y0, Y6
 	VORPS Y6, Y7, Y7
 	VMULPS Y0, Y0, Y2
-	VMOVUPS ·vm_t0(SB), Y8
-	VFMADD213PS ·vm_t1(SB), Y2, Y8
-	VFMADD213PS ·vm_t2(SB), Y2, Y8
-	VFMADD213PS ·vm_t3(SB), Y2, Y8
-	VFMADD213PS ·vm_t4(SB), Y2, Y8
+	VMOVUPS vm_t0<>(SB), Y8
+	VFMADD213PS vm_t1<>(SB), Y2, Y8
+	VFMADD213PS vm_t2<>(SB), Y2, Y8
+	VFMADD213PS vm_t3<>(SB), Y2, Y8
+	VFMADD213PS vm_t4<>(SB), Y2, Y8
 	VMULPS Y2, Y8, Y8
 	VFMADD213PS Y0, Y0, Y8
-	VMOVUPS ·vm_small(SB), Y3
+	VMOVUPS vm_small<>(SB), Y3
 	VCMPPS $17, Y3, Y1, Y9
 	VBLENDVPS Y9, Y8, Y7, Y7
 	VMOVUPS Y7, (DI)
@@ -769,7 +769,7 @@ TEXT ·lstmGradAAVX2(SB), NOSPLIT, $0-48
 	MOVQ tc+24(FP), SI
 	MOVQ do+32(FP), DI
 	MOVQ n+40(FP), CX
-	VMOVUPS ·vm_one(SB), Y15
+	VMOVUPS vm_one<>(SB), Y15
 	TESTQ CX, CX
 	JE lstmGradAAVX2_done
 lstmGradAAVX2_loop:
@@ -811,7 +811,7 @@ TEXT ·lstmGradBAVX2(SB), NOSPLIT, $0-80
 	MOVQ df+56(FP), R10
 	MOVQ dg+64(FP), R11
 	MOVQ n+72(FP), CX
-	VMOVUPS ·vm_one(SB), Y15
+	VMOVUPS vm_one<>(SB), Y15
 	VXORPS Y14, Y14, Y14
 	TESTQ CX, CX
 	JE lstmGradBAVX2_done
@@ -859,7 +859,7 @@ TEXT ·nonFiniteAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	XORQ AX, AX
-	VMOVUPS ·vm_expmask(SB), Y15
+	VMOVUPS vm_expmask<>(SB), Y15
 	TESTQ CX, CX
 	JE nonFiniteAVX2_none
 nonFiniteAVX2_loop:
