@@ -8,10 +8,11 @@
 #     register as worker 'ID' and fail ("worker_id ... not registered in
 #     worker pool") while the job waits for ever. The quotes are stripped.
 #   - With BEAM_SEMI_PERSIST_DIR set, the staged worker binary goes there
-#     instead of /tmp/staged.
+#     instead of /tmp/staged, and the boot program runs there: it writes
+#     pipeline_options.json into its working directory.
 # Give it in --environment_config: {"command": "/path/to/prism-boot.sh",
 # "env": {"BEAM_BOOT": "/path/to/boot"}}.
-boot="${BEAM_BOOT:-$(dirname "$0")/boot}"
+boot="${BEAM_BOOT:-$(cd "$(dirname "$0")" && pwd)/boot}"
 n=$#
 while [ "$n" -gt 0 ]; do
 	a="$1"
@@ -26,5 +27,6 @@ while [ "$n" -gt 0 ]; do
 done
 if [ -n "$BEAM_SEMI_PERSIST_DIR" ]; then
 	set -- "$@" "--semi_persist_dir=$BEAM_SEMI_PERSIST_DIR"
+	cd "$BEAM_SEMI_PERSIST_DIR" || exit 1
 fi
 exec "$boot" "$@"
