@@ -77,6 +77,10 @@ func main() {
 		lstmGradA(s)
 		lstmGradB(s)
 		nonFinite(s)
+		biasAct(s, "biasReLU", true, true)
+		biasAct(s, "addBias", true, false)
+		biasAct(s, "relu", false, true)
+		reluGrad(s)
 	}
 	if err := os.WriteFile("vmath_amd64.s", w.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -481,6 +485,87 @@ func nonFinite(s isa) {
 	p("MOVQ CX, AX")
 	fmt.Fprintf(&w, "%s_found:\n", name)
 	p("MOVQ AX, ret+16(FP)")
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// biasAct: dst = x + b (bias), then max(·, 0) (relu), over n floats; b
+// advances with x (a row of the bias per row of x is the caller's loop).
+// VMAXPS with the zero register as its second source returns 0 for NaN
+// and for −0, as the Go loop's v > 0 test does.
+func biasAct(s isa, base string, bias, relu bool) {
+	name := base + s.suffix
+	args, frame := "dst *float32, x *float32, n int", 24
+	if bias {
+		args, frame = "dst *float32, x *float32, b *float32, n int", 32
+	}
+	fmt.Fprintf(&w, "// func %s(%s)\n", name, args)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	if bias {
+		p("MOVQ b+16(FP), DX")
+		p("MOVQ n+24(FP), CX")
+	} else {
+		p("MOVQ n+16(FP), CX")
+	}
+	zero := s.r(15)
+	p("VXORPS %s, %s, %s", zero, zero, zero)
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	x := s.r(0)
+	p("VMOVUPS (SI), %s", x)
+	if bias {
+		p("VADDPS (DX), %s, %s", x, x)
+	}
+	if relu {
+		p("VMAXPS %s, %s, %s", zero, x, x)
+	}
+	p("VMOVUPS %s, (DI)", x)
+	p("ADDQ $%d, SI", 4*s.lanes)
+	p("ADDQ $%d, DI", 4*s.lanes)
+	if bias {
+		p("ADDQ $%d, DX", 4*s.lanes)
+	}
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET\n")
+}
+
+// reluGrad: dst = g where x > 0, else 0 (NaN in x gives 0, as the Go
+// loop's v > 0 test does).
+func reluGrad(s isa) {
+	name := "reluGrad" + s.suffix
+	fmt.Fprintf(&w, "// func %s(dst *float32, x *float32, grad *float32, n int)\n", name)
+	fmt.Fprintf(&w, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ grad+16(FP), DX")
+	p("MOVQ n+24(FP), CX")
+	zero := s.r(15)
+	p("VXORPS %s, %s, %s", zero, zero, zero)
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+	x, g := s.r(0), s.r(1)
+	p("VMOVUPS (SI), %s", x)
+	if s.avx512 {
+		p("VCMPPS $%d, %s, %s, K1", predGT, zero, x)
+		p("VMOVUPS.Z (DX), K1, %s", g)
+	} else {
+		p("VCMPPS $%d, %s, %s, %s", predGT, zero, x, x)
+		p("VANDPS (DX), %s, %s", x, g)
+	}
+	p("VMOVUPS %s, (DI)", g)
+	p("ADDQ $%d, SI", 4*s.lanes)
+	p("ADDQ $%d, DI", 4*s.lanes)
+	p("ADDQ $%d, DX", 4*s.lanes)
+	p("SUBQ $%d, CX", s.lanes)
+	p("JNE %s_loop", name)
+	fmt.Fprintf(&w, "%s_done:\n", name)
 	p("VZEROUPPER")
 	p("RET\n")
 }

@@ -11,6 +11,10 @@ type vectorKernel struct {
 	lstmA         func(gh, gc, o, tc, do *float32, n int)
 	lstmB         func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
 	nonFinite     func(x *float32, n int) int
+	biasReLU      func(dst, x, b *float32, n int)
+	addBias       func(dst, x, b *float32, n int)
+	relu          func(dst, x *float32, n int)
+	reluGrad      func(dst, x, g *float32, n int)
 }
 
 func vectorKernels() []vectorKernel { return nil }

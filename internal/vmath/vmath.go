@@ -125,6 +125,87 @@ func LSTMCellGrad(gh, gc, i, f, g, o, tc, cp, di, df, dg, do []float32) {
 	}
 }
 
+// BiasAct sets dst = x + b row by row (x holds rows of len(b); b nil adds
+// nothing), then, when relu, max(·, 0) with NaN and −0 made 0, as a Go
+// loop testing v > 0 does; dst may be x. It is the epilogue of a Dense
+// layer: bias and ReLU in one pass.
+func BiasAct(dst, x, b []float32, relu bool) {
+	dst = dst[:len(x)]
+	if b == nil {
+		if relu {
+			ReLU(dst, x)
+		} else {
+			copy(dst, x)
+		}
+		return
+	}
+	c := len(b)
+	if c == 0 {
+		return
+	}
+	n := 0
+	if lanes > 0 {
+		n = c / lanes * lanes
+	}
+	vec := addBiasVec
+	if relu {
+		vec = biasReLUVec
+	}
+	for i := 0; i+c <= len(x); i += c {
+		xr, dr := x[i:i+c], dst[i:i+c]
+		if n > 0 {
+			vec(&dr[0], &xr[0], &b[0], n)
+		}
+		for j := n; j < c; j++ {
+			v := xr[j] + b[j]
+			if relu && !(v > 0) {
+				v = 0
+			}
+			dr[j] = v
+		}
+	}
+}
+
+// ReLU sets dst[i] = x[i] where x[i] > 0, else 0 (NaN and −0 too); dst
+// may be x.
+func ReLU(dst, x []float32) {
+	dst = dst[:len(x)]
+	n := 0
+	if lanes > 0 {
+		n = len(x) / lanes * lanes
+		if n > 0 {
+			reluVec(&dst[0], &x[0], n)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		if v := x[i]; v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// ReLUGrad sets dst[i] = g[i] where x[i] > 0, else 0: ReLU's gradient
+// from its input or output x; dst may be x or g.
+func ReLUGrad(dst, x, g []float32) {
+	dst, g = dst[:len(x)], g[:len(x)]
+	n := 0
+	if lanes > 0 {
+		n = len(x) / lanes * lanes
+		if n > 0 {
+			reluGradVec(&dst[0], &x[0], &g[0], n)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		if x[i] > 0 {
+			dst[i] = g[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
 // FirstNonFinite32 returns the index of the first NaN or infinity in x,
 // or -1 when every value is finite: a data set's check before training,
 // which looked at every value through float64 and took a third of an

@@ -55,6 +55,36 @@ var (
 	lstmGradAVec, lstmGradBVec = lstmGradAAVX512, lstmGradBAVX512
 )
 
+//go:noescape
+func biasReLUAVX512(dst, x, b *float32, n int)
+
+//go:noescape
+func addBiasAVX512(dst, x, b *float32, n int)
+
+//go:noescape
+func reluAVX512(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX512(dst, x, grad *float32, n int)
+
+//go:noescape
+func biasReLUAVX2(dst, x, b *float32, n int)
+
+//go:noescape
+func addBiasAVX2(dst, x, b *float32, n int)
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX2(dst, x, grad *float32, n int)
+
+var (
+	biasReLUVec, addBiasVec = biasReLUAVX512, addBiasAVX512
+	reluVec                 = reluAVX512
+	reluGradVec             = reluGradAVX512
+)
+
 func vectorLanes() int {
 	switch {
 	case cpuid.AVX512:
@@ -63,6 +93,7 @@ func vectorLanes() int {
 		sigmoidVec, tanhVec, rmspropVec, adamVec = sigmoidAVX2, tanhAVX2, rmspropAVX2, adamAVX2
 		lstmGradAVec, lstmGradBVec = lstmGradAAVX2, lstmGradBAVX2
 		nonFiniteVec = nonFiniteAVX2
+		biasReLUVec, addBiasVec, reluVec, reluGradVec = biasReLUAVX2, addBiasAVX2, reluAVX2, reluGradAVX2
 		return 8
 	}
 	return 0

@@ -562,6 +562,94 @@ nonFiniteAVX512_found:
 	VZEROUPPER
 	RET
 
+// func biasReLUAVX512(dst *float32, x *float32, b *float32, n int)
+TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Z15, Z15, Z15
+	TESTQ CX, CX
+	JE biasReLUAVX512_done
+biasReLUAVX512_loop:
+	VMOVUPS (SI), Z0
+	VADDPS (DX), Z0, Z0
+	VMAXPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNE biasReLUAVX512_loop
+biasReLUAVX512_done:
+	VZEROUPPER
+	RET
+
+// func addBiasAVX512(dst *float32, x *float32, b *float32, n int)
+TEXT ·addBiasAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Z15, Z15, Z15
+	TESTQ CX, CX
+	JE addBiasAVX512_done
+addBiasAVX512_loop:
+	VMOVUPS (SI), Z0
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNE addBiasAVX512_loop
+addBiasAVX512_done:
+	VZEROUPPER
+	RET
+
+// func reluAVX512(dst *float32, x *float32, n int)
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Z15, Z15, Z15
+	TESTQ CX, CX
+	JE reluAVX512_done
+reluAVX512_loop:
+	VMOVUPS (SI), Z0
+	VMAXPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNE reluAVX512_loop
+reluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX512(dst *float32, x *float32, grad *float32, n int)
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ grad+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Z15, Z15, Z15
+	TESTQ CX, CX
+	JE reluGradAVX512_done
+reluGradAVX512_loop:
+	VMOVUPS (SI), Z0
+	VCMPPS $30, Z15, Z0, K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNE reluGradAVX512_loop
+reluGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(dst *float32, x *float32, n int)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -875,6 +963,94 @@ nonFiniteAVX2_none:
 	MOVQ CX, AX
 nonFiniteAVX2_found:
 	MOVQ AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func biasReLUAVX2(dst *float32, x *float32, b *float32, n int)
+TEXT ·biasReLUAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE biasReLUAVX2_done
+biasReLUAVX2_loop:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE biasReLUAVX2_loop
+biasReLUAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addBiasAVX2(dst *float32, x *float32, b *float32, n int)
+TEXT ·addBiasAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE addBiasAVX2_done
+addBiasAVX2_loop:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE addBiasAVX2_loop
+addBiasAVX2_done:
+	VZEROUPPER
+	RET
+
+// func reluAVX2(dst *float32, x *float32, n int)
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE reluAVX2_done
+reluAVX2_loop:
+	VMOVUPS (SI), Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNE reluAVX2_loop
+reluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(dst *float32, x *float32, grad *float32, n int)
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ grad+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE reluGradAVX2_done
+reluGradAVX2_loop:
+	VMOVUPS (SI), Y0
+	VCMPPS $30, Y15, Y0, Y0
+	VANDPS (DX), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE reluGradAVX2_loop
+reluGradAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -12,4 +12,8 @@ var (
 	nonFiniteVec        func(x *float32, n int) int
 	lstmGradAVec        func(gh, gc, o, tc, do *float32, n int)
 	lstmGradBVec        func(gh, gc, i, f, gg, cp, di, df, dg *float32, n int)
+	biasReLUVec         func(dst, x, b *float32, n int)
+	addBiasVec          func(dst, x, b *float32, n int)
+	reluVec             func(dst, x *float32, n int)
+	reluGradVec         func(dst, x, g *float32, n int)
 )
