@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -92,27 +93,9 @@ var geluC = math.Sqrt(2 / math.Pi)
 
 // relu32 and reluGrad32 are ReLU's float32 hot paths: a tenth of a convnet's
 // step went to the generic per-element kernel.
-func relu32(dst, x []float32) {
-	dst = dst[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
-	}
-}
+func relu32(dst, x []float32) { vmath.ReLU(dst, x) }
 
-func reluGrad32(dst, x, _, g []float32) {
-	dst, g = dst[:len(x)], g[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			dst[i] = g[i]
-		} else {
-			dst[i] = 0
-		}
-	}
-}
+func reluGrad32(dst, x, _, g []float32) { vmath.ReLUGrad(dst, x, g) }
 
 func step(x float64) float64 {
 	if x > 0 {

@@ -43,3 +43,11 @@ func withViews[T float](pool *sync.Pool, o []T, in []*tensor.Dense, k func([]T, 
 	k(o, *vs)
 	return nil
 }
+
+// isFloat32 reports whether T is float32, for kernels with a float32 fast
+// path.
+func isFloat32[T float]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keragon/keragon/internal/vmath"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -169,8 +170,14 @@ func biasActInto(out, x, b *tensor.Dense, k *unaryKernel) error {
 // biasAct is biasActInto's kernel, over the cores by rows. fast selects
 // k.f32, which must then be non-nil and T float32.
 func biasAct[T float](out, x, b []T, c int, k *unaryKernel, fast bool) {
+	// float32 with a bias and no activation or ReLU: one vector pass.
+	vec := fast && k == reluK || k == nil && b != nil && isFloat32[T]()
 	parallelElems(len(x), c, func(lo, hi int) {
 		o, xs := out[lo:hi], x[lo:hi]
+		if vec {
+			vmath.BiasAct(any(o).([]float32), any(xs).([]float32), any(b).([]float32), k == reluK)
+			return
+		}
 		if b != nil {
 			for i := 0; i < len(xs); i += c {
 				// Rows of len(b): no bounds checks in the loop.
