@@ -19,9 +19,12 @@
 // (the best 1024³ or 2048³ product of either side). Keragon gets
 // OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and GOMAXPROCS
 // set to -threads, PyTorch the same variables and torch.set_num_threads
-// set to its thread count; both get OPENBLAS_CORETYPE=-coretype (Debian's OpenBLAS 0.3.21 does not recognise
-// recent Xeons and silently falls back to a slow generic kernel without
-// it). PyTorch also gets OMP_WAIT_POLICY=PASSIVE (-omp-wait): with
+// set to its thread count; both get OPENBLAS_CORETYPE=-coretype (Debian's
+// OpenBLAS 0.3.21 does not recognise recent processors and silently falls
+// back to a slow generic kernel without it). By default (-coretype auto)
+// it is the environment's OPENBLAS_CORETYPE when set, else SkylakeX on a
+// processor with AVX-512 and Haswell on one with AVX2 and FMA only:
+// SkylakeX's kernels die with an illegal instruction without AVX-512. PyTorch also gets OMP_WAIT_POLICY=PASSIVE (-omp-wait): with
 // libgomp's default, its OpenMP threads spin between parallel regions and,
 // on a shared two-core machine, ran the MLP epoch 15 times slower (72 s
 // against 4.7 s). The last line printed is one JSON object with every
@@ -39,6 +42,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/keragon/keragon/internal/cpuid"
 	"io"
 	"os"
 	"os/exec"
@@ -63,7 +67,7 @@ func main() {
 	torchThreads := flag.String("torch-threads", "", "comma-separated thread counts PyTorch runs with, compared at its best (default: 1 and -threads)")
 	quiet := flag.Duration("quiet", 0, "before each measurement, wait up to this long for no other runnable process (shared machines)")
 	ompWait := flag.String("omp-wait", "PASSIVE", "OMP_WAIT_POLICY for PyTorch (\"\" leaves libgomp's default, which spins)")
-	coretype := flag.String("coretype", "SkylakeX", "OPENBLAS_CORETYPE for both sides (\"\" leaves it unset)")
+	coretype := flag.String("coretype", "auto", "OPENBLAS_CORETYPE for both sides (\"\" leaves it unset; auto: the environment's, else SkylakeX with AVX-512, Haswell with AVX2)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch)")
 	script := flag.String("script", "", "path of torch_bench.py (default: next to this package's source)")
 	only := flag.String("workloads", "", "comma-separated workloads to run (default: all)")
@@ -86,7 +90,7 @@ func main() {
 		check(runWorker(*worker, params{samples: *samples, batch: *batch, reps: *reps, seed: *seed}))
 		return
 	}
-	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, ompWait: *ompWait, quiet: *quiet, coretype: *coretype, python: *python,
+	cfg := config{quick: *quick, rounds: *rounds, threads: *threads, ompWait: *ompWait, quiet: *quiet, coretype: coreType(*coretype), python: *python,
 		script: *script, torch: !*noTorch, samples: *samples, batch: *batch, reps: *reps, seed: *seed}
 	var err error
 	if cfg.torchThreads, err = parseThreads(*torchThreads, *threads); err != nil {
@@ -248,7 +252,10 @@ func runBench(cfg config, out io.Writer) error {
 				}
 				r, err := runChild(cmd)
 				if err != nil {
-					return errors.WithMessagef(err, "bench: %s on %s", w.name, side)
+					if strings.Contains(err.Error(), "illegal instruction") && cfg.coretype != "" {
+						err = errors.WithMessagef(err, "OPENBLAS_CORETYPE=%s may need an instruction this processor lacks (try -coretype Haswell, or \"\")", cfg.coretype)
+					}
+					return errors.WithMessagef(err, "%s on %s", w.name, side)
 				}
 				f, _ := figure(w, r)
 				fmt.Fprintf(out, "round %d  %-13s %-10s %10.4g %-9s (load %s%s)\n", round+1, w.name, side, f, w.unit, loadAverage(), waited)
@@ -520,6 +527,26 @@ func benchEnv(cfg config) []string {
 	return env
 }
 
+// coreType resolves -coretype: "auto" is the environment's
+// OPENBLAS_CORETYPE when set, else the OpenBLAS kernel family this
+// processor runs (SkylakeX needs AVX-512; Haswell AVX2 and FMA), else
+// unset.
+func coreType(flagValue string) string {
+	if flagValue != "auto" {
+		return flagValue
+	}
+	if v := os.Getenv("OPENBLAS_CORETYPE"); v != "" {
+		return v
+	}
+	switch {
+	case cpuid.AVX512:
+		return "SkylakeX"
+	case cpuid.FMA:
+		return "Haswell"
+	}
+	return ""
+}
+
 // defaultScript finds torch_bench.py beside this source file, or in
 // ./bench when run from the module root.
 func defaultScript() string {
@@ -663,7 +690,7 @@ func fmtNum(x float64) string {
 
 func check(err error) {
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %+v\n", err)
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
 }
