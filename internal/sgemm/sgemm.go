@@ -58,11 +58,16 @@ type kernFunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32,
 //
 //   - B is read in place (not packed) when it is not transposed and at
 //     most directBRows rows of A will go over each of its panels. On the
-//     AMD EPYC (Zen 5) this was tuned on, reading in place beat packing for
-//     every shape measured (the MNIST MLP's products by a fifth, 1024³ a
-//     little: L2 feeds the kernel's two B loads per step fast enough, and
-//     packing cost a pass over B per product), so there is no limit; the
-//     knob stays for other processors and for the tests;
+//     AMD EPYC (Zen 5, AVX-512) this was tuned on, reading in place beat
+//     packing for every shape measured (the MNIST MLP's products by a
+//     fifth, 1024³ a little: L2 feeds the kernel's two B loads per step
+//     fast enough, and packing cost a pass over B per product), so there
+//     is no limit with the AVX-512 kernels. On an AVX2-only EPYC (Zen 3)
+//     a tall product lost to packing (1024³ on one core: 43 against 53
+//     GFLOP per CPU second, median of 5 interleaved runs), while products
+//     of up to 128 rows (the MLP's and LSTM's at batch 128, batch-1
+//     inference) still ran faster read in place: with the AVX2 kernels B
+//     is packed above 256 rows;
 //   - A (not transposed) is read in place when its block is reused by at
 //     most directAPanels panels of B, else copied, so that the rows of a
 //     block, lda apart, do not fight over the same sets of the L2 cache;
@@ -72,11 +77,19 @@ type kernFunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32,
 //   - a product is split over goroutines when each gets at least
 //     minFlopsPerThread floating-point operations.
 var (
-	directBRows       = math.MaxInt
+	directBRows       = directBRowsFor(nr)
 	directAPanels     = 4
 	directATPanels    = math.MaxInt
 	minFlopsPerThread = 1 << 21
 )
+
+// directBRowsFor returns directBRows for the kernels of an nr-wide tile.
+func directBRowsFor(nr int) int {
+	if nr == 32 {
+		return math.MaxInt
+	}
+	return 256
+}
 
 // buffers holds the packing space of one goroutine.
 type buffers struct{ a, b, tile []float32 }
