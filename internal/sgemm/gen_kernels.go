@@ -40,11 +40,17 @@ type isa struct {
 	alphaReg int
 	betaReg  int
 	wideRows int // the most rows of a wide kernel (4·nr columns)
+	// prefetchC: the kernels prefetch their tile of C before the loop.
+	// Measured with the AVX2 kernels on an AVX2-only EPYC (Zen 3): 1024³
+	// +10%, the MLP's gradient products +3 to +20% (2 threads, medians of
+	// 6 interleaved runs), small products unchanged within the noise; not
+	// measured with AVX-512, whose kernels do not prefetch.
+	prefetchC bool
 }
 
 var isas = []isa{
 	{name: "avx512", mr: 12, nr: 32, vreg: "Z", vbytes: 64, zero: "VPXORD", masked: true, tmp: [2]int{30, 31}, bcast: [2]int{28, 29}, alphaReg: 28, betaReg: 29, wideRows: 3},
-	{name: "avx2", mr: 6, nr: 16, vreg: "Y", vbytes: 32, zero: "VXORPS", tmp: [2]int{12, 13}, bcast: [2]int{14, 15}, alphaReg: 14, betaReg: 15, wideRows: 1},
+	{name: "avx2", mr: 6, nr: 16, vreg: "Y", vbytes: 32, zero: "VXORPS", tmp: [2]int{12, 13}, bcast: [2]int{14, 15}, alphaReg: 14, betaReg: 15, wideRows: 1, prefetchC: true},
 }
 
 func main() {
@@ -136,6 +142,24 @@ func kernel(w *bytes.Buffer, s isa, rows int, layout byte) {
 			p("LEAQ (%s)(R8*2), %s", prev, reg)
 			p("ADDQ R8, %s", reg)
 			prev = reg
+		}
+	}
+	// Prefetch the tile of C (see isa.prefetchC), which the epilogue reads or writes after
+	// kc steps: its lines arrive while the loop runs instead of stalling
+	// the stores (first and last byte of each row: a row of nr floats may
+	// straddle lines).
+	if s.prefetchC {
+		p("MOVQ c+40(FP), DI")
+		p("MOVQ ldc+48(FP), SI")
+		p("SHLQ $2, SI")
+		for r := 0; r < rows; r++ {
+			for off := 0; off < 4*s.nr; off += 64 {
+				p("PREFETCHT0 %d(DI)", off)
+			}
+			p("PREFETCHT0 %d(DI)", 4*s.nr-1)
+			if r < rows-1 {
+				p("ADDQ SI, DI")
+			}
 		}
 	}
 	for i := 0; i < 2*rows; i++ {
