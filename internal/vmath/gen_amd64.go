@@ -7,7 +7,9 @@
 //
 // computing what sigmoid32 and tanh32 compute (exp by Cephes' expf:
 // range reduction and a degree-6 polynomial; tanh's odd polynomial below
-// 0.625), with fused multiply-adds. Run with go generate.
+// 0.625), with fused multiply-adds; and the kernels that must match their
+// Go loops bit for bit (RMSprop, Adam, the LSTM cell's gradient, the
+// non-finite scan, bias + ReLU, ReLU's gradient). Run with go generate.
 package main
 
 import (

@@ -1,7 +1,8 @@
 // Package vmath has float32 kernels over slices, with AVX-512 or AVX2/FMA
 // assembly where the processor has it (16 or 8 lanes at a time) and the
-// same formulas in Go elsewhere: the RMSprop and Adam updates and the
-// LSTM cell's gradient, bitwise as their Go loops, the search for a value
+// same formulas in Go elsewhere: the RMSprop and Adam updates, the LSTM
+// cell's gradient, a Dense layer's bias + ReLU epilogue, ReLU and its
+// gradient, bitwise as their Go loops, the search for a value
 // that is not finite, and sigmoid and tanh by Cephes' expf (range reduction,
 // a degree-6 polynomial, the power of two put in the exponent) and its
 // tanhf (an odd polynomial below 0.625). Results are within a few float32
