@@ -200,21 +200,13 @@ func prologue(s isa, name string) {
 	s.load("inf", s.r(12))
 	p("VXORPS %s, %s, %s", s.r(13), s.r(13), s.r(13))
 	s.load("one", s.r(14))
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	p("VMOVUPS (SI), %s", s.r(0))
 }
 
 func epilogue(s isa, name, res string) {
 	p("VMOVUPS %s, (DI)", res)
-	p("ADDQ $%d, SI", 4*s.lanes)
-	p("ADDQ $%d, DI", 4*s.lanes)
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, "SI", "DI")
 }
 
 // sigmoid: e = exp(−|x|); x ≥ 0: 1/(1+e), else e/(1+e).
@@ -281,9 +273,7 @@ func rmsprop(s isa) {
 	p("VBROADCASTSS rho+36(FP), %s", s.r(11))
 	p("VBROADCASTSS rho1+40(FP), %s", s.r(12))
 	p("VBROADCASTSS eps+44(FP), %s", s.r(13))
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	g, v, t, den, wt := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4)
 	p("VMOVUPS (SI), %s", g)
 	p("VMOVUPS (DX), %s", v)
@@ -299,14 +289,7 @@ func rmsprop(s isa) {
 	p("VMOVUPS (DI), %s", wt)
 	p("VSUBPS %s, %s, %s", t, wt, wt)
 	p("VMOVUPS %s, (DI)", wt)
-	p("ADDQ $%d, SI", 4*s.lanes)
-	p("ADDQ $%d, DI", 4*s.lanes)
-	p("ADDQ $%d, DX", 4*s.lanes)
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, "SI", "DI", "DX")
 }
 
 // The gradient of an LSTM cell with sigmoid gates and tanh (see
@@ -324,9 +307,7 @@ func lstmGradA(s isa) {
 	}
 	p("MOVQ n+40(FP), CX")
 	s.load("one", s.r(15))
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	gh, gc, o, tc, t, d := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4), s.r(5)
 	p("VMOVUPS (AX), %s", gh)
 	p("VMOVUPS (BX), %s", gc)
@@ -343,14 +324,7 @@ func lstmGradA(s isa) {
 	p("VMULPS %s, %s, %s", d, o, d)       // o·(1 − o)
 	p("VMULPS %s, %s, %s", d, t, t)
 	p("VMOVUPS %s, (DI)", t)
-	for _, r := range regs {
-		p("ADDQ $%d, %s", 4*s.lanes, r)
-	}
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, regs...)
 }
 
 // lstmGradB: di = (gc·g)·(i·(1 − i)); df = (gc·cp)·(f·(1 − f));
@@ -366,9 +340,7 @@ func lstmGradB(s isa) {
 	p("MOVQ n+72(FP), CX")
 	s.load("one", s.r(15))
 	p("VXORPS %s, %s, %s", s.r(14), s.r(14), s.r(14))
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	gc, i, f, g, cp, t, d := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4), s.r(5), s.r(6)
 	p("VMOVUPS (BX), %s", gc)
 	p("VMOVUPS (DX), %s", i)
@@ -397,14 +369,7 @@ func lstmGradB(s isa) {
 	p("VMULPS %s, %s, %s", f, gc, gc)
 	p("VMOVUPS %s, (BX)", gc)
 	p("VMOVUPS %s, (AX)", s.r(14))
-	for _, r := range regs {
-		p("ADDQ $%d, %s", 4*s.lanes, r)
-	}
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, regs...)
 }
 
 // adam: m += (g − m)·b1; v += (g·g − v)·b2; w −= (m·alpha)/(sqrt(v) +
@@ -422,9 +387,7 @@ func adam(s isa) {
 	p("VBROADCASTSS b2+44(FP), %s", s.r(11))
 	p("VBROADCASTSS alpha+48(FP), %s", s.r(12))
 	p("VBROADCASTSS eps+52(FP), %s", s.r(13))
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	g, m, v, t, u := s.r(0), s.r(1), s.r(2), s.r(3), s.r(4)
 	p("VMOVUPS (SI), %s", g)
 	p("VMOVUPS (BX), %s", m)
@@ -445,14 +408,7 @@ func adam(s isa) {
 	p("VMOVUPS (DI), %s", u)
 	p("VSUBPS %s, %s, %s", t, u, u)
 	p("VMOVUPS %s, (DI)", u)
-	for _, r := range []string{"SI", "DI", "BX", "DX"} {
-		p("ADDQ $%d, %s", 4*s.lanes, r)
-	}
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, "SI", "DI", "BX", "DX")
 }
 
 // nonFinite returns the index of the first vector of x holding a NaN or
@@ -513,9 +469,7 @@ func biasAct(s isa, base string, bias, relu bool) {
 	}
 	zero := s.r(15)
 	p("VXORPS %s, %s, %s", zero, zero, zero)
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	x := s.r(0)
 	p("VMOVUPS (SI), %s", x)
 	if bias {
@@ -525,16 +479,11 @@ func biasAct(s isa, base string, bias, relu bool) {
 		p("VMAXPS %s, %s, %s", zero, x, x)
 	}
 	p("VMOVUPS %s, (DI)", x)
-	p("ADDQ $%d, SI", 4*s.lanes)
-	p("ADDQ $%d, DI", 4*s.lanes)
+	regs := []string{"SI", "DI"}
 	if bias {
-		p("ADDQ $%d, DX", 4*s.lanes)
+		regs = append(regs, "DX")
 	}
-	p("SUBQ $%d, CX", s.lanes)
-	p("JNE %s_loop", name)
-	fmt.Fprintf(&w, "%s_done:\n", name)
-	p("VZEROUPPER")
-	p("RET\n")
+	loopEnd(s, name, regs...)
 }
 
 // reluGrad: dst = g where x > 0, else 0 (NaN in x gives 0, as the Go
@@ -549,9 +498,7 @@ func reluGrad(s isa) {
 	p("MOVQ n+24(FP), CX")
 	zero := s.r(15)
 	p("VXORPS %s, %s, %s", zero, zero, zero)
-	p("TESTQ CX, CX")
-	p("JE %s_done", name)
-	fmt.Fprintf(&w, "%s_loop:\n", name)
+	loopStart(name)
 	x, g := s.r(0), s.r(1)
 	p("VMOVUPS (SI), %s", x)
 	if s.avx512 {
@@ -562,9 +509,23 @@ func reluGrad(s isa) {
 		p("VANDPS (DX), %s, %s", x, g)
 	}
 	p("VMOVUPS %s, (DI)", g)
-	p("ADDQ $%d, SI", 4*s.lanes)
-	p("ADDQ $%d, DI", 4*s.lanes)
-	p("ADDQ $%d, DX", 4*s.lanes)
+	loopEnd(s, name, "SI", "DI", "DX")
+}
+
+// loopStart opens a loop over the CX floats (a multiple of the lanes) of
+// kernel name; it jumps to name_done when there are none.
+func loopStart(name string) {
+	p("TESTQ CX, CX")
+	p("JE %s_done", name)
+	fmt.Fprintf(&w, "%s_loop:\n", name)
+}
+
+// loopEnd closes loopStart's loop: advances the pointers in regs by a
+// vector, counts CX down by the lanes, and returns.
+func loopEnd(s isa, name string, regs ...string) {
+	for _, r := range regs {
+		p("ADDQ $%d, %s", 4*s.lanes, r)
+	}
 	p("SUBQ $%d, CX", s.lanes)
 	p("JNE %s_loop", name)
 	fmt.Fprintf(&w, "%s_done:\n", name)
