@@ -159,8 +159,8 @@ func BiasAct(dst, x, b []float32, relu bool) {
 		}
 		for j := n; j < c; j++ {
 			v := xr[j] + b[j]
-			if relu && !(v > 0) {
-				v = 0
+			if relu {
+				v = relu32(v)
 			}
 			dr[j] = v
 		}
@@ -169,22 +169,13 @@ func BiasAct(dst, x, b []float32, relu bool) {
 
 // ReLU sets dst[i] = x[i] where x[i] > 0, else 0 (NaN and −0 too); dst
 // may be x.
-func ReLU(dst, x []float32) {
-	dst = dst[:len(x)]
-	n := 0
-	if lanes > 0 {
-		n = len(x) / lanes * lanes
-		if n > 0 {
-			reluVec(&dst[0], &x[0], n)
-		}
+func ReLU(dst, x []float32) { apply(dst, x, reluVec, relu32) }
+
+func relu32(v float32) float32 {
+	if v > 0 {
+		return v
 	}
-	for i := n; i < len(x); i++ {
-		if v := x[i]; v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
-	}
+	return 0
 }
 
 // ReLUGrad sets dst[i] = g[i] where x[i] > 0, else 0: ReLU's gradient
