@@ -268,7 +268,7 @@ func TestFastKernelsMatch(t *testing.T) {
 	y, dx, dy := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
 	relu32(y, x)
 	reluGrad32(dx, x, y, g)
-	reluGradY32(dy, y, g)
+	reluK.dfy32(dy, y, g)
 	for i, v := range x {
 		want := float32(0)
 		if v > 0 {

@@ -13,7 +13,8 @@ import (
 // bitwise the results of the kernels' f and df (TestFastKernelsMatch
 // checks every special value).
 func init() {
-	reluK.dfy, reluK.dfy32 = step, reluGradY32
+	// y > 0 exactly where x > 0: ReLU's gradient from its output.
+	reluK.dfy, reluK.dfy32 = step, vmath.ReLUGrad
 	tanhK.dfy, tanhK.dfy32, tanhK.vec32 = func(y float64) float64 { return 1 - y*y }, tanhGradY32, vmath.Tanh
 	sigmoidK.dfy, sigmoidK.dfy32, sigmoidK.vec32 = func(y float64) float64 { return y * (1 - y) }, sigmoidGradY32, vmath.Sigmoid
 	// hard_sigmoid's slope is 1/6 where 0 < y < 1, i.e. where −3 < x < 3.
@@ -41,10 +42,6 @@ func init() {
 	}
 	exponentialK.dfy = func(y float64) float64 { return y }
 }
-
-// reluGradY32 is ReLU's gradient from its output y = relu(x): y > 0
-// exactly where x > 0.
-func reluGradY32(dst, y, g []float32) { vmath.ReLUGrad(dst, y, g) }
 
 // tanhGradY32 sets dst = g·(1−y²) and sigmoidGradY32 dst = g·y(1−y),
 // the derivative in float64 rounded to float32 as dfy gives it (bitwise
