@@ -24,8 +24,9 @@
 // back to a slow generic kernel without it). By default (-coretype auto)
 // it is the environment's OPENBLAS_CORETYPE when set, else SkylakeX on a
 // processor with AVX-512 and Haswell on one with AVX2 and FMA only:
-// SkylakeX's kernels die with an illegal instruction without AVX-512. PyTorch also gets OMP_WAIT_POLICY=PASSIVE (-omp-wait): with
-// libgomp's default, its OpenMP threads spin between parallel regions and,
+// SkylakeX's kernels die with an illegal instruction without AVX-512.
+// PyTorch also gets OMP_WAIT_POLICY=PASSIVE (-omp-wait): with libgomp's
+// default, its OpenMP threads spin between parallel regions and,
 // on a shared two-core machine, ran the MLP epoch 15 times slower (72 s
 // against 4.7 s). The last line printed is one JSON object with every
 // median and ratio.
@@ -42,7 +43,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/keragon/keragon/internal/cpuid"
 	"io"
 	"os"
 	"os/exec"
@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/keragon/keragon/graph"
+	"github.com/keragon/keragon/internal/cpuid"
 	"github.com/pkg/errors"
 )
 
