@@ -46,11 +46,14 @@ type isa struct {
 	// 6 interleaved runs), small products unchanged within the noise; not
 	// measured with AVX-512, whose kernels do not prefetch.
 	prefetchC bool
+	// unroll: the steps of k one pass of the loop makes (a remainder loop
+	// takes the rest one at a time).
+	unroll int
 }
 
 var isas = []isa{
-	{name: "avx512", mr: 12, nr: 32, vreg: "Z", vbytes: 64, zero: "VPXORD", masked: true, tmp: [2]int{30, 31}, bcast: [2]int{28, 29}, alphaReg: 28, betaReg: 29, wideRows: 3},
-	{name: "avx2", mr: 6, nr: 16, vreg: "Y", vbytes: 32, zero: "VXORPS", tmp: [2]int{12, 13}, bcast: [2]int{14, 15}, alphaReg: 14, betaReg: 15, wideRows: 1, prefetchC: true},
+	{name: "avx512", mr: 12, nr: 32, vreg: "Z", vbytes: 64, zero: "VPXORD", masked: true, tmp: [2]int{30, 31}, bcast: [2]int{28, 29}, alphaReg: 28, betaReg: 29, wideRows: 3, unroll: 1},
+	{name: "avx2", mr: 6, nr: 16, vreg: "Y", vbytes: 32, zero: "VXORPS", tmp: [2]int{12, 13}, bcast: [2]int{14, 15}, alphaReg: 14, betaReg: 15, wideRows: 1, prefetchC: true, unroll: 4},
 }
 
 func main() {
@@ -165,29 +168,69 @@ func kernel(w *bytes.Buffer, s isa, rows int, layout byte) {
 	for i := 0; i < 2*rows; i++ {
 		p("%s %s, %s, %s", s.zero, v(i), v(i), v(i))
 	}
+	// step writes one step of k, u steps past the pointers: B at
+	// u·ldb (DX, R12 = 3·ldb), A at u·lda (R8, R13 = 3·lda) in layout
+	// 'c', u floats on in layout 'r'.
+	step := func(u int) {
+		bAt := []string{"(BX)", "(BX)(DX*1)", "(BX)(DX*2)", "(BX)(R12*1)"}[u]
+		p("VMOVUPS %s, %s", bAt, v(s.tmp[0]))
+		p("VMOVUPS %d%s, %s", s.vbytes, bAt, v(s.tmp[1]))
+		for r := 0; r < rows; r++ {
+			bc := v(s.bcast[r%2])
+			if layout == 'c' {
+				aAt := []string{"(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(AX)(R13*1)"}[u]
+				p("VBROADCASTSS %d%s, %s", 4*r, aAt, bc)
+			} else {
+				p("VBROADCASTSS %d%s, %s", 4*u, aRow(r), bc)
+			}
+			p("VFMADD231PS %s, %s, %s", v(s.tmp[0]), bc, v(2*r))
+			p("VFMADD231PS %s, %s, %s", v(s.tmp[1]), bc, v(2*r+1))
+		}
+	}
+	// advance moves the pointers on n steps.
+	advance := func(n int) {
+		if layout == 'c' {
+			if n == 1 {
+				p("ADDQ R8, AX")
+			} else {
+				p("LEAQ (AX)(R8*%d), AX", n)
+			}
+		} else {
+			for _, reg := range []string{"AX", "R9", "R10", "R11"}[:ptrs] {
+				p("ADDQ $%d, %s", 4*n, reg)
+			}
+		}
+		if n == 1 {
+			p("ADDQ DX, BX")
+		} else {
+			p("LEAQ (BX)(DX*%d), BX", n)
+		}
+	}
+	if s.unroll > 1 {
+		if s.unroll != 4 {
+			panic("unroll must be 1 or 4")
+		}
+		p("LEAQ (DX)(DX*2), R12")
+		p("LEAQ (R8)(R8*2), R13")
+		p("MOVQ CX, SI")
+		p("SHRQ $2, SI")
+		p("ANDQ $3, CX")
+		p("TESTQ SI, SI")
+		p("JE %s_tail", name)
+		fmt.Fprintf(w, "%s_loop4:\n", name)
+		for u := range 4 {
+			step(u)
+		}
+		advance(4)
+		p("DECQ SI")
+		p("JNE %s_loop4", name)
+		fmt.Fprintf(w, "%s_tail:\n", name)
+	}
 	p("TESTQ CX, CX")
 	p("JE %s_done", name)
 	fmt.Fprintf(w, "%s_loop:\n", name)
-	p("VMOVUPS (BX), %s", v(s.tmp[0]))
-	p("VMOVUPS %d(BX), %s", s.vbytes, v(s.tmp[1]))
-	for r := 0; r < rows; r++ {
-		bc := v(s.bcast[r%2])
-		if layout == 'c' {
-			p("VBROADCASTSS %d(AX), %s", 4*r, bc)
-		} else {
-			p("VBROADCASTSS %s, %s", aRow(r), bc)
-		}
-		p("VFMADD231PS %s, %s, %s", v(s.tmp[0]), bc, v(2*r))
-		p("VFMADD231PS %s, %s, %s", v(s.tmp[1]), bc, v(2*r+1))
-	}
-	if layout == 'c' {
-		p("ADDQ R8, AX")
-	} else {
-		for _, reg := range []string{"AX", "R9", "R10", "R11"}[:ptrs] {
-			p("ADDQ $4, %s", reg)
-		}
-	}
-	p("ADDQ DX, BX")
+	step(0)
+	advance(1)
 	p("DECQ CX")
 	p("JNE %s_loop", name)
 	fmt.Fprintf(w, "%s_done:\n", name)
