@@ -313,17 +313,13 @@ func masks(w int) (uint16, uint16) {
 // packB copies op(b)[p0:p0+kb, j0:j0+nb] into panels of nr columns, each
 // kb×nr row-major, padding the last with zeros.
 func packB(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	if !trans {
+		packBRows(dst, b, ldb, p0, kb, j0, nb)
+		return
+	}
 	for jr := 0; jr < nb; jr += nr {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		w := min(nr, nb-jr)
-		if !trans {
-			for p := range kb {
-				row := panel[p*nr : (p+1)*nr]
-				copy(row, b[(p0+p)*ldb+j0+jr:][:w])
-				clear(row[w:])
-			}
-			continue
-		}
 		// op(b) = bᵀ: column j of the panel is row j0+jr+j of b. Eight
 		// rows are read side by side, so that each step writes eight
 		// adjacent floats.
@@ -348,6 +344,29 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
 			for p := range kb {
 				clear(panel[p*nr+w : (p+1)*nr])
 			}
+		}
+	}
+}
+
+// packBRows is packB for b not transposed. It goes down the rows of b,
+// each read from start to end and dealt out to the panels, 16 floats at
+// a time: read panel by panel, every line came from another row (ldb
+// floats on, another page when ldb is a large power of two), which no
+// prefetcher follows (1024³ on an AVX2 EPYC: packing took 10% of the
+// product, 1.2 GB/s).
+func packBRows(dst, b []float32, ldb int, p0, kb, j0, nb int) {
+	full := nb / nr * nr
+	for p := range kb {
+		src := b[(p0+p)*ldb+j0:][:nb]
+		d := dst[p*nr:]
+		for jr := 0; jr < full; jr += 16 {
+			// Row p of panel jr/nr, its half jr%nr.
+			*(*[16]float32)(d[jr/nr*nr*kb+jr%nr:]) = *(*[16]float32)(src[jr:])
+		}
+		if full < nb {
+			row := d[full*kb:][:nr]
+			copy(row, src[full:])
+			clear(row[nb-full:])
 		}
 	}
 }
