@@ -2,7 +2,8 @@ package ops
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/keragon/keragon/internal/team"
 )
 
 // parallelMinWork is the least number of elements worth a goroutine: below
@@ -22,21 +23,14 @@ func imageRanges(n0, n1, work int) [][2]int {
 	return r
 }
 
-// inParallel calls f(i, lo, hi) for each range concurrently and waits.
+// inParallel calls f(i, lo, hi) for each range concurrently (on the
+// caller and package team's helpers) and waits.
 func inParallel(ranges [][2]int, f func(i, lo, hi int)) {
 	if len(ranges) == 1 {
 		f(0, ranges[0][0], ranges[0][1])
 		return
 	}
-	var wg sync.WaitGroup
-	for i, r := range ranges {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i, r[0], r[1])
-		}()
-	}
-	wg.Wait()
+	team.Run(len(ranges), len(ranges), func(i int) { f(i, ranges[i][0], ranges[i][1]) })
 }
 
 // parallelImages calls f on parts of the images [n0, n1) concurrently;

@@ -2,7 +2,8 @@ package ops
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/keragon/keragon/internal/team"
 )
 
 // Parallel kernels. The elementwise and per-row kernels of this package
@@ -43,16 +44,7 @@ func parallelFor(n, cost int, f func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for i := 1; i < w; i++ {
-		go func() {
-			defer wg.Done()
-			f(n*i/w, n*(i+1)/w)
-		}()
-	}
-	f(0, n/w)
-	wg.Wait()
+	team.Run(w, w, func(i int) { f(n*i/w, n*(i+1)/w) })
 }
 
 // parallelElems calls f on consecutive chunks of [0, n) elements, cut at

@@ -2,9 +2,9 @@ package ops
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 
+	"github.com/keragon/keragon/internal/team"
 	"github.com/keragon/keragon/internal/vmath"
 )
 
@@ -74,16 +74,7 @@ func rnnInBlocks(g *rnnGeom, st *rnnStash, f func(b0, b1 int, sc *rnnBlockScratc
 		}
 	}
 	w := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for range w - 1 {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	team.Run(w, w, func(int) { work() })
 }
 
 // maskAt returns row bi's mask value at input step idx; no mask means

@@ -2,12 +2,14 @@ package training
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/keragon/keragon/internal/team"
 )
 
 // updateGrain is the number of elements of one piece of an optimizer
-// step; the pieces of all weights are shared among GOMAXPROCS goroutines.
+// step; the pieces of all weights are shared among up to GOMAXPROCS
+// goroutines (the caller and package team's helpers).
 // Every rule updates each element from that element's values alone, so
 // how the weights are cut does not change a bit of the result. Tests
 // lower it.
@@ -72,14 +74,6 @@ func (c *core) updateAll(r rule) {
 			r.update32(j.w32[p.lo:p.hi], j.g32[p.lo:p.hi], s32[:len(j.st.f32)])
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for range w - 1 {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	// Each of the w parts is a worker taking pieces until none is left.
+	team.Run(w, w, func(int) { work() })
 }

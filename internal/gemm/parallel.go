@@ -2,11 +2,12 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
+
+	"github.com/keragon/keragon/internal/team"
 )
 
 // ParallelBLAS runs a single-threaded BLAS on every core: it cuts each
@@ -89,16 +90,7 @@ func inBlocks(m, n, k int, f func(r0, r1, c0, c1 int)) {
 			block(i)
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for range w - 1 {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	team.Run(w, w, func(int) { work() })
 }
 
 // rowsFrom returns op(a) from row r on, columnsFrom op(b) from column c on

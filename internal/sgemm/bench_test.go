@@ -27,7 +27,8 @@ var benchShapes = []struct {
 
 // BenchmarkSgemm times one call per shape, on up to GOMAXPROCS goroutines;
 // GFLOP/cpu-s is the speed per second of CPU used, which a loaded machine
-// disturbs less than the wall clock:
+// disturbs less than the wall clock (with more than one goroutine it
+// counts the helpers' spinning between calls too):
 //
 //	GOMAXPROCS=1 go test ./internal/sgemm -run '^$' -bench Sgemm
 func BenchmarkSgemm(b *testing.B) {

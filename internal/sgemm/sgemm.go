@@ -19,6 +19,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/keragon/keragon/internal/team"
 )
 
 // The kernel's tile is mr×nr: 12×32 with AVX-512, 6×16 with AVX2; kerns
@@ -112,7 +114,9 @@ type product struct {
 // ldc are the row strides as stored), and returns true; it returns false
 // and does nothing when the kernels are not Available. With beta = 0, c is
 // not read (NaNs in it are overwritten). Large products are split over up
-// to GOMAXPROCS goroutines; the result does not depend on their number.
+// to GOMAXPROCS goroutines, the caller's and idle helpers of package team
+// (none when other callers keep them busy); the result does not depend on
+// their number.
 // It panics when a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	return SgemmThreads(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -160,8 +164,9 @@ func checkMatrix(name string, s []float32, rows, cols, ld int) {
 	}
 }
 
-// run computes the product on up to threads goroutines, each a block of
-// rows or of columns of c, whichever shares the work out better.
+// run computes the product on up to threads goroutines (the caller and
+// idle helpers of package team), each a block of rows or of columns of c,
+// whichever shares the work out better.
 func (p *product) run(threads int) {
 	if threads <= 1 {
 		p.block(0, p.m, 0, p.n)
@@ -182,26 +187,14 @@ func (p *product) run(threads int) {
 		lo, hi := panels*i/threads*unit, min(size, panels*(i+1)/threads*unit)
 		return lo, hi - lo
 	}
-	var wg sync.WaitGroup
-	wg.Add(threads - 1)
-	for i := 1; i < threads; i++ {
-		go func() {
-			defer wg.Done()
-			lo, n := part(i)
-			if byRows {
-				p.block(lo, n, 0, p.n)
-			} else {
-				p.block(0, p.m, lo, n)
-			}
-		}()
-	}
-	lo, n := part(0)
-	if byRows {
-		p.block(lo, n, 0, p.n)
-	} else {
-		p.block(0, p.m, lo, n)
-	}
-	wg.Wait()
+	team.Run(threads, threads, func(i int) {
+		lo, n := part(i)
+		if byRows {
+			p.block(lo, n, 0, p.n)
+		} else {
+			p.block(0, p.m, lo, n)
+		}
+	})
 }
 
 // splitByRows reports whether threads should take blocks of rows rather
