@@ -77,12 +77,17 @@ type kernFunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32,
 //     by at most directATPanels panels: always, as measured (the MLP's
 //     kernel gradient 175 → 190 GFLOP per CPU second);
 //   - a product is split over goroutines when each gets at least
-//     minFlopsPerThread floating-point operations.
+//     minFlopsPerThread floating-point operations: half a million (a few
+//     microseconds) since a piece reaches a spinning helper of package
+//     team in about a microsecond (the MLP's output layer, 128×10×512,
+//     now split; MNIST MLP inference +8%, its epoch −8%, medians of 6
+//     interleaved runs on an AVX2 EPYC; it was 2 million when each split
+//     started goroutines).
 var (
 	directBRows       = directBRowsFor(nr)
 	directAPanels     = 4
 	directATPanels    = math.MaxInt
-	minFlopsPerThread = 1 << 21
+	minFlopsPerThread = 1 << 19
 )
 
 // directBRowsFor returns directBRows for the kernels of an nr-wide tile.
