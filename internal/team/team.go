@@ -188,18 +188,30 @@ func Run(n, workers int, f func(i int)) {
 	t.next.Store(0)
 	t.done.Store(0)
 	t.refs.Store(1)
-	want := workers - 1
-	for _, h := range team(want) {
-		if want == 0 {
+	var buf [16]*helper
+	given := buf[:0]
+	for _, h := range team(workers - 1) {
+		if len(given) == workers-1 {
 			break
 		}
 		if h.busy.CompareAndSwap(false, true) {
 			t.refs.Add(1)
 			h.give(t)
-			want--
+			given = append(given, h)
 		}
 	}
 	t.work()
+	// A helper that has not picked the task up yet (still waking) is
+	// taken back: otherwise it would stay busy with a task that has
+	// nothing left, and the next section, often a larger one, would find
+	// no helper free. Measured in MNIST MLP inference: a quarter of its
+	// products ran on the caller alone that way.
+	for _, h := range given {
+		if h.slot.CompareAndSwap(t, nil) {
+			t.refs.Add(-1)
+			h.busy.Store(false)
+		}
+	}
 	// The pieces still running are the helpers'; they end soon.
 	for t.done.Load() < t.n {
 		runtime.Gosched()

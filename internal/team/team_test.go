@@ -162,3 +162,21 @@ func BenchmarkGoroutines(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// TestLateHelperIsTakenBack: when the caller has run every piece before a
+// (parked, waking) helper picked the task up, Run takes the task back, so
+// the helper is free for the next section instead of busy with nothing.
+func TestLateHelperIsTakenBack(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer SetSpin(SetSpin(0))
+	Run(2, 2, func(int) {}) // starts the helper
+	for r := range 50 {
+		time.Sleep(300 * time.Microsecond) // lets the helper park
+		Run(2, 2, func(int) {})            // over before a parked helper wakes
+		for i, h := range team(0) {
+			if h.slot.Load() != nil {
+				t.Fatalf("round %d: helper %d still holds a finished task after Run returned", r, i)
+			}
+		}
+	}
+}
