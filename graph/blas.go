@@ -28,7 +28,7 @@ type ParallelBLAS = gemm.ParallelBLAS
 // SetHelperSpin sets how long the helper goroutines of Keragon's parallel
 // kernels (matrix products, elementwise and convolution kernels,
 // optimizer updates) stay awake after their last piece of work before
-// they park, and returns the previous setting (default 200 µs; 0 parks at
+// they park, and returns the previous setting (default 1 ms; 0 parks at
 // once). A spinning helper yields to any goroutine ready to run, so it
 // takes no core another goroutine wants, but it shows as CPU use: a
 // service that answers sparse requests and counts its idle CPU may set 0,

@@ -14,8 +14,8 @@ import (
 func TestSetHelperSpin(t *testing.T) {
 	prev := SetHelperSpin(0)
 	defer SetHelperSpin(prev)
-	if prev != 200*time.Microsecond {
-		t.Errorf("default spin %v, want 200µs", prev)
+	if prev != time.Millisecond {
+		t.Errorf("default spin %v, want 1ms", prev)
 	}
 	if got := SetHelperSpin(time.Millisecond); got != 0 {
 		t.Errorf("SetHelperSpin returned %v, want the 0 set before", got)
