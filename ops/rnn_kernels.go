@@ -1,9 +1,6 @@
 package ops
 
 import (
-	"runtime"
-	"sync/atomic"
-
 	"github.com/keragon/keragon/internal/team"
 	"github.com/keragon/keragon/internal/vmath"
 )
@@ -63,18 +60,7 @@ func rnnInBlocks(g *rnnGeom, st *rnnStash, f func(b0, b1 int, sc *rnnBlockScratc
 	if len(st.blocks) < n {
 		st.blocks = make([]rnnBlockScratch, n)
 	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= n {
-				return
-			}
-			f(g.batch*i/n, g.batch*(i+1)/n, &st.blocks[i])
-		}
-	}
-	w := min(runtime.GOMAXPROCS(0), n)
-	team.Run(w, w, func(int) { work() })
+	team.Run(n, 0, func(i int) { f(g.batch*i/n, g.batch*(i+1)/n, &st.blocks[i]) })
 }
 
 // maskAt returns row bi's mask value at input step idx; no mask means

@@ -1,9 +1,6 @@
 package gemm
 
 import (
-	"runtime"
-	"sync/atomic"
-
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 
@@ -78,19 +75,9 @@ func inBlocks(m, n, k int, f func(r0, r1, c0, c1 int)) {
 			f(0, m, cuts[i], cuts[i+1])
 		}
 	}
-	blocks := len(cuts) - 1
-	w := min(runtime.GOMAXPROCS(0), blocks)
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= blocks {
-				return
-			}
-			block(i)
-		}
-	}
-	team.Run(w, w, func(int) { work() })
+	// team.Run hands the blocks out one at a time to up to GOMAXPROCS
+	// goroutines.
+	team.Run(len(cuts)-1, 0, block)
 }
 
 // rowsFrom returns op(a) from row r on, columnsFrom op(b) from column c on
