@@ -74,6 +74,7 @@ func (c *core) updateAll(r rule) {
 			r.update32(j.w32[p.lo:p.hi], j.g32[p.lo:p.hi], s32[:len(j.st.f32)])
 		}
 	}
-	// Each of the w parts is a worker taking pieces until none is left.
+	// Each of the w parts is a worker taking pieces until none is left,
+	// so that its scratch slices s32 and s64 are made once, not per piece.
 	team.Run(w, w, func(int) { work() })
 }
